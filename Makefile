@@ -1,0 +1,42 @@
+# CareDispatch: `make demo` serves a seeded demo district; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PORT   ?= 5000
+export PORT
+
+.PHONY: install demo serve worker test lint bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CareDispatch needs Python 3.11 or newer")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: install, migrate, seed the demo district once, plan today, serve on 127.0.0.1:$(PORT)
+demo: $(STAMP)
+	CAREDISPATCH_DEMO=1 $(PY) -m dispatch.cli demo-setup
+	CAREDISPATCH_DEMO=1 $(PY) -m dispatch.cli logins
+	CAREDISPATCH_DEMO=1 $(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
+	  --access-logfile - wsgi:app
+
+serve: $(STAMP)
+	$(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 wsgi:app
+
+worker: $(STAMP)
+	$(PY) -m dispatch.cli worker
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+## test: everything the tests need (PostgreSQL and Redis on 127.0.0.1), then the whole suite
+test: $(STAMP) lint
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

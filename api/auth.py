@@ -1,0 +1,80 @@
+"""JWT authentication (flask-jwt-extended) and role checks for routes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, g
+from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
+
+from api.errors import error_response
+from dispatch.db import Session
+from dispatch.errors import Forbidden
+from dispatch.models import Role
+from dispatch.services.auth import actor_for
+from dispatch.tenancy import Actor
+
+F = TypeVar("F", bound=Callable[..., Any])
+jwt = JWTManager()
+
+ALL_ROLES = tuple(Role)
+PROVIDER_STAFF = (Role.dispatcher, Role.provider_admin)
+PLATFORM = (Role.admin, Role.finance)
+
+
+def init_app(app: Flask) -> None:
+    jwt.init_app(app)
+
+    def _unauth(reason: str) -> Any:
+        return error_response(
+            401, "UNAUTHENTICATED", f"Log in first: {reason}", "请先登录：需要有效的访问令牌。"
+        )
+
+    jwt.unauthorized_loader(lambda reason: _unauth(reason))
+    jwt.invalid_token_loader(lambda reason: _unauth(reason))
+    jwt.expired_token_loader(
+        lambda _h, _p: error_response(
+            401,
+            "TOKEN_EXPIRED",
+            "The token has expired; refresh it or log in again.",
+            "令牌已过期，请刷新或重新登录。",
+        )
+    )
+    jwt.revoked_token_loader(lambda _h, _p: _unauth("the token was revoked"))
+    jwt.needs_fresh_token_loader(lambda _h, _p: _unauth("a fresh login is required"))
+    jwt.user_lookup_error_loader(lambda _h, _p: _unauth("the user no longer exists"))
+
+
+def claims_for(actor: Actor, token_version: int) -> dict[str, Any]:
+    return {
+        "role": actor.role.value,
+        "provider_id": actor.provider_id,
+        "caregiver_id": actor.caregiver_id,
+        "tv": token_version,
+    }
+
+
+def current_actor() -> Actor:
+    return g.actor
+
+
+def roles(*allowed: Role, refresh: bool = False) -> Callable[[F], F]:
+    """Require a valid token of one of ``allowed`` roles; sets ``g.actor``."""
+    allowed_set = frozenset(allowed or ALL_ROLES)
+
+    def decorator(fn: F) -> F:
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            verify_jwt_in_request(refresh=refresh)
+            claims = get_jwt()
+            actor = actor_for(Session(), int(claims["sub"]), int(claims.get("tv", 0)))
+            if actor.role not in allowed_set:
+                raise Forbidden(f"Your role ({actor.role.value}) may not do this.")
+            g.actor = actor
+            return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,26 @@
+"""The API's resources, in the order their blueprints are registered (and documented)."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from flask_smorest import Api
+
+# Explicit and ordered: a resource exists when it is listed here.
+RESOURCES = [
+    "health",
+    "auth",
+    "providers",
+    "users",
+    "clients",
+    "caregivers",
+    "service_types",
+    "service_points",
+    "care_plans",
+]
+
+
+def register_resources(api: Api) -> None:
+    for name in RESOURCES:
+        module = import_module(f"api.resources.{name}.routes")
+        api.register_blueprint(module.blp)

@@ -1,0 +1,46 @@
+"""Login and token refresh."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
+from flask_smorest import Blueprint
+
+from api.auth import claims_for, current_actor, roles
+from api.resources.auth.schemas import AccessTokenSchema, LoginSchema, TokensSchema
+from dispatch.db import Session
+from dispatch.services.auth import actor_of, authenticate
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in and renew tokens.")
+
+
+@blp.route("/login", methods=["POST"])
+@blp.arguments(LoginSchema)
+@blp.response(200, TokensSchema)
+@blp.alt_response(401, description="Wrong username or password.")
+@blp.doc(security=[])
+def login(data: dict[str, Any]) -> Any:
+    """Log in with username and password
+
+    Answers an access token, a refresh token and who you are.
+    """
+    user = authenticate(Session(), data["username"], data["password"])
+    claims = claims_for(actor_of(user), user.token_version)
+    return {
+        "access_token": create_access_token(identity=str(user.id), additional_claims=claims),
+        "refresh_token": create_refresh_token(identity=str(user.id), additional_claims=claims),
+        "user": user,
+    }
+
+
+@blp.route("/refresh", methods=["POST"])
+@roles(refresh=True)
+@blp.response(200, AccessTokenSchema)
+def refresh() -> Any:
+    """Renew the access token (send the refresh token as bearer)"""
+    actor = current_actor()
+    claims = claims_for(actor, int(get_jwt().get("tv", 0)))
+    return {
+        "access_token": create_access_token(identity=str(actor.user_id), additional_claims=claims)
+    }

@@ -1,0 +1,63 @@
+"""Settings read from the environment, shared by the API, the worker and the CLI."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("CAREDISPATCH_INSTANCE", ROOT / "instance"))
+
+# Known-public secret for demo mode only; create_app refuses it outside demo mode.
+DEMO_SECRET = "caredispatch-demo-secret-not-for-production"  # noqa: S105
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'caredispatch.sqlite3'}"
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=_default_database_url)
+    redis_url: str | None = None
+    photo_dir: Path = field(default_factory=lambda: INSTANCE_DIR / "photos")
+    secret_key: str = DEMO_SECRET
+    demo: bool = False
+    timezone: str = "Asia/Shanghai"
+    queue_name: str = "caredispatch"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or _default_database_url(),
+            redis_url=os.environ.get("REDIS_URL") or None,
+            photo_dir=Path(os.environ.get("PHOTO_DIR") or INSTANCE_DIR / "photos"),
+            secret_key=os.environ.get("SECRET_KEY") or DEMO_SECRET,
+            demo=_flag("CAREDISPATCH_DEMO"),
+            timezone=os.environ.get("CAREDISPATCH_TIMEZONE", "Asia/Shanghai"),
+            queue_name=os.environ.get("CAREDISPATCH_QUEUE", "caredispatch"),
+        )
+
+
+_current: Settings | None = None
+
+
+def use(settings: Settings) -> None:
+    """Make ``settings`` the process's settings (the app factory, worker and CLI call this)."""
+    global _current
+    _current = settings
+
+
+def current() -> Settings:
+    global _current
+    if _current is None:
+        _current = Settings.from_env()
+    return _current

@@ -1,0 +1,76 @@
+"""All models, imported so that the metadata is complete for Alembic and the mappers."""
+
+from dispatch.models.appeals import Appeal, AppealStatus
+from dispatch.models.audit import AuditEntry
+from dispatch.models.billing import BatchStatus, BillingBatch
+from dispatch.models.care_plans import CarePlan, Recurrence
+from dispatch.models.caregivers import Caregiver, CaregiverSkill, Certificate, Shift, TravelMode
+from dispatch.models.clients import (
+    AbsenceReason,
+    Client,
+    ClientAbsence,
+    ClientRefusal,
+    FundingSource,
+    Gender,
+    VisitFrequency,
+)
+from dispatch.models.events import Crs, EventKind, VisitEvent
+from dispatch.models.flags import Flag, FlagStatus, Severity
+from dispatch.models.photos import Photo
+from dispatch.models.plans import DayPlan, PlanStatus
+from dispatch.models.providers import Provider
+from dispatch.models.rules import RuleSetting
+from dispatch.models.service_points import ServicePoint, ServicePointKind
+from dispatch.models.service_types import BillingUnit, ServiceType
+from dispatch.models.timesheets import TimesheetUpload
+from dispatch.models.users import Role, User
+from dispatch.models.visits import Visit, VisitAssignment, VisitOutcome, VisitStatus
+from dispatch.models.work_orders import AppealState, WorkOrder, WorkOrderSource, WorkOrderStatus
+
+__all__ = [
+    "AbsenceReason",
+    "Appeal",
+    "AppealState",
+    "AppealStatus",
+    "AuditEntry",
+    "BatchStatus",
+    "BillingBatch",
+    "BillingUnit",
+    "CarePlan",
+    "Caregiver",
+    "CaregiverSkill",
+    "Certificate",
+    "Client",
+    "ClientAbsence",
+    "ClientRefusal",
+    "Crs",
+    "DayPlan",
+    "EventKind",
+    "Flag",
+    "FlagStatus",
+    "FundingSource",
+    "Gender",
+    "Photo",
+    "PlanStatus",
+    "Provider",
+    "Recurrence",
+    "Role",
+    "RuleSetting",
+    "ServicePoint",
+    "ServicePointKind",
+    "ServiceType",
+    "Severity",
+    "Shift",
+    "TimesheetUpload",
+    "TravelMode",
+    "User",
+    "Visit",
+    "VisitAssignment",
+    "VisitEvent",
+    "VisitFrequency",
+    "VisitOutcome",
+    "VisitStatus",
+    "WorkOrder",
+    "WorkOrderSource",
+    "WorkOrderStatus",
+]

@@ -1,0 +1,43 @@
+"""Flags (异常): a rule's finding on a work order, with its evidence and resolution."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dispatch.db import Base, UTCDateTime, str_enum, utcnow
+
+
+class Severity(enum.StrEnum):
+    block = "block"
+    review = "review"
+    info = "info"
+
+
+class FlagStatus(enum.StrEnum):
+    open = "open"
+    overridden = "overridden"  # finance accepted the order despite it, with a reason
+    closed = "closed"  # the rule no longer holds (data or threshold changed)
+
+
+class Flag(Base):
+    __tablename__ = "flags"
+    __table_args__ = (Index("ix_flags_status_code", "status", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[Severity] = mapped_column(str_enum(Severity))
+    status: Mapped[FlagStatus] = mapped_column(str_enum(FlagStatus), default=FlagStatus.open)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"<Flag {self.id} {self.code} {self.status}>"

@@ -1,0 +1,49 @@
+"""Logging in: check credentials and describe the actor a token stands for."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.db import utcnow
+from dispatch.errors import Unauthenticated
+from dispatch.models import User
+from dispatch.security import hash_password, needs_rehash, verify_password
+from dispatch.tenancy import Actor
+
+# Verified against when the username is unknown, so that both paths take the same time.
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = session.scalars(select(User).where(User.username == username)).one_or_none()
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        raise Unauthenticated()
+    if not verify_password(user.password_hash, password) or not user.active:
+        raise Unauthenticated()
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def actor_for(session: Session, user_id: int, token_version: int) -> Actor:
+    """The actor behind a token, if the user still exists, is active and the token is current."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.token_version != token_version:
+        raise Unauthenticated(
+            "This token is no longer valid; log in again.",
+            code="TOKEN_REVOKED",
+            message_zh="令牌已失效，请重新登录。",
+        )
+    return actor_of(user)
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(
+        user_id=user.id,
+        role=user.role,
+        provider_id=user.provider_id,
+        caregiver_id=user.caregiver_id,
+    )

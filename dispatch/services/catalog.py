@@ -1,0 +1,169 @@
+"""The Crud specs of the plain nouns: who may read and write them, filters, references, checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dispatch.errors import Invalid
+from dispatch.models import (
+    Caregiver,
+    CaregiverSkill,
+    CarePlan,
+    Certificate,
+    Client,
+    ClientAbsence,
+    ClientRefusal,
+    Provider,
+    Recurrence,
+    Role,
+    ServicePoint,
+    ServiceType,
+    Shift,
+)
+from dispatch.services.crud import Child, Crud
+from dispatch.tenancy import Actor
+
+STAFF_READ = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin)
+STAFF_WRITE = (Role.dispatcher, Role.provider_admin, Role.admin)
+
+
+def _invalid(field: str, message: str, message_zh: str) -> Invalid:
+    return Invalid(message, code="INVALID_FIELD", message_zh=message_zh, errors={field: [message]})
+
+
+def _ordered(start: Any, end: Any, field: str) -> None:
+    if start is not None and end is not None and end <= start:
+        raise _invalid(field, f"{field} must be after its start.", f"{field} 必须晚于开始时间。")
+
+
+def check_absence(_s: Session, _a: Actor, row: ClientAbsence) -> None:
+    _ordered(row.start_at, row.end_at, "end_at")
+
+
+def check_shift(_s: Session, _a: Actor, row: Shift) -> None:
+    if (row.weekday is None) == (row.on_date is None):
+        raise _invalid(
+            "weekday",
+            "Give exactly one of weekday or on_date.",
+            "weekday 与 on_date 须且仅须给出一个。",
+        )
+    if not row.off:
+        if row.start_time is None or row.end_time is None:
+            raise _invalid(
+                "start_time",
+                "A working shift needs start_time and end_time.",
+                "工作班次需要开始和结束时间。",
+            )
+        _ordered(row.start_time, row.end_time, "end_time")
+
+
+def check_certificate(_s: Session, _a: Actor, row: Certificate) -> None:
+    _ordered(row.issued_on, row.expires_on, "expires_on")
+
+
+def check_care_plan(_s: Session, _a: Actor, row: CarePlan) -> None:
+    _ordered(row.window_start, row.window_end, "window_end")
+    _ordered(row.start_date, row.end_date, "end_date")
+    if row.recurrence == Recurrence.weekly and not row.days_of_week:
+        raise _invalid(
+            "days_of_week",
+            "A weekly plan needs days_of_week (0=Monday..6).",
+            "按周计划需要 days_of_week（0=周一）。",
+        )
+    if row.recurrence == Recurrence.every_n_days and not row.interval_days:
+        raise _invalid(
+            "interval_days",
+            "An every_n_days plan needs interval_days.",
+            "按天间隔计划需要 interval_days。",
+        )
+
+
+def check_caregiver(_s: Session, _a: Actor, row: Caregiver) -> None:
+    if (row.break_earliest is None) != (row.break_latest is None):
+        raise _invalid(
+            "break_latest",
+            "Give both break_earliest and break_latest, or neither.",
+            "午休最早与最晚开始时间须同时给出。",
+        )
+    if row.break_earliest and row.break_latest and row.break_latest < row.break_earliest:
+        raise _invalid(
+            "break_latest",
+            "break_latest must not be before break_earliest.",
+            "午休最晚开始时间不能早于最早开始时间。",
+        )
+
+
+PROVIDERS = Crud(
+    Provider,
+    read_roles=tuple(Role),
+    write_roles=(Role.admin,),
+    filters={"active": lambda v: Provider.active == v, "code": lambda v: Provider.code == v},
+)
+CLIENTS = Crud(
+    Client,
+    read_roles=STAFF_READ,
+    write_roles=STAFF_WRITE,
+    filters={
+        "active": lambda v: Client.active == v,
+        "code": lambda v: Client.code == v,
+        "street": lambda v: Client.street == v,
+        "care_level": lambda v: Client.care_level == v,
+        "visit_frequency": lambda v: Client.visit_frequency == v,
+        "q": lambda v: Client.name.contains(v) | Client.address.contains(v),
+    },
+)
+CLIENT_ABSENCES = Child(CLIENTS, ClientAbsence, "client_id", check=check_absence)
+CLIENT_REFUSALS = Child(CLIENTS, ClientRefusal, "client_id", refs={"caregiver_id": Caregiver})
+CAREGIVERS = Crud(
+    Caregiver,
+    read_roles=STAFF_READ,
+    write_roles=STAFF_WRITE,
+    filters={
+        "active": lambda v: Caregiver.active == v,
+        "code": lambda v: Caregiver.code == v,
+        "gender": lambda v: Caregiver.gender == v,
+        "skill": lambda v: Caregiver.skills.any(CaregiverSkill.skill == v),
+        "q": lambda v: Caregiver.name.contains(v),
+    },
+    refs={"start_point_id": ServicePoint},
+    check=check_caregiver,
+)
+CAREGIVER_SKILLS = Child(CAREGIVERS, CaregiverSkill, "caregiver_id")
+CAREGIVER_CERTIFICATES = Child(CAREGIVERS, Certificate, "caregiver_id", check=check_certificate)
+CAREGIVER_SHIFTS = Child(CAREGIVERS, Shift, "caregiver_id", check=check_shift)
+SERVICE_TYPES = Crud(
+    ServiceType,
+    read_roles=tuple(Role),
+    write_roles=(Role.admin,),
+    filters={"active": lambda v: ServiceType.active == v, "code": lambda v: ServiceType.code == v},
+    order_by=(ServiceType.code,),
+)
+SERVICE_POINTS = Crud(
+    ServicePoint,
+    read_roles=STAFF_READ,
+    write_roles=STAFF_WRITE,
+    filters={
+        "active": lambda v: ServicePoint.active == v,
+        "kind": lambda v: ServicePoint.kind == v,
+    },
+)
+CARE_PLANS = Crud(
+    CarePlan,
+    read_roles=STAFF_READ,
+    write_roles=STAFF_WRITE,
+    filters={
+        "active": lambda v: CarePlan.active == v,
+        "client_id": lambda v: CarePlan.client_id == v,
+        "service_type_id": lambda v: CarePlan.service_type_id == v,
+        "preferred_caregiver_id": lambda v: CarePlan.preferred_caregiver_id == v,
+    },
+    refs={
+        "client_id": Client,
+        "service_type_id": ServiceType,
+        "preferred_caregiver_id": Caregiver,
+        "service_point_id": ServicePoint,
+    },
+    check=check_care_plan,
+)

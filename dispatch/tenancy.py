@@ -1,0 +1,95 @@
+"""Tenancy, enforced once: every read of provider-owned rows goes through ``scoped``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from dispatch.errors import Forbidden, NotFound
+from dispatch.models import Role
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: the user, their role and, for provider roles, their provider."""
+
+    user_id: int | None
+    role: Role
+    provider_id: int | None = None
+    caregiver_id: int | None = None
+
+    @property
+    def platform_level(self) -> bool:
+        return self.role.platform_level
+
+    def require(self, *roles: Role) -> None:
+        if self.role not in roles:
+            raise Forbidden(
+                f"This needs one of the roles {', '.join(r.value for r in roles)}.",
+                message_zh="当前角色无权执行此操作。",
+            )
+
+
+SYSTEM = Actor(user_id=None, role=Role.admin)
+
+
+def provider_column(model: type[Any]) -> Any:
+    """The column that says which provider owns a row of ``model``, or None if global."""
+    return getattr(model, "provider_id", None)
+
+
+def scoped(stmt: Select[Any], model: type[Any], actor: Actor) -> Select[Any]:
+    """Restrict a select on ``model`` to what ``actor`` may see."""
+    if actor.platform_level:
+        return stmt
+    column = provider_column(model)
+    if column is None:
+        return stmt
+    if model.__name__ == "Provider":
+        return stmt.where(model.id == actor.provider_id)
+    return stmt.where(column == actor.provider_id)
+
+
+def get_scoped(session: Session, model: type[T], ident: int, actor: Actor) -> T:
+    """Load one row the actor may see; another provider's id is a 404, like a missing one."""
+    stmt = scoped(select(model).where(model.id == ident), model, actor)  # type: ignore[attr-defined]
+    row = session.scalars(stmt).one_or_none()
+    if row is None:
+        raise NotFound(
+            f"No {_noun(model)} with id {ident}.",
+            code=f"{_noun(model).upper().replace(' ', '_')}_NOT_FOUND",
+            message_zh=f"找不到编号为 {ident} 的记录。",
+        )
+    return row
+
+
+def resolve_provider(actor: Actor, provider_id: int | None) -> int:
+    """The provider a write applies to: the actor's own, or the one a platform user names."""
+    if not actor.platform_level:
+        if provider_id is not None and provider_id != actor.provider_id:
+            raise NotFound(f"No provider with id {provider_id}.", code="PROVIDER_NOT_FOUND")
+        assert actor.provider_id is not None
+        return actor.provider_id
+    if provider_id is None:
+        from dispatch.errors import Invalid
+
+        raise Invalid(
+            "provider_id is required for platform users.",
+            code="PROVIDER_REQUIRED",
+            message_zh="平台用户必须指定 provider_id。",
+            errors={"provider_id": ["Missing data for required field."]},
+        )
+    return provider_id
+
+
+def _noun(model: type[Any]) -> str:
+    name = model.__name__
+    out = [name[0].lower()]
+    for ch in name[1:]:
+        out.append(f" {ch.lower()}" if ch.isupper() else ch)
+    return "".join(out)
