@@ -1,0 +1,63 @@
+"""Home-care route optimiser: plain data in, routes and reasons out (OR-Tools underneath)."""
+
+from routing.model import (
+    Break,
+    Caregiver,
+    Insertion,
+    Kitchen,
+    Kpis,
+    Location,
+    LockedPrefix,
+    Pin,
+    Problem,
+    Route,
+    Settings,
+    Solution,
+    Stop,
+    TimeWindow,
+    Unassigned,
+    UnassignedReason,
+    Visit,
+    VisitGroup,
+)
+from routing.planner import solve
+from routing.travel import (
+    DEFAULT_DETOUR_FACTOR,
+    DEFAULT_SPEEDS_MPS,
+    GeodesicTravel,
+    OsrmTravel,
+    TravelMatrix,
+    TravelModel,
+    TravelServiceUnavailable,
+)
+from routing.urgent import insert_urgent
+
+__all__ = [
+    "DEFAULT_DETOUR_FACTOR",
+    "DEFAULT_SPEEDS_MPS",
+    "Break",
+    "Caregiver",
+    "GeodesicTravel",
+    "Insertion",
+    "Kitchen",
+    "Kpis",
+    "Location",
+    "LockedPrefix",
+    "OsrmTravel",
+    "Pin",
+    "Problem",
+    "Route",
+    "Settings",
+    "Solution",
+    "Stop",
+    "TimeWindow",
+    "TravelMatrix",
+    "TravelModel",
+    "TravelServiceUnavailable",
+    "Unassigned",
+    "UnassignedReason",
+    "Visit",
+    "VisitGroup",
+    "insert_urgent",
+    "solve",
+]

@@ -1,4 +1,4 @@
-"""The solver's view of a problem: numbered nodes, integer matrices, and what the model must enforce."""
+"""The solver's view of a problem: numbered nodes, integer matrices, what the model enforces."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Frozen dataclasses in and out of the router: integers are seconds from plan start, metres, ids."""
+"""Frozen dataclasses in and out of the router (integers: seconds from plan start, metres, ids)."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ class Problem:
     settings: Settings = field(default_factory=Settings)
 
 
-class UnassignedReason(str, enum.Enum):
+class UnassignedReason(enum.StrEnum):
     NO_QUALIFIED_CAREGIVER = "NO_QUALIFIED_CAREGIVER"  # skills, gender, refusals, allowed list
     OUTSIDE_EVERY_SHIFT = "OUTSIDE_EVERY_SHIFT"  # no qualified shift can reach it in a window
     MAX_WORKING_TIME = "MAX_WORKING_TIME"  # even alone it exceeds every max working time

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from routing import solver
-from routing.instance import END, START, VISIT, Instance
+from routing.instance import START, VISIT, Instance
 
 # Times and distances are scaled to integers; travel time is rounded up so that a schedule the
 # solver accepts is also feasible with the true, unrounded distances.
@@ -101,7 +102,7 @@ def route_distance(si: SolomonInstance, routes: list[list[int]]) -> float:
     total = 0.0
     for r in routes:
         path = [0, *r, 0]
-        total += sum(d[a, b] for a, b in zip(path, path[1:], strict=False))
+        total += sum(d[a, b] for a, b in itertools.pairwise(path))
     return total
 
 
@@ -137,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-solution", default="PARALLEL_CHEAPEST_INSERTION")
     ap.add_argument("--metaheuristic", default="GUIDED_LOCAL_SEARCH")
     args = ap.parse_args(argv)
-    result = solve(read(args.path), args.time_limit, args.seed, args.first_solution, args.metaheuristic)
+    result = solve(
+        read(args.path), args.time_limit, args.seed, args.first_solution, args.metaheuristic
+    )
     if math.isinf(result["distance"]):
         result["distance"] = None
     sys.stdout.write(json.dumps(result) + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 
@@ -38,7 +39,9 @@ def search_parameters(
     if metaheuristic not in METAHEURISTICS:
         raise ValueError(f"unknown metaheuristic {metaheuristic!r}; one of {METAHEURISTICS}")
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first_solution)
+    params.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, first_solution
+    )
     params.local_search_metaheuristic = getattr(
         routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic
     )
@@ -86,7 +89,7 @@ class _Model:
             ws = sorted(inst.windows[node])
             cumul = td.CumulVar(idx)
             cumul.SetRange(ws[0][0], ws[-1][1])
-            for (_, b), (a2, _) in zip(ws, ws[1:], strict=False):
+            for (_, b), (a2, _) in itertools.pairwise(ws):
                 if a2 > b + 1:
                     cumul.RemoveInterval(b + 1, a2 - 1)
             routing.AddVariableMinimizedByFinalizer(cumul)
@@ -125,12 +128,12 @@ class _Model:
             pen = inst.penalty[node] if inst.penalty else None
             if pen is not None:
                 routing.AddDisjunction([self.manager.NodeToIndex(node)], pen)
-        for node, vehicles in inst.allowed.items():
-            routing.SetAllowedVehiclesForIndex(vehicles, self.manager.NodeToIndex(node))
+        if inst.allowed:
+            self._allowed_vehicles(inst)
 
         for group in inst.groups:
             idxs = [self.manager.NodeToIndex(x) for x in group]
-            for a, b in zip(idxs, idxs[1:], strict=False):
+            for a, b in itertools.pairwise(idxs):
                 solver.Add(td.CumulVar(a) == td.CumulVar(b))
             for i, a in enumerate(idxs):
                 for b in idxs[i + 1 :]:
@@ -195,6 +198,32 @@ class _Model:
                 if intervals:
                     td.SetBreakIntervalsOfVehicle(intervals, v, visit_transits)
 
+    def _allowed_vehicles(self, inst: Instance) -> None:
+        """Skills, refusals, gender and pins as allowed vehicles per visit.
+
+        SetAllowedVehiclesForIndex is unusable from Python in the 9.15 wheel (its absl::Span
+        argument has no typemap), so the vehicle variable is restricted for the CP side and a
+        zero-capacity dimension, counting visits a vehicle may not make, lets the local-search
+        filters reject such moves cheaply.
+        """
+        routing, nv = self.routing, inst.num_vehicles
+        vectors = [[0] * inst.n for _ in range(nv)]
+        for node, vehicles in inst.allowed.items():
+            idx = self.manager.NodeToIndex(node)
+            routing.VehicleVar(idx).SetValues([-1, *vehicles])
+            ok = set(vehicles)
+            for v in range(nv):
+                if v not in ok:
+                    vectors[v][node] = 1
+        cbs = [routing.RegisterUnaryTransitVector(vec) for vec in vectors]
+        routing.AddDimensionWithVehicleTransits(
+            cbs,
+            0,  # slack
+            0,  # capacity: a vehicle may make no visit it is not allowed
+            True,  # fix_start_cumul_to_zero
+            "allowed",
+        )
+
     def read(self, assignment, wall_s: float) -> RawSolution:
         inst, routing, td = self.inst, self.routing, self.time_dim
         routes, seen = [], set()
@@ -247,7 +276,9 @@ def solve_instance(
     """Solve; None when no solution was found. initial_routes are node lists per vehicle."""
     t0 = time.monotonic()
     model = _Model(inst)
-    params = search_parameters(time_limit_s, first_solution, metaheuristic, solution_limit, log_search)
+    params = search_parameters(
+        time_limit_s, first_solution, metaheuristic, solution_limit, log_search
+    )
     routing = model.routing
     assignment = None
     if initial_routes is not None:

@@ -29,7 +29,7 @@ DEFAULT_DETOUR_FACTOR = 1.3
 UNREACHABLE_S = 10_000_000
 
 
-class TravelServiceUnavailable(RuntimeError):  # noqa: N818 - the name is part of the API
+class TravelServiceUnavailable(RuntimeError):
     """The road-network travel service could not be reached or gave an unusable answer."""
 
 
@@ -50,7 +50,9 @@ class TravelModel(Protocol):
 
 def great_circle_m(lat1, lon1, lat2, lon2) -> np.ndarray:
     """geopy's great_circle formula, vectorised: broadcasting arrays in degrees, metres out."""
-    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=float)) for a in (lat1, lon1, lat2, lon2))
+    lat1, lon1, lat2, lon2 = (
+        np.radians(np.asarray(a, dtype=float)) for a in (lat1, lon1, lat2, lon2)
+    )
     sin_lat1, cos_lat1 = np.sin(lat1), np.cos(lat1)
     sin_lat2, cos_lat2 = np.sin(lat2), np.cos(lat2)
     delta = lon2 - lon1

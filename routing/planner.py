@@ -1,0 +1,704 @@
+"""Plan a day: check each visit, build the instance, solve, explain what stays unassigned."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from routing import solver
+from routing.instance import END, PICKUP, START, VISIT, Instance, RawRoute
+from routing.model import (
+    Caregiver,
+    Kpis,
+    Location,
+    Problem,
+    Route,
+    Solution,
+    Stop,
+    Unassigned,
+    UnassignedReason,
+    Visit,
+)
+from routing.schedule import Item, first_start, schedule
+from routing.travel import GeodesicTravel, TravelModel
+
+log = logging.getLogger(__name__)
+R = UnassignedReason
+
+
+class Context:
+    """A problem with its locations numbered and travel matrices fetched once per mode."""
+
+    def __init__(self, problem: Problem, travel: TravelModel | None, extra: tuple = ()) -> None:
+        self.problem = problem
+        self.travel = travel or GeodesicTravel()
+        self.cgs = problem.caregivers
+        self.cg_index = {c.id: i for i, c in enumerate(self.cgs)}
+        if len(self.cg_index) != len(self.cgs):
+            raise ValueError("caregiver ids must be unique")
+        self.visits = {v.id: v for v in problem.visits}
+        if len(self.visits) != len(problem.visits):
+            raise ValueError("visit ids must be unique")
+        self.kitchens = {k.id: k for k in problem.kitchens}
+        self.locs: list[Location] = []
+        self._loc_index: dict[Location, int] = {}
+        for c in self.cgs:
+            self.loc(c.start)
+            self.loc(c.end)
+        for v in problem.visits:
+            self.loc(v.location)
+        for k in problem.kitchens:
+            self.loc(k.location)
+        for x in extra:
+            self.loc(x)
+        self.modes = sorted({c.travel_mode for c in self.cgs})
+        self.T: dict[str, np.ndarray] = {}
+        self.D: dict[str, np.ndarray] = {}
+        for mode in self.modes:
+            m = self.travel.matrix(self.locs, self.locs, mode)
+            self.T[mode], self.D[mode] = m.seconds, m.metres
+        self.pins = {p.visit_id: p for p in problem.pins}
+        self.locked_owner = {
+            vid: self.cg_index[lp.caregiver_id] for lp in problem.locked for vid in lp.visit_ids
+        }
+        for vid in (*self.pins, *self.locked_owner):
+            if vid not in self.visits:
+                raise ValueError(f"pin or lock names unknown visit {vid}")
+        for p in problem.pins:
+            if p.caregiver_id is not None and p.caregiver_id not in self.cg_index:
+                raise ValueError(
+                    f"pin of visit {p.visit_id} names unknown caregiver {p.caregiver_id}"
+                )
+
+    def loc(self, location: Location) -> int:
+        if location not in self._loc_index:
+            self._loc_index[location] = len(self.locs)
+            self.locs.append(location)
+        return self._loc_index[location]
+
+    def windows(self, visit: Visit) -> list[tuple[int, int]]:
+        pin = self.pins.get(visit.id)
+        if pin is not None and pin.start_s is not None:
+            return [(pin.start_s, pin.start_s)]
+        return sorted((w.start_s, w.end_s) for w in visit.windows)
+
+    def is_meal(self, visit: Visit) -> bool:
+        return visit.meal_boxes > 0 and visit.id not in self.locked_owner
+
+
+def _qualified(ctx: Context, visit: Visit) -> tuple[list[int], Unassigned | None]:
+    """Caregivers (indices) allowed to do the visit by skills, gender, lists and pins."""
+    if visit.id in ctx.locked_owner:
+        return [ctx.locked_owner[visit.id]], None
+    cands = list(range(len(ctx.cgs)))
+
+    def fail(reason, detail):
+        return [], Unassigned(visit.id, reason, detail)
+
+    need = visit.required_skills
+    cands = [i for i in cands if need <= ctx.cgs[i].skills]
+    if not cands:
+        return fail(R.NO_QUALIFIED_CAREGIVER, f"no caregiver has the skills {sorted(need)}")
+    if visit.required_gender is not None:
+        cands = [i for i in cands if ctx.cgs[i].gender == visit.required_gender]
+        if not cands:
+            return fail(
+                R.NO_QUALIFIED_CAREGIVER,
+                f"no caregiver with the skills {sorted(need)} has gender {visit.required_gender!r}",
+            )
+    if visit.allowed_caregivers is not None:
+        cands = [i for i in cands if ctx.cgs[i].id in visit.allowed_caregivers]
+        if not cands:
+            return fail(
+                R.NO_QUALIFIED_CAREGIVER,
+                f"none of the allowed caregivers {sorted(visit.allowed_caregivers)} is qualified",
+            )
+    if visit.forbidden_caregivers:
+        cands = [i for i in cands if ctx.cgs[i].id not in visit.forbidden_caregivers]
+        if not cands:
+            return fail(
+                R.NO_QUALIFIED_CAREGIVER, "every qualified caregiver is refused by the client"
+            )
+    pin = ctx.pins.get(visit.id)
+    if pin is not None and pin.caregiver_id is not None:
+        i = ctx.cg_index[pin.caregiver_id]
+        if i not in cands:
+            return fail(
+                R.PIN_CONFLICT,
+                f"pinned caregiver {pin.caregiver_id} lacks a skill, the gender, or is refused",
+            )
+        cands = [i]
+    return cands, None
+
+
+def _reachable(ctx: Context, visit: Visit, cands: list[int]) -> tuple[list[int], Unassigned | None]:
+    """Candidates who could do this visit alone in their shift; else the most telling reason."""
+    vl = ctx.loc(visit.location)
+    windows = ctx.windows(visit)
+    ok, failures = [], []
+    meal = ctx.is_meal(visit)
+    kitchen = ctx.kitchens.get(visit.kitchen_id) if meal else None
+    for i in cands:
+        c = ctx.cgs[i]
+        T = ctx.T[c.travel_mode]
+        sl, el = ctx.loc(c.start), ctx.loc(c.end)
+        if kitchen is not None:
+            kl = ctx.loc(kitchen.location)
+            ride = int(T[kl, vl])
+            if visit.max_ride_s is not None and ride > visit.max_ride_s:
+                failures.append(
+                    (0, R.RIDE_TIME, f"kitchen to client takes {ride} s by {c.travel_mode}")
+                )
+                continue
+            leave = max(c.shift_start_s + int(T[sl, kl]), kitchen.ready_s) + kitchen.pickup_s
+            arrival = leave + ride
+            first_leg = c.shift_start_s + int(T[sl, kl])
+            path = int(T[sl, kl]) + kitchen.pickup_s + ride
+        else:
+            arrival = c.shift_start_s + int(T[sl, vl])
+            path = int(T[sl, vl])
+            first_leg = None
+        s = first_start(arrival, windows)
+        if s is None or s + visit.duration_s + int(T[vl, el]) > c.shift_end_s:
+            failures.append((1, R.OUTSIDE_EVERY_SHIFT, ""))
+            continue
+        del first_leg
+        if c.max_work_s is not None and path + visit.duration_s + int(T[vl, el]) > c.max_work_s:
+            failures.append((2, R.MAX_WORKING_TIME, f"caregiver {c.id} may work {c.max_work_s} s"))
+            continue
+        if visit.meal_boxes > c.box_capacity and meal:
+            failures.append(
+                (3, R.CAPACITY, f"{visit.meal_boxes} boxes > capacity {c.box_capacity}")
+            )
+            continue
+        ok.append(i)
+    if ok:
+        return ok, None
+    _stage, reason, detail = max(failures, key=lambda f: f[0])
+    if reason is R.OUTSIDE_EVERY_SHIFT:
+        detail = f"windows {windows} cannot be reached within any qualified caregiver's shift"
+    return [], Unassigned(visit.id, reason, detail)
+
+
+def precheck(ctx: Context) -> tuple[dict[int, list[int]], dict[int, Unassigned]]:
+    """Eligible caregivers per visit, and the visits no caregiver could ever do, with why."""
+    eligible: dict[int, list[int]] = {}
+    out: dict[int, Unassigned] = {}
+    for v in ctx.problem.visits:
+        if not v.windows or any(w.end_s < w.start_s for w in v.windows) or v.duration_s < 0:
+            out[v.id] = Unassigned(v.id, R.INVALID_INPUT, "empty or reversed time window")
+            continue
+        if ctx.is_meal(v) and v.kitchen_id not in ctx.kitchens:
+            out[v.id] = Unassigned(v.id, R.INVALID_INPUT, f"unknown kitchen {v.kitchen_id}")
+            continue
+        cands, fail = _qualified(ctx, v)
+        if fail is None and v.id not in ctx.locked_owner:
+            cands, fail = _reachable(ctx, v, cands)
+        if fail is not None:
+            out[v.id] = fail
+        else:
+            eligible[v.id] = cands
+    for g in ctx.problem.groups:
+        members = [vid for vid in g.visit_ids if vid in ctx.visits]
+        bad = [vid for vid in members if vid in out]
+        if bad:
+            first = out[bad[0]]
+            for vid in members:
+                if vid not in out:
+                    out[vid] = Unassigned(
+                        vid,
+                        R.GROUP_PARTNER_UNASSIGNED,
+                        f"double-staffed with visit {first.visit_id}: {first.reason.value}",
+                    )
+                    eligible.pop(vid, None)
+            continue
+        if len(set().union(*(eligible[vid] for vid in members))) < len(members) or not _distinct(
+            [eligible[vid] for vid in members]
+        ):
+            for vid in members:
+                out[vid] = Unassigned(
+                    vid,
+                    R.NO_QUALIFIED_CAREGIVER,
+                    f"double-staffed visit needs {len(members)} different qualified caregivers",
+                )
+                eligible.pop(vid, None)
+            continue
+        common = _intersect([ctx.windows(ctx.visits[vid]) for vid in members])
+        if not common:
+            for vid in members:
+                out[vid] = Unassigned(
+                    vid, R.OUTSIDE_EVERY_SHIFT, "the double-staffed visits' windows do not overlap"
+                )
+                eligible.pop(vid, None)
+    return eligible, out
+
+
+def _distinct(options: list[list[int]]) -> bool:
+    """Can every member get a different caregiver? (augmenting-path matching; groups are tiny)"""
+    match: dict[int, int] = {}
+
+    def assign(m: int, seen: set[int]) -> bool:
+        for c in options[m]:
+            if c in seen:
+                continue
+            seen.add(c)
+            if c not in match or assign(match[c], seen):
+                match[c] = m
+                return True
+        return False
+
+    return all(assign(m, set()) for m in range(len(options)))
+
+
+def _intersect(window_lists: list[list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    common = window_lists[0]
+    for ws in window_lists[1:]:
+        common = [
+            (max(a, c), min(b, d)) for a, b in common for c, d in ws if max(a, c) <= min(b, d)
+        ]
+    return sorted(common)
+
+
+@dataclass
+class Built:
+    inst: Instance
+    loc_of: list[int]  # node -> location index
+
+
+def build(ctx: Context, eligible: dict[int, list[int]]) -> Built:
+    """Number the nodes: each caregiver's start and end, then visits, then meal pickups."""
+    p = ctx.problem
+    nv = len(ctx.cgs)
+    kind, ref, loc_of, service, windows, demand, penalty = [], [], [], [], [], [], []
+
+    def add(k, r, loc, svc, ws, dem, pen):
+        kind.append(k)
+        ref.append(r)
+        loc_of.append(loc)
+        service.append(svc)
+        windows.append(ws)
+        demand.append(dem)
+        penalty.append(pen)
+        return len(kind) - 1
+
+    starts = [add(START, i, ctx.loc(c.start), 0, [], 0, None) for i, c in enumerate(ctx.cgs)]
+    ends = [add(END, i, ctx.loc(c.end), 0, [], 0, None) for i, c in enumerate(ctx.cgs)]
+    latest = max((c.shift_end_s for c in ctx.cgs), default=0)
+    node_of: dict[int, int] = {}
+    group_windows = {}
+    for g in p.groups:
+        if all(vid in eligible for vid in g.visit_ids):
+            common = _intersect([ctx.windows(ctx.visits[vid]) for vid in g.visit_ids])
+            for vid in g.visit_ids:
+                group_windows[vid] = common
+    allowed: dict[int, list[int]] = {}
+    preferred: dict[int, int] = {}
+    pairs = []
+    for v in p.visits:
+        if v.id not in eligible:
+            continue
+        meal = ctx.is_meal(v)
+        ws = group_windows.get(v.id) or ctx.windows(v)
+        pen = p.settings.unassigned_penalty * max(1, v.priority)
+        node = add(
+            VISIT, v.id, ctx.loc(v.location), v.duration_s, ws, -v.meal_boxes if meal else 0, pen
+        )
+        node_of[v.id] = node
+        if len(eligible[v.id]) < nv:
+            allowed[node] = sorted(eligible[v.id])
+        if v.preferred_caregiver is not None and v.preferred_caregiver in ctx.cg_index:
+            preferred[node] = ctx.cg_index[v.preferred_caregiver]
+        if meal:
+            k = ctx.kitchens[v.kitchen_id]
+            pick = add(
+                PICKUP,
+                v.id,
+                ctx.loc(k.location),
+                k.pickup_s,
+                [(k.ready_s, latest)],
+                v.meal_boxes,
+                0,
+            )
+            if node in allowed:
+                allowed[pick] = allowed[node]
+            pairs.append((pick, node, v.max_ride_s))
+    locks = {}
+    for lp in p.locked:
+        chain = [node_of[vid] for vid in lp.visit_ids if vid in node_of]
+        if chain:
+            locks[ctx.cg_index[lp.caregiver_id]] = chain
+    loc_arr = np.array(loc_of, dtype=np.int64)
+    ix = np.ix_(loc_arr, loc_arr)
+    inst = Instance(
+        kind=kind,
+        ref=ref,
+        service=np.array(service, dtype=np.int64),
+        windows=windows,
+        demand=np.array(demand, dtype=np.int64),
+        time={m: ctx.T[m][ix] for m in ctx.modes},
+        dist={m: ctx.D[m][ix] for m in ctx.modes},
+        vehicle_mode=[c.travel_mode for c in ctx.cgs],
+        starts=starts,
+        ends=ends,
+        vehicle_window=[(c.shift_start_s, c.shift_end_s) for c in ctx.cgs],
+        max_span=[c.max_work_s for c in ctx.cgs],
+        capacity=[c.box_capacity for c in ctx.cgs],
+        breaks=[
+            [(b.earliest_start_s, b.latest_start_s, b.duration_s) for b in c.breaks]
+            for c in ctx.cgs
+        ],
+        allowed=allowed,
+        penalty=penalty,
+        pairs=pairs,
+        groups=[
+            [node_of[vid] for vid in g.visit_ids]
+            for g in p.groups
+            if all(v in node_of for v in g.visit_ids)
+        ],
+        locks=locks,
+        preferred=preferred,
+        continuity_cost=p.settings.continuity_cost,
+        fixed_cost=p.settings.caregiver_fixed_cost,
+    )
+    return Built(inst, loc_of)
+
+
+def _route(ctx: Context, built: Built, raw: RawRoute) -> Route:
+    """Turn solver output into stops with arrival, start, end and travel; breaks in the gaps."""
+    inst = built.inst
+    c: Caregiver = ctx.cgs[raw.vehicle]
+    T, D = ctx.T[c.travel_mode], ctx.D[c.travel_mode]
+    here = ctx.loc(c.start)
+    t = raw.depart
+    pending = list(raw.breaks) if raw.nodes else []
+    stops: list[Stop] = []
+    travel_s = travel_m = 0
+
+    def leg(to_loc: int, until: int | None):
+        """Travel to to_loc leaving at t, taking any break that starts before `until`."""
+        nonlocal t, here
+        rem = int(T[here, to_loc])
+        arrival = t + rem if rem == 0 else None
+        while pending and (until is None or pending[0][0] < until):
+            bs, dur = pending.pop(0)
+            move = min(rem, max(0, bs - t))
+            t += move
+            rem -= move
+            if rem == 0 and arrival is None:
+                arrival = t
+            stops.append(Stop(None, bs, bs, bs + dur, 0, 0, kind="break"))
+            t = max(t, bs) + dur
+        if arrival is None:
+            arrival = t + rem
+        return arrival
+
+    for node, start in zip(raw.nodes, raw.starts, strict=True):
+        loc = built.loc_of[node]
+        tr, tm = int(T[here, loc]), int(D[here, loc])
+        arrival = leg(loc, start)
+        kind = "pickup" if inst.kind[node] == PICKUP else "visit"
+        vid = inst.ref[node]
+        kitchen = ctx.visits[vid].kitchen_id if kind == "pickup" else None
+        end = start + int(inst.service[node])
+        stops.append(Stop(vid, arrival, start, end, tr, tm, kind=kind, kitchen_id=kitchen))
+        travel_s += tr
+        travel_m += tm
+        t, here = end, loc
+    el = ctx.loc(c.end)
+    rt, rm = int(T[here, el]), int(D[here, el])
+    leg(el, None)
+    return Route(
+        caregiver_id=c.id,
+        stops=tuple(stops),
+        depart_s=raw.depart,
+        return_s=raw.arrive if raw.nodes else raw.depart,
+        travel_s=travel_s + rt,
+        travel_m=travel_m + rm,
+        return_travel_s=rt,
+        return_travel_m=rm,
+    )
+
+
+def route_items(ctx: Context, route: Route, fixed: set[int]) -> list[Item]:
+    """A solved route as schedulable items; visits in `fixed` keep their start time."""
+    items = []
+    for s in route.stops:
+        if s.kind == "break":
+            c = ctx.cgs[ctx.cg_index[route.caregiver_id]]
+            b = next(
+                (b for b in c.breaks if b.earliest_start_s <= s.start_s <= b.latest_start_s), None
+            )
+            ws = ((b.earliest_start_s, b.latest_start_s),) if b else ((s.start_s, s.start_s),)
+            items.append(Item(None, s.end_s - s.start_s, ws))
+        elif s.kind == "pickup":
+            v = ctx.visits[s.visit_id]
+            k = ctx.kitchens[v.kitchen_id]
+            items.append(
+                Item(
+                    ctx.loc(k.location),
+                    s.end_s - s.start_s,
+                    ((k.ready_s, 10**12),),
+                    key=("pickup", v.id),
+                    delivers=v.id,
+                    max_ride=v.max_ride_s,
+                )
+            )
+        else:
+            v = ctx.visits[s.visit_id]
+            ws = ((s.start_s, s.start_s),) if v.id in fixed else tuple(ctx.windows(v))
+            items.append(Item(ctx.loc(v.location), v.duration_s, ws, key=v.id))
+    return items
+
+
+def fixed_visits(ctx: Context) -> set[int]:
+    """Visits whose start may not move when something is inserted: pinned times, groups, locks."""
+    out = {p.visit_id for p in ctx.problem.pins if p.start_s is not None}
+    out |= {vid for g in ctx.problem.groups for vid in g.visit_ids}
+    out |= set(ctx.locked_owner)
+    return out
+
+
+def best_insertion(
+    ctx: Context,
+    visit: Visit,
+    routes: dict[int, Route],
+    cands: list[int],
+    not_before_s: int | None = None,
+):
+    """Cheapest feasible insertion of one plain visit: (added travel, cg index, pos, timing, item).
+
+    Also returns how the other attempts failed, to name the reason when none fits.
+    """
+    fixed = fixed_visits(ctx)
+    item = Item(ctx.loc(visit.location), visit.duration_s, tuple(ctx.windows(visit)), key=visit.id)
+    if not_before_s is not None:
+        ws = [(max(a, not_before_s), b) for a, b in item.windows if b >= not_before_s]
+        item = Item(item.loc, item.duration, tuple(ws), key=item.key)
+    best = None
+    blocked = Counter()
+    locked_len = {ctx.cg_index[lp.caregiver_id]: len(lp.visit_ids) for lp in ctx.problem.locked}
+    for i in cands:
+        c = ctx.cgs[i]
+        T = ctx.T[c.travel_mode]
+        route = routes.get(c.id)
+        stops = route.stops if route else ()
+        items = route_items(ctx, route, fixed) if route else []
+        load = 0
+        peak = 0
+        for s in stops:
+            if s.kind == "pickup":
+                load += ctx.visits[s.visit_id].meal_boxes
+            elif s.kind == "visit" and ctx.is_meal(ctx.visits[s.visit_id]):
+                load -= ctx.visits[s.visit_id].meal_boxes
+            peak = max(peak, load)
+        # Positions after the locked prefix and after anything already started.
+        first = 0
+        n_locked = locked_len.get(i, 0)
+        seen_visits = 0
+        for k, s in enumerate(stops):
+            if s.kind == "visit":
+                seen_visits += 1
+            if seen_visits <= n_locked and n_locked and s.kind == "visit":
+                first = k + 1
+            if not_before_s is not None and s.start_s < not_before_s:
+                first = max(first, k + 1)
+        if not_before_s is not None:
+            # Stops already started keep their times; the caregiver cannot act before now.
+            items = [
+                Item(
+                    it.loc, it.duration, ((s.start_s, s.start_s),), it.key, it.delivers, it.max_ride
+                )
+                if s.start_s < not_before_s
+                else it
+                for it, s in zip(items, stops, strict=True)
+            ]
+        sl, el = ctx.loc(c.start), ctx.loc(c.end)
+        if first or (route and stops and stops[0].start_s < (not_before_s or 0)):
+            earliest = route.depart_s
+        else:
+            earliest = not_before_s
+        # Location of the caregiver before each item (breaks keep the previous place).
+        where = []
+        cur = sl
+        for it in items:
+            where.append(cur)
+            if it.loc is not None:
+                cur = it.loc
+        where.append(cur)
+        tt = lambda a, b, T=T: int(T[a, b])  # noqa: E731
+        for pos in range(first, len(items) + 1):
+            prev = where[pos]
+            nxt = next((it.loc for it in items[pos:] if it.loc is not None), el)
+            added = tt(prev, item.loc) + tt(item.loc, nxt) - tt(prev, nxt)
+            if best is not None and added >= best[0]:
+                continue
+            trial = [*items[:pos], item, *items[pos:]]
+            timing = schedule(
+                trial, sl, el, (c.shift_start_s, c.shift_end_s), tt, earliest_depart=earliest
+            )
+            if timing is None:
+                blocked[R.NO_TIME] += 1
+                continue
+            if c.max_work_s is not None and timing.ret - timing.depart > c.max_work_s:
+                blocked[R.MAX_WORKING_TIME] += 1
+                continue
+            if visit.meal_boxes and ctx.is_meal(visit) and peak + visit.meal_boxes > c.box_capacity:
+                blocked[R.CAPACITY] += 1
+                continue
+            best = (added, i, pos, timing, item)
+    return best, blocked
+
+
+def diagnose(ctx: Context, visit: Visit, cands: list[int], routes: dict[int, Route]) -> Unassigned:
+    """Why did the solver leave this visit out? Try to insert it into the final routes."""
+    best, blocked = best_insertion(ctx, visit, routes, cands)
+    if best is not None:
+        return Unassigned(
+            visit.id,
+            R.NOT_PLACED,
+            "a feasible place exists; the search ended before it found it or it cost more than "
+            "the visit's penalty (raise the time limit or the priority)",
+        )
+    for reason in (R.CAPACITY, R.MAX_WORKING_TIME):
+        if blocked[reason]:
+            return Unassigned(
+                visit.id, reason, f"fits in time in {blocked[reason]} places but {reason.value}"
+            )
+    return Unassigned(
+        visit.id,
+        R.NO_TIME,
+        f"no qualified caregiver's route ({len(cands)} tried) has room in a window",
+    )
+
+
+def kpis(ctx: Context, routes: list[Route], unassigned: list[Unassigned]) -> Kpis:
+    assigned = [(r, s) for r in routes for s in r.stops if s.kind == "visit"]
+    by_cg = {r.caregiver_id: r.travel_s for r in routes}
+    idle = sum(
+        max(0, s.start_s - s.arrival_s) for r in routes for s in r.stops if s.kind != "break"
+    )
+    late = 0
+    with_pref = hits = 0
+    for r, s in assigned:
+        v = ctx.visits[s.visit_id]
+        if not any(w.start_s <= s.start_s <= w.end_s for w in v.windows) and v.id not in ctx.pins:
+            late += max(0, s.start_s - max(w.end_s for w in v.windows))
+        if v.preferred_caregiver is not None:
+            with_pref += 1
+            hits += v.preferred_caregiver == r.caregiver_id
+    overtime = 0
+    span_total = service_total = 0
+    used = [r for r in routes if r.stops]
+    for r in used:
+        c = ctx.cgs[ctx.cg_index[r.caregiver_id]]
+        span = r.return_s - r.depart_s
+        span_total += span
+        over = max(0, r.return_s - c.shift_end_s)
+        if c.max_work_s is not None:
+            over = max(over, span - c.max_work_s)
+        overtime += over
+        service_total += sum(s.end_s - s.start_s for s in r.stops if s.kind == "visit")
+    return Kpis(
+        visits_assigned=len(assigned),
+        visits_unassigned=len(unassigned),
+        travel_s=sum(by_cg.values()),
+        travel_m=sum(r.travel_m for r in routes),
+        travel_s_by_caregiver=by_cg,
+        idle_s=idle,
+        lateness_s=late,
+        continuity_rate=(hits / with_pref) if with_pref else None,
+        overtime_s=overtime,
+        utilisation=(service_total / span_total) if span_total else 0.0,
+        caregivers_used=len(used),
+    )
+
+
+def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
+    """Plan routes; every visit ends up in a route or in `unassigned` with a reason."""
+    t0 = time.monotonic()
+    ctx = Context(problem, travel)
+    eligible, out = precheck(ctx)
+    t_matrix = time.monotonic() - t0
+    raw_routes: dict[int, RawRoute] = {}
+    status = "NO_VISITS"
+    objective = 0
+    built = None
+    if eligible and ctx.cgs:
+        built = build(ctx, eligible)
+        s = problem.settings
+        raw = solver.solve_instance(
+            built.inst,
+            max(0.05, s.time_limit_s - (time.monotonic() - t0)),
+            s.first_solution,
+            s.metaheuristic,
+            s.solution_limit,
+            log_search=s.log_search,
+        )
+        if raw is None:
+            status = "NO_SOLUTION"
+            for vid in eligible:
+                out[vid] = Unassigned(
+                    vid,
+                    R.PIN_CONFLICT if vid in ctx.locked_owner or vid in ctx.pins else R.NOT_PLACED,
+                    "the solver found no plan that keeps every lock and pin",
+                )
+            eligible = {}
+        else:
+            status, objective = raw.status, raw.objective
+            raw_routes = {r.vehicle: r for r in raw.routes}
+            _drop_half_groups(ctx, built, raw_routes, out)
+    routes = []
+    for i in range(len(ctx.cgs)):
+        rr = raw_routes.get(i)
+        if rr is not None and rr.nodes:
+            routes.append(_route(ctx, built, rr))
+        else:
+            c = ctx.cgs[i]
+            routes.append(Route(c.id, (), c.shift_start_s, c.shift_start_s))
+    by_id = {r.caregiver_id: r for r in routes}
+    served = {s.visit_id for r in routes for s in r.stops if s.kind == "visit"}
+    for v in problem.visits:
+        if v.id not in served and v.id not in out:
+            out[v.id] = diagnose(ctx, v, eligible.get(v.id, []), by_id)
+    unassigned = [out[v.id] for v in problem.visits if v.id in out]
+    return Solution(
+        routes=tuple(routes),
+        unassigned=tuple(unassigned),
+        kpis=kpis(ctx, routes, unassigned),
+        stats={
+            "status": status,
+            "objective": objective,
+            "wall_s": round(time.monotonic() - t0, 3),
+            "matrix_s": round(t_matrix, 3),
+            "nodes": built.inst.n if built else 0,
+        },
+    )
+
+
+def _drop_half_groups(ctx, built, raw_routes, out) -> None:
+    """A double-staffed visit with one caregiver is no visit: drop the half that was placed."""
+    inst = built.inst
+    placed = {n for r in raw_routes.values() for n in r.nodes}
+    for group in inst.groups:
+        done = [n for n in group if n in placed]
+        if done and len(done) < len(group):
+            missing = next(n for n in group if n not in placed)
+            for n in done:
+                vid = inst.ref[n]
+                out[vid] = Unassigned(
+                    vid,
+                    R.GROUP_PARTNER_UNASSIGNED,
+                    f"double-staffed with visit {inst.ref[missing]}",
+                )
+                for r in raw_routes.values():
+                    if n in r.nodes:
+                        drop = {n} | {p for p, d, _ in inst.pairs if d == n}
+                        keep = [
+                            (x, s) for x, s in zip(r.nodes, r.starts, strict=True) if x not in drop
+                        ]
+                        r.nodes = [x for x, _ in keep]
+                        r.starts = [s for _, s in keep]
