@@ -17,6 +17,18 @@ RESOURCES = [
     "service_types",
     "service_points",
     "care_plans",
+    "visits",
+    "days",
+    "plans",
+    "evv",
+    "work_orders",
+    "timesheets",
+    "appeals",
+    "flags",
+    "rules",
+    "reports",
+    "billing_batches",
+    "audit",
 ]
 
 

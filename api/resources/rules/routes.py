@@ -1,0 +1,5 @@
+"""Placeholder until its routes land."""
+
+from flask_smorest import Blueprint
+
+blp = Blueprint("rules", __name__, url_prefix="/api/v1/rules")
