@@ -11,7 +11,7 @@ from flask import Flask, Response
 from flask_smorest import Api
 from marshmallow import Schema
 
-from api import auth, errors
+from api import auth, console, errors
 from api.config import flask_config
 from api.resources import register_resources
 from dispatch import config, db, queue
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     auth.init_app(app)
     errors.register(app)
     register_resources(api)
+    app.register_blueprint(console.bp)
 
     @app.after_request
     def _commit(response: Response) -> Response:
