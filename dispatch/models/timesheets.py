@@ -20,6 +20,8 @@ class TimesheetUpload(Base):
     rows: Mapped[int]
     created: Mapped[int]
     already_received: Mapped[int]
+    # "inline" when the orders were validated in the request, else the rq job's id.
+    validation: Mapped[str | None] = mapped_column(String(64))
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.db import Base, UTCDateTime, str_enum, utcnow
@@ -67,6 +68,10 @@ class WorkOrder(Base):
     billing_batch_id: Mapped[int | None] = mapped_column(
         ForeignKey("billing_batches.id"), index=True
     )
+    # Frozen when the order joins a batch, so that a later change of the catalogue's rate
+    # never changes what a batch says (docs/billing.md).
+    billing_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    billing_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 19:22:17.657209
+Create Date: 2026-11-23 19:32:29.173992
 """
 
 from collections.abc import Sequence
@@ -581,6 +581,7 @@ def upgrade() -> None:
         sa.Column("rows", sa.Integer(), nullable=False),
         sa.Column("created", sa.Integer(), nullable=False),
         sa.Column("already_received", sa.Integer(), nullable=False),
+        sa.Column("validation", sa.String(length=64), nullable=True),
         sa.Column("uploaded_by", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -823,6 +824,8 @@ def upgrade() -> None:
         sa.Column("decided_by", sa.Integer(), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("billing_batch_id", sa.Integer(), nullable=True),
+        sa.Column("billing_rate", sa.Numeric(precision=10, scale=2), nullable=True),
+        sa.Column("billing_amount", sa.Numeric(precision=12, scale=2), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

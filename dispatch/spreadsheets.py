@@ -1,0 +1,318 @@
+"""Safe reading and writing of CSV and XLSX files (uploads in, exports out)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from dispatch.errors import Invalid, PayloadTooLarge, UnsupportedMedia
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_ROWS = 100_000
+# An XLSX is a zip: these bound what opening it may cost, checked before openpyxl reads a byte.
+MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+MAX_ZIP_MEMBERS = 200
+MAX_COLUMNS = 32
+
+_MAGIC = [
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel 97-2003 (.xls) or Word file; save it as .xlsx or CSV"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+]
+# Control characters other than tab, CR, LF: text files do not contain them.
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A parsed sheet: normalised header names and data rows numbered as a spreadsheet shows."""
+
+    kind: str  # "csv" or "xlsx"
+    header: list[str]
+    rows: list[tuple[int, list[Any]]]  # (row number as shown in the file, cell values)
+    epoch: datetime | None = None  # XLSX date system, for serial numbers in plain cells
+
+
+def _unsupported(what: str) -> UnsupportedMedia:
+    return UnsupportedMedia(
+        f"This file is {what}, not a CSV or XLSX spreadsheet. Upload the timesheet template "
+        "filled in, saved as .xlsx or .csv.",
+        code="NOT_A_SPREADSHEET",
+        message_zh="该文件不是 CSV 或 XLSX 表格，请使用模板填写后另存为 .xlsx 或 .csv 上传。",
+    )
+
+
+def too_large(what: str) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The file is too large: {what}. Split it into files of at most {MAX_ROWS:,} rows "
+        f"and {MAX_FILE_BYTES // (1024 * 1024)} MB.",
+        code="FILE_TOO_LARGE",
+        message_zh=f"文件过大：{what}。请拆分为每个不超过 {MAX_ROWS} 行、"
+        f"{MAX_FILE_BYTES // (1024 * 1024)} MB 的文件。",
+    )
+
+
+def read_limited(stream: Any, limit: int = MAX_FILE_BYTES) -> bytes:
+    """Read at most ``limit`` bytes; one byte more is a 413, never a silent truncation."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise too_large(f"more than {limit // (1024 * 1024)} MB")
+    return bytes(data)
+
+
+def read_table(data: bytes) -> Table:
+    """Parse an uploaded CSV or XLSX, refusing anything else with a 4xx that says what to do."""
+    if not data.strip():
+        raise Invalid(
+            "The file is empty. Fill in the template: a header row, then one row per visit.",
+            code="EMPTY_FILE",
+            message_zh="文件为空。请按模板填写：第一行为表头，之后每行一条服务记录。",
+        )
+    if data.startswith(b"PK\x03\x04"):
+        return _read_xlsx(data)
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise _unsupported(what)
+    if data.startswith(b"PK"):
+        raise _unsupported("a damaged or unusual zip archive")
+    return _read_csv(data)
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise _unsupported("UTF-16 text that does not decode") from None
+    if b"\x00" in data:
+        raise _unsupported("binary data")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _BINARY.search(text):
+            raise _unsupported("binary data")
+        return text
+    raise Invalid(
+        "The file's text encoding is neither UTF-8 nor GBK/GB18030. Save it as "
+        "'CSV UTF-8' (or as .xlsx) and upload it again.",
+        code="BAD_ENCODING",
+        message_zh="文件编码既不是 UTF-8 也不是 GBK/GB18030，请另存为“CSV UTF-8”或 .xlsx 后重新上传。",
+    )
+
+
+def _read_csv(data: bytes) -> Table:
+    text = _decode(data)
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:4096].split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader, None)
+        rows: list[tuple[int, list[Any]]] = []
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise too_large(f"more than {MAX_ROWS:,} rows")
+            rows.append((reader.line_num, values))
+    except csv.Error as exc:
+        raise Invalid(
+            f"The CSV is malformed near line {reader.line_num}: {exc}. Check its quotes.",
+            code="MALFORMED_CSV",
+            message_zh=f"CSV 格式错误（约第 {reader.line_num} 行），请检查引号。",
+        ) from None
+    return Table("csv", normalise_header(header or []), rows)
+
+
+def _check_zip(data: bytes) -> zipfile.ZipFile:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise _unsupported("a damaged zip archive") from None
+    names = {m.filename for m in members}
+    if "xl/workbook.xml" not in names:
+        raise _unsupported("a zip archive but not an Excel workbook")
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise too_large(f"the workbook holds {len(members)} parts")
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise too_large(f"it unpacks to {total // (1024 * 1024)} MB")
+    for m in members:
+        # A real sheet compresses 5-20x; a zip bomb thousands of times.
+        if m.file_size > 1024 * 1024 and m.file_size > MAX_COMPRESSION_RATIO * max(
+            m.compress_size, 1
+        ):
+            raise too_large(f"part {m.filename} unpacks {m.file_size // max(m.compress_size, 1)}x")
+    return archive
+
+
+def _read_xlsx(data: bytes) -> Table:
+    _check_zip(data)
+    import openpyxl  # deferred: only uploads of XLSX pay for importing it
+    from openpyxl.utils.datetime import CALENDAR_WINDOWS_1900
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many unrelated types on a bad workbook
+        log.info("unreadable workbook: %r", exc)
+        raise Invalid(
+            "The workbook could not be read. Open it in Excel or WPS, save it again as "
+            ".xlsx, and upload that.",
+            code="UNREADABLE_XLSX",
+            message_zh="无法读取该工作簿，请在 Excel 或 WPS 中打开并另存为 .xlsx 后重新上传。",
+        ) from None
+    try:
+        ws = wb.worksheets[0]
+        epoch = getattr(wb, "epoch", CALENDAR_WINDOWS_1900)
+        header: list[Any] | None = None
+        rows: list[tuple[int, list[Any]]] = []
+        formula_rows: dict[int, list[str]] = {}
+        for number, cells in enumerate(ws.iter_rows(max_col=MAX_COLUMNS), start=1):
+            values: list[Any] = []
+            for cell in cells:
+                if getattr(cell, "data_type", None) == "f":
+                    formula_rows.setdefault(number, []).append(getattr(cell, "coordinate", "?"))
+                values.append(getattr(cell, "value", None))
+            if header is None:
+                if any(v not in (None, "") for v in values):
+                    header = values
+                continue
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise too_large(f"more than {MAX_ROWS:,} rows")
+            rows.append((number, values))
+    except (PayloadTooLarge, Invalid):
+        raise
+    except Exception as exc:
+        log.info("workbook failed while reading: %r", exc)
+        raise Invalid(
+            "The workbook is damaged. Save it again as .xlsx and upload that.",
+            code="UNREADABLE_XLSX",
+            message_zh="工作簿已损坏，请另存为 .xlsx 后重新上传。",
+        ) from None
+    finally:
+        wb.close()
+    if formula_rows:
+        raise Invalid(
+            "Some cells hold formulas. Enter the values, not formulas (copy, then paste as "
+            "values).",
+            code="FORMULAS_NOT_ALLOWED",
+            message_zh="部分单元格包含公式。请填写数值而不是公式（复制后“选择性粘贴为数值”）。",
+            errors={
+                f"row {n}": {"cells": cells, "error": "enter the value, not a formula"}
+                for n, cells in sorted(formula_rows.items())
+            },
+        )
+    return Table("xlsx", normalise_header(header or []), rows, epoch)
+
+
+def normalise_header(values: Sequence[Any]) -> list[str]:
+    names = [str(v).strip().lstrip("\ufeff").strip().lower() if v is not None else "" for v in values]
+    while names and not names[-1]:
+        names.pop()
+    return names
+
+
+# ---- writing -------------------------------------------------------------------------------
+
+_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: Any) -> str:
+    """A cell's text that no spreadsheet will run as a formula (OWASP CSV injection)."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text.startswith(_DANGEROUS_START):
+        return "'" + text
+    return text
+
+
+def _cell(value: Any) -> Any:
+    """Numbers stay numbers; everything else becomes neutralised text."""
+    if isinstance(value, bool):
+        return safe_text(value)
+    if isinstance(value, int | Decimal | float):
+        return value
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return safe_text(value)
+
+
+def csv_bytes(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
+    """CSV with a UTF-8 BOM, so that Excel shows Chinese text correctly."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([safe_text(h) for h in header])
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(
+    sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]],
+) -> bytes:
+    """An XLSX whose every cell is typed explicitly: text as strings, numbers as numbers."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell
+
+    wb = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        ws = wb.create_sheet(title=title)
+        for row in [list(header), *rows]:
+            cells = []
+            for value in row:
+                cell = Cell(ws, row=1, column=1)  # the writer sets the real position
+                plain = _cell(value)
+                if isinstance(plain, int | float | Decimal):
+                    cell.value = plain
+                    cell.data_type = "n"
+                else:
+                    # Assigning through .value would let openpyxl read "=..." as a formula.
+                    cell._value = plain
+                    cell.data_type = "s"
+                cells.append(cell)
+            ws.append(cells)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def excel_serial(value: float, epoch: datetime | None) -> datetime:
+    from openpyxl.utils.datetime import CALENDAR_WINDOWS_1900, from_excel
+
+    result = from_excel(value, epoch or CALENDAR_WINDOWS_1900)
+    if not isinstance(result, datetime):
+        raise ValueError("not a date and time")
+    return result
+
+
+def rows_as_dicts(table: Table, columns: Sequence[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    index = {name: table.header.index(name) for name in columns if name in table.header}
+    for number, values in table.rows:
+        yield number, {
+            name: (values[i] if i < len(values) else None) for name, i in index.items()
+        }
