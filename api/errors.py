@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from dispatch import errors as domain
@@ -92,7 +92,7 @@ def handle_http(exc: HTTPException) -> tuple[Response, int]:
     code, en, zh = HTTP_ERRORS.get(status, (f"HTTP_{status}", exc.name, exc.name))
     errors = _webargs_errors(exc)
     description = getattr(exc, "description", None)
-    if status == 400 and description and "JSON" in str(description):
+    if status == 400 and "JSON" in f"{description} {errors}":
         code, en, zh = "MALFORMED_JSON", "The body is not valid JSON.", "请求体不是有效的 JSON。"
     return error_response(status, code, en, zh, errors)
 
@@ -111,6 +111,18 @@ def handle_integrity(exc: IntegrityError) -> tuple[Response, int]:
     )
 
 
+def handle_data_error(exc: DataError) -> tuple[Response, int]:
+    # The schemas bound what they can; this catches a value the database still refuses
+    # (an id beyond 32 bits in a URL, a number too large for its column).
+    log.info("data error mapped to 422: %s", exc.orig)
+    return error_response(
+        422,
+        "VALUE_OUT_OF_RANGE",
+        "A value is out of range or not storable; check numbers, ids and text.",
+        "某个值超出范围或无法保存，请检查数字、编号和文本。",
+    )
+
+
 def handle_unexpected(exc: Exception) -> tuple[Response, int]:
     if isinstance(exc, HTTPException):
         return handle_http(exc)
@@ -122,5 +134,6 @@ def handle_unexpected(exc: Exception) -> tuple[Response, int]:
 def register(app: Flask) -> None:
     app.register_error_handler(domain.DomainError, handle_domain)
     app.register_error_handler(IntegrityError, handle_integrity)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(Exception, handle_unexpected)

@@ -60,10 +60,43 @@ def lon_field(**kwargs: Any) -> fields.Float:
     )
 
 
+# PostgreSQL integer columns hold up to 2**31-1; larger ids are bad input, not a 500.
+MAX_INT = 2**31 - 1
+
+
+def no_control_chars(value: str) -> None:
+    """PostgreSQL text cannot hold NUL, and no name or address needs control characters."""
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        raise ValidationError("Control characters are not allowed.")
+
+
 def text(max_len: int, description: str, **kwargs: Any) -> fields.String:
     return fields.String(
-        validate=validate.Length(min=1 if kwargs.get("required") else 0, max=max_len),
+        validate=[
+            validate.Length(min=1 if kwargs.get("required") else 0, max=max_len),
+            no_control_chars,
+        ],
         metadata={"description": description},
+        **kwargs,
+    )
+
+
+def ident(description: str, **kwargs: Any) -> fields.Integer:
+    """A reference to another record by id (a positive 32-bit integer)."""
+    kwargs.setdefault("strict", True)
+    return fields.Integer(
+        validate=validate.Range(1, MAX_INT),
+        metadata={"description": description},
+        **kwargs,
+    )
+
+
+def count(low: int, high: int, description: str, **kwargs: Any) -> fields.Integer:
+    """A whole number within ``low..high`` (minutes, people, days)."""
+    kwargs.setdefault("strict", True)
+    return fields.Integer(
+        validate=validate.Range(low, high),
+        metadata={"description": f"{description} ({low}..{high})"},
         **kwargs,
     )
 

@@ -47,3 +47,11 @@ def actor_of(user: User) -> Actor:
         provider_id=user.provider_id,
         caregiver_id=user.caregiver_id,
     )
+
+
+def current_user(session: Session, actor: Actor) -> User:
+    """The acting user's own record (``actor_for`` has already checked it is valid)."""
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise Unauthenticated("This token is no longer valid; log in again.", code="TOKEN_REVOKED")
+    return user

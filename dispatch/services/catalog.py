@@ -21,6 +21,7 @@ from dispatch.models import (
     ServicePoint,
     ServiceType,
     Shift,
+    User,
 )
 from dispatch.services.crud import Child, Crud
 from dispatch.tenancy import Actor
@@ -33,8 +34,8 @@ def _invalid(field: str, message: str, message_zh: str) -> Invalid:
     return Invalid(message, code="INVALID_FIELD", message_zh=message_zh, errors={field: [message]})
 
 
-def _ordered(start: Any, end: Any, field: str) -> None:
-    if start is not None and end is not None and end <= start:
+def _ordered(start: Any, end: Any, field: str, *, strict: bool = True) -> None:
+    if start is not None and end is not None and (end <= start if strict else end < start):
         raise _invalid(field, f"{field} must be after its start.", f"{field} 必须晚于开始时间。")
 
 
@@ -65,7 +66,8 @@ def check_certificate(_s: Session, _a: Actor, row: Certificate) -> None:
 
 def check_care_plan(_s: Session, _a: Actor, row: CarePlan) -> None:
     _ordered(row.window_start, row.window_end, "window_end")
-    _ordered(row.start_date, row.end_date, "end_date")
+    # A plan may run for a single day.
+    _ordered(row.start_date, row.end_date, "end_date", strict=False)
     if row.recurrence == Recurrence.weekly and not row.days_of_week:
         raise _invalid(
             "days_of_week",
@@ -107,11 +109,14 @@ CLIENTS = Crud(
     write_roles=STAFF_WRITE,
     filters={
         "active": lambda v: Client.active == v,
+        "provider_id": lambda v: Client.provider_id == v,
         "code": lambda v: Client.code == v,
         "street": lambda v: Client.street == v,
         "care_level": lambda v: Client.care_level == v,
         "visit_frequency": lambda v: Client.visit_frequency == v,
-        "q": lambda v: Client.name.contains(v) | Client.address.contains(v),
+        "q": lambda v: (
+            Client.name.contains(v, autoescape=True) | Client.address.contains(v, autoescape=True)
+        ),
     },
 )
 CLIENT_ABSENCES = Child(CLIENTS, ClientAbsence, "client_id", check=check_absence)
@@ -122,10 +127,11 @@ CAREGIVERS = Crud(
     write_roles=STAFF_WRITE,
     filters={
         "active": lambda v: Caregiver.active == v,
+        "provider_id": lambda v: Caregiver.provider_id == v,
         "code": lambda v: Caregiver.code == v,
         "gender": lambda v: Caregiver.gender == v,
         "skill": lambda v: Caregiver.skills.any(CaregiverSkill.skill == v),
-        "q": lambda v: Caregiver.name.contains(v),
+        "q": lambda v: Caregiver.name.contains(v, autoescape=True),
     },
     refs={"start_point_id": ServicePoint},
     check=check_caregiver,
@@ -146,6 +152,7 @@ SERVICE_POINTS = Crud(
     write_roles=STAFF_WRITE,
     filters={
         "active": lambda v: ServicePoint.active == v,
+        "provider_id": lambda v: ServicePoint.provider_id == v,
         "kind": lambda v: ServicePoint.kind == v,
     },
 )
@@ -155,6 +162,7 @@ CARE_PLANS = Crud(
     write_roles=STAFF_WRITE,
     filters={
         "active": lambda v: CarePlan.active == v,
+        "provider_id": lambda v: CarePlan.provider_id == v,
         "client_id": lambda v: CarePlan.client_id == v,
         "service_type_id": lambda v: CarePlan.service_type_id == v,
         "preferred_caregiver_id": lambda v: CarePlan.preferred_caregiver_id == v,
@@ -166,4 +174,19 @@ CARE_PLANS = Crud(
         "service_point_id": ServicePoint,
     },
     check=check_care_plan,
+)
+USERS = Crud(
+    User,
+    read_roles=(Role.provider_admin, Role.admin),
+    write_roles=(Role.provider_admin, Role.admin),
+    filters={
+        "active": lambda v: User.active == v,
+        "role": lambda v: User.role == v,
+        "provider_id": lambda v: User.provider_id == v,
+        "q": lambda v: (
+            User.username.contains(v, autoescape=True)
+            | User.display_name.contains(v, autoescape=True)
+        ),
+    },
+    order_by=(User.username,),
 )

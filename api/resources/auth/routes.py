@@ -1,4 +1,4 @@
-"""Login and token refresh."""
+"""Login, token refresh and who am I."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ from flask_smorest import Blueprint
 
 from api.auth import claims_for, current_actor, roles
 from api.resources.auth.schemas import AccessTokenSchema, LoginSchema, TokensSchema
+from api.resources.users.schemas import UserSchema
 from dispatch.db import Session
-from dispatch.services.auth import actor_of, authenticate
+from dispatch.services.auth import actor_of, authenticate, current_user
 
-blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Log in and renew tokens.")
+# Prefixed /api/v1 (not /api/v1/auth) so that /me can live here beside /auth/*.
+blp = Blueprint(
+    "auth", __name__, url_prefix="/api/v1", description="Log in, renew tokens, who am I."
+)
 
 
-@blp.route("/login", methods=["POST"])
+@blp.route("/auth/login", methods=["POST"])
 @blp.arguments(LoginSchema)
 @blp.response(200, TokensSchema)
 @blp.alt_response(401, description="Wrong username or password.")
@@ -34,7 +38,7 @@ def login(data: dict[str, Any]) -> Any:
     }
 
 
-@blp.route("/refresh", methods=["POST"])
+@blp.route("/auth/refresh", methods=["POST"])
 @roles(refresh=True)
 @blp.response(200, AccessTokenSchema)
 def refresh() -> Any:
@@ -44,3 +48,11 @@ def refresh() -> Any:
     return {
         "access_token": create_access_token(identity=str(actor.user_id), additional_claims=claims)
     }
+
+
+@blp.route("/me", methods=["GET"])
+@roles()
+@blp.response(200, UserSchema)
+def me() -> Any:
+    """The user the token stands for"""
+    return current_user(Session(), current_actor())

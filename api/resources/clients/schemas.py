@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from api.fields import BaseSchema, Instant, QuerySchema, lat_field, lon_field, ordered_pair, text
+from api.fields import (
+    BaseSchema,
+    Instant,
+    QuerySchema,
+    ident,
+    lat_field,
+    lon_field,
+    ordered_pair,
+    text,
+)
 from dispatch.models import AbsenceReason, FundingSource, Gender, VisitFrequency
 
 
 class ClientSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
-    provider_id = fields.Integer(
-        load_default=None,
-        metadata={
-            "description": "Owning provider; platform users must give it, others get their own."
-        },
+    provider_id = ident(
+        "Owning provider; platform users must give it, others get their own.", load_default=None
     )
     code = text(32, "Human code, unique per provider; timesheets refer to it.", required=True)
     name = text(100, "Full name, e.g. 王秀英.", required=True)
@@ -66,6 +72,7 @@ class ClientQuerySchema(QuerySchema):
     care_level = fields.Integer()
     visit_frequency = fields.Enum(VisitFrequency, by_value=True)
     q = fields.String(metadata={"description": "Part of the name or address."})
+    provider_id = ident("Only this provider's clients (platform users).", strict=False)
 
 
 class AbsenceSchema(BaseSchema):
@@ -83,6 +90,6 @@ class AbsenceSchema(BaseSchema):
 class RefusalSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
     client_id = fields.Integer(dump_only=True)
-    caregiver_id = fields.Integer(required=True, metadata={"description": "The refused caregiver."})
+    caregiver_id = ident("The refused caregiver.", required=True)
     reason = text(300, "Why, as the client said it.", allow_none=True)
     created_at = Instant(dump_only=True)

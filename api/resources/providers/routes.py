@@ -1,5 +1,17 @@
-"""Placeholder until its routes land."""
+"""Providers (服务机构): the tenants; platform admins manage them, staff see their own."""
+
+from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-blp = Blueprint("providers", __name__, url_prefix="/api/v1/providers")
+from api.crud import crud_routes
+from api.resources.providers.schemas import ProviderQuerySchema, ProviderSchema
+from dispatch.services.catalog import PROVIDERS
+
+blp = Blueprint(
+    "providers",
+    __name__,
+    url_prefix="/api/v1/providers",
+    description="Care providers (服务机构); provider staff see only their own.",
+)
+crud_routes(blp, PROVIDERS, ProviderSchema, ProviderQuerySchema, "provider")

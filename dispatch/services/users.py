@@ -1,0 +1,188 @@
+"""Users: who may create whom, password hashing, token revocation on a password change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import audit
+from dispatch.errors import Conflict, Forbidden, Invalid
+from dispatch.models import Caregiver, Provider, Role, User
+from dispatch.security import hash_password
+from dispatch.services.catalog import USERS
+from dispatch.services.crud import check_refs, delete_row
+from dispatch.tenancy import Actor, get_scoped, resolve_provider
+
+MIN_PASSWORD_LEN = 8
+# A provider admin runs its own staff; platform roles are granted by platform admins only.
+PROVIDER_GRANTABLE = frozenset({Role.caregiver, Role.dispatcher, Role.provider_admin})
+
+
+def _may_grant(actor: Actor, role: Role) -> None:
+    if actor.role == Role.admin:
+        return
+    if role not in PROVIDER_GRANTABLE:
+        raise Forbidden(
+            f"Your role ({actor.role.value}) may not grant the role {role.value}.",
+            code="ROLE_NOT_GRANTABLE",
+            message_zh="您无权授予该角色。",
+        )
+
+
+def _password_hash(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LEN:
+        raise Invalid(
+            f"The password needs at least {MIN_PASSWORD_LEN} characters.",
+            code="PASSWORD_TOO_SHORT",
+            message_zh=f"密码至少需要 {MIN_PASSWORD_LEN} 个字符。",
+            errors={"password": [f"At least {MIN_PASSWORD_LEN} characters."]},
+        )
+    return hash_password(password)
+
+
+def _check_shape(session: Session, user: User) -> None:
+    """Role, provider and caregiver link must agree with each other."""
+    if user.role.platform_level:
+        if user.provider_id is not None or user.caregiver_id is not None:
+            raise Invalid(
+                f"A {user.role.value} user belongs to no provider and no caregiver.",
+                code="PLATFORM_USER_HAS_PROVIDER",
+                message_zh="平台用户不属于任何机构或护理员。",
+                errors={"provider_id": ["Must be empty for finance and admin users."]},
+            )
+        return
+    if user.provider_id is None:
+        raise Invalid(
+            f"A {user.role.value} user must belong to a provider.",
+            code="PROVIDER_REQUIRED",
+            message_zh="该角色的用户必须属于一个机构。",
+            errors={"provider_id": ["Missing data for required field."]},
+        )
+    if user.role == Role.caregiver:
+        if user.caregiver_id is None:
+            raise Invalid(
+                "A caregiver user must link to a caregiver (caregiver_id).",
+                code="CAREGIVER_REQUIRED",
+                message_zh="护理员账号必须关联一名护理员（caregiver_id）。",
+                errors={"caregiver_id": ["Missing data for required field."]},
+            )
+        check_refs(
+            session,
+            user.provider_id,
+            {"caregiver_id": Caregiver},
+            {"caregiver_id": user.caregiver_id},
+        )
+        taken = session.scalar(
+            select(User.id).where(User.caregiver_id == user.caregiver_id, User.id != user.id)
+        )
+        if taken is not None:
+            raise Conflict(
+                f"Caregiver {user.caregiver_id} already has a user account.",
+                code="CAREGIVER_ALREADY_LINKED",
+                message_zh="该护理员已有账号。",
+                errors={"caregiver_id": ["Already linked to another user."]},
+            )
+    elif user.caregiver_id is not None:
+        raise Invalid(
+            "Only caregiver users link to a caregiver.",
+            code="CAREGIVER_NOT_ALLOWED",
+            message_zh="只有护理员账号可以关联护理员。",
+            errors={"caregiver_id": ["Must be empty unless role is caregiver."]},
+        )
+
+
+def _check_username(session: Session, username: str, own_id: int | None = None) -> None:
+    clash = session.scalar(select(User.id).where(User.username == username))
+    if clash is not None and clash != own_id:
+        raise Conflict(
+            f"The username {username!r} is taken.",
+            code="USERNAME_TAKEN",
+            message_zh="用户名已被占用。",
+            errors={"username": ["Already taken."]},
+        )
+
+
+def create_user(session: Session, actor: Actor, data: dict[str, Any]) -> User:
+    USERS.can_write(actor)
+    data = dict(data)
+    role = Role(data["role"])
+    _may_grant(actor, role)
+    if role.platform_level:
+        provider_id = data.get("provider_id")
+    else:
+        provider_id = resolve_provider(actor, data.get("provider_id"))
+        _provider_exists(session, provider_id)
+    _check_username(session, data["username"])
+    user = User(
+        username=data["username"],
+        password_hash=_password_hash(data.pop("password")),
+        role=role,
+        provider_id=provider_id,
+        caregiver_id=data.get("caregiver_id"),
+        display_name=data.get("display_name"),
+        active=data.get("active", True),
+    )
+    _check_shape(session, user)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "create", user, after=audit.snapshot(user))
+    return user
+
+
+def _provider_exists(session: Session, provider_id: int) -> None:
+    """A platform admin may name any provider id; it must exist (422, not a foreign-key 500)."""
+    if session.get(Provider, provider_id) is None:
+        raise Invalid(
+            f"No provider with id {provider_id}.",
+            code="REFERENCE_NOT_FOUND",
+            message_zh="引用的记录不存在。",
+            errors={"provider_id": [f"No provider with id {provider_id}."]},
+        )
+
+
+def update_user(session: Session, actor: Actor, ident: int, data: dict[str, Any]) -> User:
+    USERS.can_write(actor)
+    user = get_scoped(session, User, ident, actor)
+    _may_grant(actor, user.role)
+    data = dict(data)
+    if "role" in data:
+        _may_grant(actor, Role(data["role"]))
+    if "username" in data:
+        _check_username(session, data["username"], own_id=user.id)
+    before = audit.snapshot(user)
+    password = data.pop("password", None)
+    for key, value in data.items():
+        setattr(user, key, value)
+    if password is not None:
+        user.password_hash = _password_hash(password)
+        # Every token carries the version it was issued under; bumping it revokes them all.
+        user.token_version += 1
+    _check_shape(session, user)
+    session.flush()
+    old, new = audit.changed(before, audit.snapshot(user))
+    if new or password is not None:
+        audit.record(
+            session,
+            actor,
+            "update",
+            user,
+            before=old,
+            after=new,
+            reason="password changed" if password is not None else None,
+        )
+    return user
+
+
+def deactivate_user(session: Session, actor: Actor, ident: int) -> None:
+    USERS.can_write(actor)
+    if ident == actor.user_id:
+        raise Conflict(
+            "You cannot deactivate your own account.",
+            code="SELF_DEACTIVATION",
+            message_zh="不能停用自己的账号。",
+        )
+    user = get_scoped(session, User, ident, actor)
+    _may_grant(actor, user.role)
+    delete_row(session, actor, USERS, ident)
