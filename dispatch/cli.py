@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
+import os
 import sys
 from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import select
 
 from dispatch import config, db
+from dispatch.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
+
+DEFAULT_SEED = 20261123
 
 
 def _settings() -> config.Settings:
@@ -22,6 +31,18 @@ def _settings() -> config.Settings:
     config.use(settings)
     db.configure(settings.database_url)
     return settings
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-24") from exc
+
+
+def _today(settings: config.Settings) -> date:
+    """Today where the providers work (Asia/Shanghai by default), not on the server's clock."""
+    return datetime.now(ZoneInfo(settings.timezone)).date()
 
 
 def migrate(_args: argparse.Namespace) -> None:
@@ -46,9 +67,219 @@ def worker(_args: argparse.Namespace) -> None:
     Worker([queue.get_queue(conn)], connection=conn).work(with_scheduler=False)
 
 
+def _seed(args: argparse.Namespace, settings: config.Settings) -> date:
+    from dispatch.demo import seed_demo
+
+    day = args.date or _today(settings)
+    with db.session_scope() as session:
+        report = seed_demo(session, args.seed, day, settings.timezone)
+    if report.created:
+        counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report.counts.items())
+        print(f"Seeded the Yiwu demo district for {day} (seed {args.seed}): {counts}.")
+    else:
+        print("The demo district is already in this database; nothing was added.")
+    return day
+
+
+def seed_demo(args: argparse.Namespace) -> None:
+    """Seed the Yiwu demo district (providers, clients, caregivers, care plans, users) once."""
+    _seed(args, _settings())
+
+
+seed_demo.cli_args = [  # type: ignore[attr-defined]
+    ("--seed", {"type": int, "default": DEFAULT_SEED, "help": "random seed of the district"}),
+    ("--date", {"type": _iso_date, "help": "the demo day (default: today in Asia/Shanghai)"}),
+]
+
+
+def _plan_day(day: date) -> None:
+    """Generate, optimise and publish the demo day when the planning service offers it."""
+    try:
+        from dispatch.services import planning
+    except ImportError:
+        planning = None  # type: ignore[assignment]
+    plan_demo_day = getattr(planning, "plan_demo_day", None)
+    if plan_demo_day is None:
+        log.warning(
+            "demo day %s NOT planned: dispatch.services.planning.plan_demo_day is not "
+            "available; visits can still be generated and planned through the API",
+            day,
+        )
+        return
+    log.info("planning the demo day %s: generating visits, optimising and publishing routes", day)
+    try:
+        with db.session_scope() as session:
+            result = plan_demo_day(session, day)
+    except Exception:
+        # The demo still serves its data; planning can be retried through the API.
+        log.exception("planning the demo day %s failed; serving the unplanned district", day)
+        return
+    log.info("demo day %s planned: %s", day, result)
+
+
+def demo_setup(args: argparse.Namespace) -> None:
+    """Migrate, seed the demo district once, then plan and publish today's routes."""
+    settings = _settings()
+    migrate(args)
+    day = _seed(args, settings)
+    if args.no_plan:
+        log.info("demo day %s not planned (--no-plan)", day)
+        return
+    _plan_day(day)
+
+
+demo_setup.cli_args = [  # type: ignore[attr-defined]
+    *seed_demo.cli_args,  # type: ignore[attr-defined]
+    ("--no-plan", {"action": "store_true", "help": "seed only; do not plan the demo day"}),
+]
+
+
+def logins(args: argparse.Namespace) -> None:
+    """Print the demo logins (password "demo"), their roles and providers, and the URLs."""
+    from dispatch.demo import PASSWORD, demo_providers
+    from dispatch.models import Caregiver, User
+
+    _settings()
+    port = os.environ.get("PORT", "5000")
+    base = f"http://127.0.0.1:{port}"
+    out: list[str] = []
+    with db.session_scope() as session:
+        providers = demo_providers(session)
+        if not providers:
+            print(
+                "No demo district in this database: run `python -m dispatch.cli demo-setup` "
+                "(or `make demo`)."
+            )
+            return
+        names = {p.id: p for p in providers}
+        users = session.scalars(
+            select(User)
+            .where((User.provider_id.in_(names)) | (User.username.in_(("admin", "finance"))))
+            .order_by(User.provider_id.nulls_first(), User.id)
+        ).all()
+        skills = {
+            g.id: ",".join(s.skill for s in g.skills)
+            for g in session.scalars(select(Caregiver).where(Caregiver.provider_id.in_(names)))
+        }
+        out.append(
+            f'CareDispatch demo logins: every one has the password "{PASSWORD}" '
+            "(demo data only, never use it in production)."
+        )
+        out.append("")
+        out.append(f"{'login':<16} {'role':<15} {'provider':<8} name")
+        for u in users:
+            if u.provider_id is None:
+                out.append(f"{u.username:<16} {u.role.value:<15} {'-':<8} {u.display_name or ''}")
+        for provider in providers:
+            staff = [u for u in users if u.provider_id == provider.id]
+            carers = [u for u in staff if u.role == Role.caregiver]
+            for u in [u for u in staff if u.role != Role.caregiver]:
+                out.append(
+                    f"{u.username:<16} {u.role.value:<15} {provider.code:<8} "
+                    f"{u.display_name or ''} · {provider.name}"
+                )
+            for u in carers if args.all else carers[:3]:
+                out.append(
+                    f"{u.username:<16} {u.role.value:<15} {provider.code:<8} "
+                    f"{u.display_name or ''} [{skills.get(u.caregiver_id or 0, '')}]"
+                )
+            if len(carers) > 3 and not args.all:
+                out.append(
+                    f"{'…':<16} {'caregiver':<15} {provider.code:<8} {carers[3].username} … "
+                    f"{carers[-1].username} ({len(carers)} caregivers; `logins --all` lists them)"
+                )
+    out += [
+        "",
+        f"API          {base}/api/v1/",
+        f"Swagger UI   {base}/api/v1/docs",
+        f"OpenAPI      {base}/api/v1/openapi.json",
+        f"Health       {base}/api/v1/health",
+        f"Web console  {base}/",
+        "",
+        f"Try:  curl -s -X POST {base}/api/v1/auth/login -H 'Content-Type: application/json' "
+        f'-d \'{{"username": "dispatcher1", "password": "{PASSWORD}"}}\'',
+    ]
+    print("\n".join(out))
+
+
+logins.cli_args = [  # type: ignore[attr-defined]
+    ("--all", {"action": "store_true", "help": "list every caregiver login"}),
+]
+
+
+def create_user(args: argparse.Namespace) -> None:
+    """Create a user for a real deployment (password from CAREDISPATCH_PASSWORD or a prompt)."""
+    from dispatch.errors import DomainError
+    from dispatch.models import Caregiver, Provider
+    from dispatch.services.users import create_user as create
+    from dispatch.tenancy import SYSTEM
+
+    _settings()
+    role = Role(args.role)
+    password = os.environ.get("CAREDISPATCH_PASSWORD")
+    if not password:
+        password = getpass.getpass(f"Password for {args.username}: ")
+        if password != getpass.getpass("Repeat the password: "):
+            sys.exit("The two passwords differ; nothing was created.")
+    try:
+        with db.session_scope() as session:
+            data: dict[str, Any] = {
+                "username": args.username,
+                "role": role.value,
+                "password": password,
+                "display_name": args.display_name,
+            }
+            if args.provider_code:
+                provider = session.scalar(
+                    select(Provider).where(Provider.code == args.provider_code)
+                )
+                if provider is None:
+                    sys.exit(f"No provider with code {args.provider_code!r}; nothing was created.")
+                data["provider_id"] = provider.id
+                if args.caregiver_code:
+                    caregiver_id = session.scalar(
+                        select(Caregiver.id).where(
+                            Caregiver.provider_id == provider.id,
+                            Caregiver.code == args.caregiver_code,
+                        )
+                    )
+                    if caregiver_id is None:
+                        sys.exit(
+                            f"No caregiver {args.caregiver_code!r} at {args.provider_code}; "
+                            "nothing was created."
+                        )
+                    data["caregiver_id"] = caregiver_id
+            elif not role.platform_level:
+                sys.exit(f"A {role.value} belongs to a provider: give --provider-code.")
+            user = create(session, SYSTEM, data)
+            user_id, username = user.id, user.username
+    except DomainError as exc:
+        sys.exit(f"{exc.message} ({exc.code}); nothing was created.")
+    print(f"Created user {username} (id {user_id}, role {role.value}).")
+
+
+create_user.cli_args = [  # type: ignore[attr-defined]
+    ("--username", {"required": True}),
+    (
+        "--role",
+        {
+            "required": True,
+            "choices": [r.value for r in Role],
+        },
+    ),
+    ("--provider-code", {"help": "code of the user's provider (not for finance/admin)"}),
+    ("--caregiver-code", {"help": "for a caregiver user: the caregiver's code at the provider"}),
+    ("--display-name", {"help": "name shown in the console"}),
+]
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "migrate": migrate,
     "worker": worker,
+    "seed-demo": seed_demo,
+    "demo-setup": demo_setup,
+    "logins": logins,
+    "create-user": create_user,
 }
 
 

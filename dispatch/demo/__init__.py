@@ -1,0 +1,21 @@
+"""The demo district: a deterministic home-care world around Yiwu (义乌市) for `make demo`."""
+
+from dispatch.demo.data import CATALOGUE, PASSWORD, PROVIDERS, STREETS, YIWU_BOX
+from dispatch.demo.generate import District, age_on, build_district, occurs_on
+from dispatch.demo.seed import SeedReport, demo_providers, is_seeded, seed_demo
+
+__all__ = [
+    "CATALOGUE",
+    "PASSWORD",
+    "PROVIDERS",
+    "STREETS",
+    "YIWU_BOX",
+    "District",
+    "SeedReport",
+    "age_on",
+    "build_district",
+    "demo_providers",
+    "is_seeded",
+    "occurs_on",
+    "seed_demo",
+]
