@@ -13,12 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from routing import solver
+from routing import decompose, solver
 from routing.instance import START, VISIT, Instance
 
 # Times and distances are scaled to integers; travel time is rounded up so that a schedule the
 # solver accepts is also feasible with the true, unrounded distances.
 SCALE = 10_000
+# Above this many customers the command decomposes the instance (routing.decompose).
+LARGE = 300
 
 
 @dataclass(frozen=True)
@@ -112,12 +114,22 @@ def solve(
     seed: int = 0,
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
     metaheuristic: str = "GUIDED_LOCAL_SEARCH",
+    overrides: dict | None = None,
 ) -> dict:
     """Solve with at most the header's fleet; all customers must be served."""
     t0 = time.monotonic()
     inst = to_instance(si)
-    raw = solver.solve_instance(inst, time_limit_s, first_solution, metaheuristic)
-    routes = [] if raw is None else [list(r.nodes) for r in raw.routes if r.nodes]
+    if si.customers > LARGE and not overrides:
+        node_routes = decompose.solve_large(
+            inst, si.xy, time_limit_s - (time.monotonic() - t0), seed=seed
+        )
+        routes = [r for r in node_routes.values() if r]
+        raw = True
+    else:
+        raw = solver.solve_instance(
+            inst, time_limit_s, first_solution, metaheuristic, overrides=overrides
+        )
+        routes = [] if raw is None else [list(r.nodes) for r in raw.routes if r.nodes]
     served = sum(len(r) for r in routes)
     return {
         "instance": si.name.lower(),
@@ -137,9 +149,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--first-solution", default="PARALLEL_CHEAPEST_INSERTION")
     ap.add_argument("--metaheuristic", default="GUIDED_LOCAL_SEARCH")
+    ap.add_argument("--param", action="append", default=[], help="search parameter KEY=VALUE")
     args = ap.parse_args(argv)
+    overrides = dict(p.split("=", 1) for p in args.param)
     result = solve(
-        read(args.path), args.time_limit, args.seed, args.first_solution, args.metaheuristic
+        read(args.path),
+        args.time_limit,
+        args.seed,
+        args.first_solution,
+        args.metaheuristic,
+        overrides,
     )
     if math.isinf(result["distance"]):
         result["distance"] = None

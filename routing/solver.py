@@ -33,6 +33,7 @@ def search_parameters(
     metaheuristic: str = "GUIDED_LOCAL_SEARCH",
     solution_limit: int | None = None,
     log_search: bool = False,
+    overrides: dict | None = None,
 ):
     if first_solution not in FIRST_SOLUTIONS:
         raise ValueError(f"unknown first_solution {first_solution!r}; one of {FIRST_SOLUTIONS}")
@@ -49,7 +50,27 @@ def search_parameters(
     if solution_limit is not None:
         params.solution_limit = solution_limit
     params.log_search = log_search
+    for key, value in (overrides or {}).items():
+        _set_param(params, key, value)
     return params
+
+
+def _set_param(params, dotted: str, value) -> None:
+    """Set a RoutingSearchParameters field by dotted name, e.g. local_search_operators.use_tsp_opt."""
+    *path, last = dotted.split(".")
+    target = params
+    for part in path:
+        target = getattr(target, part)
+    current = getattr(target, last)
+    if isinstance(value, str) and value.upper() in ("TRUE", "FALSE"):
+        value = value.upper() == "TRUE"
+    if isinstance(value, bool) and not isinstance(current, bool):
+        value = 2 if value else 3  # OptionalBoolean: BOOL_TRUE = 2, BOOL_FALSE = 3
+    elif isinstance(current, float):
+        value = float(value)
+    elif isinstance(current, int) and not isinstance(current, bool):
+        value = int(value)
+    setattr(target, last, value)
 
 
 class _Model:
@@ -272,12 +293,13 @@ def solve_instance(
     solution_limit: int | None = None,
     initial_routes: list[list[int]] | None = None,
     log_search: bool = False,
+    overrides: dict | None = None,
 ) -> RawSolution | None:
     """Solve; None when no solution was found. initial_routes are node lists per vehicle."""
     t0 = time.monotonic()
     model = _Model(inst)
     params = search_parameters(
-        time_limit_s, first_solution, metaheuristic, solution_limit, log_search
+        time_limit_s, first_solution, metaheuristic, solution_limit, log_search, overrides
     )
     routing = model.routing
     assignment = None

@@ -1,0 +1,256 @@
+"""Large instances: solve geographic slices in parallel, then re-optimise groups of nearby routes.
+
+A 1,000-visit day is too big for OR-Tools' local search to converge in a minute. Both phases here
+hand OR-Tools sub-problems of about ``target`` visits: first the visits are cut into angular
+sectors around the centre (each with a share of the fleet) and solved independently; then,
+repeatedly, a few neighbouring routes are cut out together with their visits and re-solved from
+their current routes; a result replaces the old routes only if it serves the same visits for less.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import multiprocessing as mp
+import os
+import random
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from routing import solver
+from routing.instance import END, START, Instance
+
+log = logging.getLogger(__name__)
+
+
+MUST = 10**12  # penalty for dropping a visit that the full model requires
+
+
+def sub_instance(inst: Instance, vehicles: list[int], customers: list[int]):
+    """The instance restricted to some vehicles and customer nodes; returns it and node map.
+
+    Visits the full model requires may be dropped at a prohibitive cost, so a sub-problem that
+    cannot place everything still returns routes for the rest.
+    """
+    nodes: list[int] = []
+    seen: set[int] = set()
+    for v in vehicles:
+        for x in (inst.starts[v], inst.ends[v]):
+            if x not in seen:
+                seen.add(x)
+                nodes.append(x)
+    nodes += [c for c in customers if c not in seen]
+    new = {old: i for i, old in enumerate(nodes)}
+    ix = np.ix_(nodes, nodes)
+    vset = {v: i for i, v in enumerate(vehicles)}
+    sub = Instance(
+        kind=[inst.kind[x] for x in nodes],
+        ref=[inst.ref[x] for x in nodes],
+        service=inst.service[nodes],
+        windows=[inst.windows[x] for x in nodes],
+        demand=inst.demand[nodes],
+        time={m: a[ix] for m, a in inst.time.items()},
+        dist={m: a[ix] for m, a in inst.dist.items()},
+        vehicle_mode=[inst.vehicle_mode[v] for v in vehicles],
+        starts=[new[inst.starts[v]] for v in vehicles],
+        ends=[new[inst.ends[v]] for v in vehicles],
+        vehicle_window=[inst.vehicle_window[v] for v in vehicles],
+        max_span=[inst.max_span[v] for v in vehicles],
+        capacity=[inst.capacity[v] for v in vehicles],
+        breaks=[inst.breaks[v] for v in vehicles],
+        allowed={
+            new[x]: [vset[v] for v in vs if v in vset] or [-1]
+            for x, vs in inst.allowed.items()
+            if x in new
+        },
+        penalty=[
+            MUST if not inst.penalty or inst.penalty[x] is None else inst.penalty[x] for x in nodes
+        ],
+        pairs=[(new[p], new[d], r) for p, d, r in inst.pairs if p in new and d in new],
+        groups=[],
+        locks={},
+        preferred={new[x]: vset[v] for x, v in inst.preferred.items() if x in new and v in vset},
+        continuity_cost=inst.continuity_cost,
+        fixed_cost=inst.fixed_cost,
+        time_scale=inst.time_scale,
+        cost={m: a[ix] for m, a in (inst.cost or inst.time).items()},
+    )
+    return sub, nodes
+
+
+def route_cost(inst: Instance, v: int, route: list[int]) -> int:
+    cost = (inst.cost or inst.time)[inst.vehicle_mode[v]]
+    path = [inst.starts[v], *route, inst.ends[v]]
+    return int(sum(cost[a, b] for a, b in itertools.pairwise(path)))
+
+
+def _solve_sub(args):
+    sub, t, init, first = args
+    raw = solver.solve_instance(sub, t, first_solution=first, initial_routes=init)
+    if raw is None:
+        return None
+    return [r.nodes for r in raw.routes], raw.dropped
+
+
+def _pool(workers: int):
+    # fork keeps start-up cheap; OR-Tools holds no state across calls that matters here.
+    ctx = mp.get_context("fork")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+def sectors(
+    coords: np.ndarray, centre: np.ndarray, customers: list[int], k: int
+) -> list[list[int]]:
+    """Cut customers into k sectors of equal size by polar angle around the centre."""
+    ang = np.arctan2(coords[customers, 1] - centre[1], coords[customers, 0] - centre[0])
+    order = [customers[i] for i in np.argsort(ang, kind="stable")]
+    size = math.ceil(len(order) / k)
+    return [order[i : i + size] for i in range(0, len(order), size)]
+
+
+def construct(
+    inst: Instance, coords: np.ndarray, time_limit_s: float, target: int, workers: int, seed: int
+) -> dict[int, list[int]]:
+    """Initial routes by solving sectors independently; vehicles shared out by demand."""
+    customers = [x for x in range(inst.n) if inst.kind[x] not in (START, END)]
+    centre = coords[inst.starts[0]] if len(set(inst.starts)) == 1 else coords.mean(axis=0)
+    k = max(1, round(len(customers) / target))
+    parts = sectors(coords, centre, customers, k)
+    nv = inst.num_vehicles
+    free = list(range(nv))
+    jobs = []
+    for i, part in enumerate(parts):
+        share = max(1, math.floor(nv * len(part) / len(customers)))
+        vs, free = free[:share], free[share:]
+        if i == len(parts) - 1:
+            vs, free = vs + free, []
+        jobs.append((vs, part))
+    routes: dict[int, list[int]] = {v: [] for v in range(nv)}
+    args = []
+    # Jobs run `workers` at a time: each wave gets an equal share of the budget.
+    waves = math.ceil(len(jobs) / workers)
+    per_job = max(0.5, time_limit_s / waves - 0.3)
+    for vs, part in jobs:
+        sub, _ = sub_instance(inst, vs, part)
+        args.append((sub, per_job, None, "PARALLEL_CHEAPEST_INSERTION"))
+    with _pool(workers) as pool:
+        results = list(pool.map(_solve_sub, args))
+    for (vs, part), res, (sub, *_rest) in zip(jobs, results, args, strict=True):
+        _, nodes = sub_instance(inst, vs, part)
+        if res is None:
+            continue
+        for i, r in enumerate(res[0]):
+            routes[vs[i]] = [nodes[x] for x in r]
+    del seed
+    return routes
+
+
+def _penalty(inst: Instance, x: int) -> int:
+    return MUST if not inst.penalty or inst.penalty[x] is None else inst.penalty[x]
+
+
+def improve(
+    inst: Instance,
+    routes: dict[int, list[int]],
+    deadline: float,
+    workers: int,
+    seed: int,
+    routes_per_sub: int,
+    sub_time_s: float,
+) -> dict[int, list[int]]:
+    """Re-solve groups of neighbouring routes until the deadline; keep only improvements.
+
+    Visits not yet in any route join the sub-problem of the route nearest to them.
+    """
+    rng = random.Random(seed)
+    cost = (inst.cost or inst.time)[inst.vehicle_mode[0]]
+    customers_all = [x for x in range(inst.n) if inst.kind[x] not in (START, END)]
+    with _pool(workers) as pool:
+        rounds = 0
+        # Building and loading a sub-model costs about a second at this size.
+        while time.monotonic() + sub_time_s * 0.5 + 1.0 < deadline:
+            used = [v for v, r in routes.items() if r]
+            empty = [v for v, r in routes.items() if not r]
+            routed = {x for r in routes.values() for x in r}
+            loose = [x for x in customers_all if x not in routed]
+            if not used and not loose:
+                break
+            if not used:
+                used = empty[:1]
+                empty = empty[1:]
+            reps = {
+                v: routes[v][len(routes[v]) // 2] if routes[v] else inst.starts[v] for v in used
+            }
+            batches, taken = [], set()
+            for _ in range(workers):
+                pool_v = [v for v in used if v not in taken]
+                if not pool_v:
+                    break
+                seed_v = rng.choice(pool_v)
+                near = sorted(pool_v, key=lambda v, s=reps[seed_v]: cost[s, reps[v]])
+                group = near[:routes_per_sub]
+                spare = [v for v in empty if v not in taken][:2]
+                taken.update(group)
+                taken.update(spare)
+                batches.append((group + spare, group))
+            home = {}
+            if loose:
+                rep_list = list(reps.items())
+                for x in loose:
+                    home[x] = min(rep_list, key=lambda vr, x=x: cost[vr[1], x])[0]
+            left = deadline - time.monotonic() - 1.0
+            t = max(0.5, min(sub_time_s, left))
+            args, metas = [], []
+            for vs, group in batches:
+                extra = [x for x in loose if home.get(x) in group]
+                customers = [x for v in vs for x in routes[v]] + extra
+                sub, nodes = sub_instance(inst, vs, customers)
+                back = {old: i for i, old in enumerate(nodes)}
+                init = [[back[x] for x in routes[v]] for v in vs]
+                args.append((sub, t, init, "PARALLEL_CHEAPEST_INSERTION"))
+                before = sum(route_cost(inst, v, routes[v]) for v in vs)
+                before += sum(_penalty(inst, x) for x in extra)
+                metas.append((vs, nodes, before))
+            for (vs, nodes, before), res in zip(metas, pool.map(_solve_sub, args), strict=True):
+                if res is None:
+                    continue
+                new_routes = {vs[i]: [nodes[x] for x in r] for i, r in enumerate(res[0])}
+                after = sum(route_cost(inst, v, r) for v, r in new_routes.items())
+                after += sum(_penalty(inst, nodes[x]) for x in res[1])
+                if after < before:
+                    routes.update(new_routes)
+            rounds += 1
+        log.info("decomposition: %d rounds", rounds)
+    return routes
+
+
+def solve_large(
+    inst: Instance,
+    coords: np.ndarray,
+    time_limit_s: float,
+    seed: int = 0,
+    target: int = 150,
+    workers: int | None = None,
+    routes_per_sub: int | None = None,
+    sub_time_s: float | None = None,
+):
+    """Sector construction then route-group improvement; returns routes as node lists."""
+    t0 = time.monotonic()
+    workers = workers or max(1, min(2, os.cpu_count() or 1))
+    deadline = t0 + time_limit_s
+    routes = construct(inst, coords, time_limit_s * 0.3, target, workers, seed)
+    used = [r for r in routes.values() if r]
+    per = max(2, round(target / max(1.0, np.mean([len(r) for r in used]) if used else 10)))
+    routes = improve(
+        inst,
+        routes,
+        deadline,
+        workers,
+        seed,
+        routes_per_sub or per,
+        sub_time_s or max(2.0, time_limit_s / 12),
+    )
+    return routes

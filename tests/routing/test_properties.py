@@ -1,0 +1,76 @@
+"""Property tests: whatever the input, plans respect every constraint and drop nothing silently."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from routing import Break, Kitchen, Problem, Settings, TimeWindow, VisitGroup, solve
+from tests.routing.checker import violations
+from tests.routing.conftest import GridTravel, at, cg, visit
+
+SKILLS = ["nurse", "bath", "meal"]
+
+
+@st.composite
+def problems(draw):
+    n_cg = draw(st.integers(1, 3))
+    cgs = []
+    for i in range(n_cg):
+        start = draw(st.integers(0, 3000))
+        end = start + draw(st.integers(2000, 15000))
+        brk = ()
+        if draw(st.booleans()):
+            e = draw(st.integers(start, end))
+            brk = (Break(e, e + draw(st.integers(0, 1500)), draw(st.integers(300, 1200))),)
+        cgs.append(
+            cg(
+                i + 1,
+                shift=(start, end),
+                loc=at(draw(st.floats(0, 1)) // 0.01 * 0.01),
+                skills=frozenset(draw(st.lists(st.sampled_from(SKILLS), max_size=2))),
+                gender=draw(st.sampled_from(["F", "M"])),
+                max_work_s=draw(st.one_of(st.none(), st.integers(1500, 12000))),
+                breaks=brk,
+                box_capacity=draw(st.integers(0, 3)),
+            )
+        )
+    visits = []
+    for j in range(draw(st.integers(1, 8))):
+        a = draw(st.integers(0, 15000))
+        meal = draw(st.integers(0, 4)) == 0
+        visits.append(
+            visit(
+                100 + j,
+                draw(st.floats(0, 1.5)) // 0.01 * 0.01,
+                windows=(TimeWindow(a, a + draw(st.integers(0, 4000))),),
+                duration=draw(st.integers(0, 1800)),
+                required_skills=frozenset(draw(st.lists(st.sampled_from(SKILLS), max_size=1))),
+                required_gender=draw(st.sampled_from([None, None, "F"])),
+                forbidden_caregivers=frozenset(draw(st.lists(st.integers(1, 3), max_size=1))),
+                preferred_caregiver=draw(st.one_of(st.none(), st.integers(1, 3))),
+                priority=draw(st.integers(1, 3)),
+                meal_boxes=1 if meal else 0,
+                kitchen_id=1 if meal else None,
+                max_ride_s=draw(st.integers(300, 3000)) if meal else None,
+            )
+        )
+    groups = ()
+    if len(visits) >= 2 and draw(st.booleans()):
+        groups = (VisitGroup((visits[0].id, visits[1].id)),)
+    return Problem(
+        tuple(cgs),
+        tuple(visits),
+        groups=groups,
+        kitchens=(Kitchen(1, at(0.5), ready_s=0, pickup_s=60),),
+        settings=Settings(time_limit_s=0.3),
+    )
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_every_plan_is_feasible_and_complete(problem):
+    grid = GridTravel()
+    sol = solve(problem, grid)
+    assert violations(problem, sol, grid) == []
+    assert sol.kpis.visits_assigned + sol.kpis.visits_unassigned == len(problem.visits)
