@@ -116,7 +116,8 @@ def _decode(data: bytes) -> str:
         "The file's text encoding is neither UTF-8 nor GBK/GB18030. Save it as "
         "'CSV UTF-8' (or as .xlsx) and upload it again.",
         code="BAD_ENCODING",
-        message_zh="文件编码既不是 UTF-8 也不是 GBK/GB18030，请另存为“CSV UTF-8”或 .xlsx 后重新上传。",
+        message_zh="文件编码既不是 UTF-8 也不是 GBK/GB18030，"
+        "请另存为“CSV UTF-8”或 .xlsx 后重新上传。",
     )
 
 
@@ -230,7 +231,9 @@ def _read_xlsx(data: bytes) -> Table:
 
 
 def normalise_header(values: Sequence[Any]) -> list[str]:
-    names = [str(v).strip().lstrip("\ufeff").strip().lower() if v is not None else "" for v in values]
+    names = [
+        str(v).strip().lstrip("\ufeff").strip().lower() if v is not None else "" for v in values
+    ]
     while names and not names[-1]:
         names.pop()
     return names
@@ -313,6 +316,4 @@ def excel_serial(value: float, epoch: datetime | None) -> datetime:
 def rows_as_dicts(table: Table, columns: Sequence[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     index = {name: table.header.index(name) for name in columns if name in table.header}
     for number, values in table.rows:
-        yield number, {
-            name: (values[i] if i < len(values) else None) for name, i in index.items()
-        }
+        yield number, {name: (values[i] if i < len(values) else None) for name, i in index.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Text
+from sqlalchemy import ForeignKey, Index, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.db import Base, UTCDateTime, str_enum, utcnow
@@ -19,6 +19,16 @@ class AppealStatus(enum.StrEnum):
 
 class Appeal(Base):
     __tablename__ = "appeals"
+    # One open appeal per order, enforced by the database too (two requests can race).
+    __table_args__ = (
+        Index(
+            "uq_appeals_open_work_order_id",
+            "work_order_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)

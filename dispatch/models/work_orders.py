@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.db import Base, UTCDateTime, str_enum, utcnow
+from dispatch.models.appeals import Appeal
 from dispatch.models.flags import Flag
 
 
@@ -76,6 +77,7 @@ class WorkOrder(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     flags: Mapped[list[Flag]] = relationship(order_by="Flag.id", viewonly=True)
+    appeals: Mapped[list[Appeal]] = relationship(order_by="Appeal.id", viewonly=True)
 
     def __repr__(self) -> str:
         return f"<WorkOrder {self.id} {self.source} {self.status}>"

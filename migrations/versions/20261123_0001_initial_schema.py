@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 19:32:29.173992
+Create Date: 2026-11-23 19:38:25.649130
 """
 
 from collections.abc import Sequence
@@ -920,12 +920,20 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_appeals_work_order_id"), ["work_order_id"], unique=False
         )
+        batch_op.create_index(
+            "uq_appeals_open_work_order_id",
+            ["work_order_id"],
+            unique=True,
+            postgresql_where=sa.text("status = 'open'"),
+            sqlite_where=sa.text("status = 'open'"),
+        )
 
     op.create_table(
         "flags",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("work_order_id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("other_work_order_id", sa.Integer(), server_default="0", nullable=False),
         sa.Column(
             "severity",
             sa.Enum("block", "review", "info", name="severity", native_enum=False, length=24),
@@ -940,6 +948,7 @@ def upgrade() -> None:
         ),
         sa.Column("evidence", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolved_by", sa.Integer(), nullable=True),
         sa.Column("resolution", sa.Text(), nullable=True),
@@ -950,8 +959,17 @@ def upgrade() -> None:
             ["work_order_id"], ["work_orders.id"], name=op.f("fk_flags_work_order_id_work_orders")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_flags")),
+        sa.UniqueConstraint(
+            "work_order_id",
+            "code",
+            "other_work_order_id",
+            name=op.f("uq_flags_work_order_id_code_other_work_order_id"),
+        ),
     )
     with op.batch_alter_table("flags", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_flags_other_work_order_id"), ["other_work_order_id"], unique=False
+        )
         batch_op.create_index("ix_flags_status_code", ["status", "code"], unique=False)
         batch_op.create_index(batch_op.f("ix_flags_work_order_id"), ["work_order_id"], unique=False)
 
@@ -963,9 +981,15 @@ def downgrade() -> None:
     with op.batch_alter_table("flags", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_flags_work_order_id"))
         batch_op.drop_index("ix_flags_status_code")
+        batch_op.drop_index(batch_op.f("ix_flags_other_work_order_id"))
 
     op.drop_table("flags")
     with op.batch_alter_table("appeals", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_appeals_open_work_order_id",
+            postgresql_where=sa.text("status = 'open'"),
+            sqlite_where=sa.text("status = 'open'"),
+        )
         batch_op.drop_index(batch_op.f("ix_appeals_work_order_id"))
         batch_op.drop_index(batch_op.f("ix_appeals_provider_id"))
 

@@ -1,5 +1,40 @@
-"""Placeholder until its routes land."""
+"""The audit log: every decision with who, when, what and why."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from flask_smorest import Blueprint
 
-blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
+from api.auth import current_actor, roles
+from api.resources.audit.schemas import AuditQuerySchema
+from api.resources.work_orders.schemas import AuditEntrySchema
+from dispatch.db import Session
+from dispatch.models import Role
+from dispatch.services import work_orders
+
+blp = Blueprint(
+    "audit",
+    __name__,
+    url_prefix="/api/v1/audit",
+    description="The append-only audit log; provider admins see their provider's entries.",
+)
+
+
+@blp.route("", methods=["GET"], strict_slashes=False)
+@roles(Role.provider_admin, Role.finance, Role.admin)
+@blp.arguments(AuditQuerySchema, location="query")
+@blp.response(200, AuditEntrySchema(many=True))
+@blp.paginate()
+def list_entries(args: dict[str, Any], pagination_parameters: Any) -> Any:
+    """The audit log, newest first"""
+    filters = {("from" if k == "from_" else k): v for k, v in args.items()}
+    rows, total = work_orders.audit_log(
+        Session(),
+        current_actor(),
+        filters,
+        pagination_parameters.page,
+        pagination_parameters.page_size,
+    )
+    pagination_parameters.item_count = total
+    return rows

@@ -1,0 +1,197 @@
+"""Appeals (申诉): a provider contests a flagged or rejected order; finance upholds or denies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import audit
+from dispatch.db import utcnow
+from dispatch.errors import Conflict, Invalid, NotFound
+from dispatch.models import (
+    Appeal,
+    AppealState,
+    AppealStatus,
+    FlagStatus,
+    Photo,
+    Role,
+    WorkOrderStatus,
+)
+from dispatch.services.pages import page_of
+from dispatch.services.work_orders import ensure_changeable, load, open_blocking_flags
+from dispatch.tenancy import Actor, get_scoped, scoped
+
+APPEALABLE = (WorkOrderStatus.flagged, WorkOrderStatus.rejected)
+
+
+def create_appeal(
+    session: Session,
+    actor: Actor,
+    order_id: int,
+    reason: str,
+    evidence_photo_id: int | None = None,
+) -> Appeal:
+    """Open the order's one appeal; the order shows appeal_state "open" until finance decides."""
+    actor.require(Role.provider_admin)
+    order = load(session, actor, order_id, lock=True)
+    ensure_changeable(session, order)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(
+            "Say why the order should be paid.",
+            code="REASON_REQUIRED",
+            message_zh="请说明申诉理由。",
+            errors={"reason": ["Missing data for required field."]},
+        )
+    if order.appeal_state == AppealState.open:
+        raise Conflict(
+            f"Work order {order.id} already has an open appeal; wait for finance's decision.",
+            code="APPEAL_ALREADY_OPEN",
+            message_zh=f"工单 {order.id} 已有一个待处理的申诉，请等待财务处理。",
+        )
+    if order.status not in APPEALABLE and not open_blocking_flags(order):
+        raise Conflict(
+            f"Work order {order.id} is {order.status.value}; only flagged or rejected orders "
+            "can be appealed.",
+            code="NOT_APPEALABLE",
+            message_zh=f"工单 {order.id} 当前状态不可申诉；只有异常或被驳回的工单可以申诉。",
+        )
+    if evidence_photo_id is not None:
+        owned = session.scalar(
+            scoped(select(Photo.id).where(Photo.id == evidence_photo_id), Photo, actor)
+        )
+        if owned is None:
+            raise Invalid(
+                f"No photo with id {evidence_photo_id}; upload the evidence first.",
+                code="REFERENCE_NOT_FOUND",
+                message_zh=f"找不到编号为 {evidence_photo_id} 的照片，请先上传证据。",
+                errors={"evidence_photo_id": [f"No photo with id {evidence_photo_id}."]},
+            )
+    appeal = Appeal(
+        work_order_id=order.id,
+        provider_id=order.provider_id,
+        reason=reason,
+        evidence_photo_id=evidence_photo_id,
+        submitted_by=actor.user_id,
+    )
+    session.add(appeal)
+    before = {"appeal_state": order.appeal_state.value}
+    order.appeal_state = AppealState.open
+    session.flush()
+    audit.record(session, actor, "appeal.create", appeal, after=audit.snapshot(appeal))
+    audit.record(
+        session,
+        actor,
+        "work_order.appeal",
+        order,
+        before=before,
+        after={"appeal_state": order.appeal_state.value},
+        reason=reason,
+    )
+    return appeal
+
+
+def decide_appeal(
+    session: Session, actor: Actor, appeal_id: int, decision: str, reason: str
+) -> Appeal:
+    """Uphold: the order's open flags are overridden and it returns to the approval queue as
+    verified. Deny: the order stays as it was (flagged or rejected)."""
+    actor.require(Role.finance)
+    appeal = get_scoped(session, Appeal, appeal_id, actor)
+    session.refresh(appeal, with_for_update=True)
+    if appeal.status != AppealStatus.open:
+        raise Conflict(
+            f"Appeal {appeal.id} was already decided ({appeal.status.value}).",
+            code="APPEAL_DECIDED",
+            message_zh=f"申诉 {appeal.id} 已处理。",
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(
+            "Give a reason for the decision.",
+            code="REASON_REQUIRED",
+            message_zh="请填写处理理由。",
+            errors={"reason": ["Missing data for required field."]},
+        )
+    order = load(session, actor, appeal.work_order_id, lock=True)
+    ensure_changeable(session, order)
+    session.refresh(order, ["flags"])
+    now = utcnow()
+    before_appeal = audit.snapshot(appeal)
+    before_order = audit.snapshot(order)
+    appeal.decided_by, appeal.decided_at, appeal.decision_reason = actor.user_id, now, reason
+    if decision == "uphold":
+        appeal.status = AppealStatus.upheld
+        order.appeal_state = AppealState.upheld
+        resolution = f"appeal {appeal.id} upheld: {reason}"
+        for flag in open_blocking_flags(order):
+            before = audit.snapshot(flag)
+            flag.status = FlagStatus.overridden
+            flag.resolved_by, flag.resolved_at, flag.resolution = actor.user_id, now, resolution
+            session.flush()
+            old, new = audit.changed(before, audit.snapshot(flag))
+            audit.record(
+                session,
+                actor,
+                "flag.override",
+                flag,
+                before=old,
+                after=new,
+                reason=resolution,
+                provider_id=order.provider_id,
+            )
+        if order.status in APPEALABLE:
+            order.status = WorkOrderStatus.verified
+            order.decided_by = order.decided_at = order.decision_reason = None
+    else:
+        appeal.status = AppealStatus.denied
+        order.appeal_state = AppealState.denied
+    session.flush()
+    old, new = audit.changed(before_appeal, audit.snapshot(appeal))
+    audit.record(
+        session,
+        actor,
+        f"appeal.{appeal.status.value}",
+        appeal,
+        before=old,
+        after=new,
+        reason=reason,
+    )
+    old, new = audit.changed(before_order, audit.snapshot(order))
+    audit.record(
+        session,
+        actor,
+        f"work_order.appeal_{appeal.status.value}",
+        order,
+        before=old,
+        after=new,
+        reason=reason,
+    )
+    return appeal
+
+
+def list_appeals(
+    session: Session, actor: Actor, filters: Mapping[str, Any], page: int, page_size: int
+) -> tuple[list[Appeal], int]:
+    """Appeals the actor may see: finance's queue of open ones, a provider's own."""
+    actor.require(Role.provider_admin, Role.dispatcher, Role.finance, Role.admin)
+    stmt = scoped(select(Appeal), Appeal, actor)
+    for name in ("status", "work_order_id", "provider_id"):
+        if filters.get(name) is not None:
+            stmt = stmt.where(getattr(Appeal, name) == filters[name])
+    return page_of(session, stmt.order_by(Appeal.submitted_at, Appeal.id), page, page_size)
+
+
+def get_appeal(session: Session, actor: Actor, appeal_id: int) -> Appeal:
+    actor.require(Role.provider_admin, Role.dispatcher, Role.finance, Role.admin)
+    try:
+        return get_scoped(session, Appeal, appeal_id, actor)
+    except NotFound:
+        raise NotFound(
+            f"No appeal with id {appeal_id}.",
+            code="APPEAL_NOT_FOUND",
+            message_zh=f"找不到编号为 {appeal_id} 的申诉。",
+        ) from None

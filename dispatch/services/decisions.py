@@ -1,0 +1,300 @@
+"""Finance decisions on work orders: approve (overriding flags with a reason), reject, bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from dispatch import audit
+from dispatch.db import utcnow
+from dispatch.errors import Conflict, Invalid
+from dispatch.models import (
+    AppealState,
+    Client,
+    Flag,
+    FlagStatus,
+    Role,
+    WorkOrder,
+    WorkOrderStatus,
+)
+from dispatch.services import billing, entitlements
+from dispatch.services.work_orders import (
+    FILTERS,
+    ensure_changeable,
+    load,
+    open_blocking_flags,
+)
+from dispatch.tenancy import Actor, scoped
+
+DECIDERS = (Role.finance,)
+BULK_LIMIT = 10_000
+
+
+class Refusal(Exception):
+    """Why one order cannot be approved; a 409 alone, a line of the report in bulk."""
+
+    def __init__(self, code: str, message: str, message_zh: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.message_zh, self.details = code, message, message_zh, details
+
+    def conflict(self) -> Conflict:
+        errors = {"flags": self.details} if self.details else None
+        return Conflict(self.message, code=self.code, message_zh=self.message_zh, errors=errors)
+
+
+def _reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise Invalid(
+            "Give a reason: every decision is audited with its why.",
+            code="REASON_REQUIRED",
+            message_zh="请填写理由：每个决定都会连同理由记入审计日志。",
+            errors={"reason": ["Missing data for required field."]},
+        )
+    return text
+
+
+def _approval_refusal(
+    order: WorkOrder,
+    override_ids: set[int],
+    month_used: int | None,
+    limit: int | None,
+    accept_over_entitlement: bool,
+) -> Refusal | None:
+    if order.appeal_state == AppealState.open:
+        return Refusal(
+            "APPEAL_OPEN",
+            f"Work order {order.id} has an open appeal; decide the appeal first.",
+            f"工单 {order.id} 有未处理的申诉，请先处理申诉。",
+        )
+    if order.status == WorkOrderStatus.submitted:
+        return Refusal(
+            "NOT_VALIDATED",
+            f"Work order {order.id} has not been validated yet; try again in a minute.",
+            f"工单 {order.id} 尚未完成校验，请稍后再试。",
+        )
+    if order.status == WorkOrderStatus.approved:
+        return Refusal(
+            "ALREADY_APPROVED",
+            f"Work order {order.id} is already approved.",
+            f"工单 {order.id} 已审核通过。",
+        )
+    remaining = [f for f in open_blocking_flags(order) if f.id not in override_ids]
+    if remaining:
+        return Refusal(
+            "FLAGS_OPEN",
+            f"Work order {order.id} has open flags ("
+            + ", ".join(f"{f.id} {f.code} {f.severity.value}" for f in remaining)
+            + "); list each in override_flags with a reason, or reject the order.",
+            f"工单 {order.id} 仍有未处理的异常，请在 override_flags 中逐一列出并说明理由，或驳回。",
+            [{"id": f.id, "code": f.code, "severity": f.severity.value} for f in remaining],
+        )
+    if (
+        limit is not None
+        and month_used is not None
+        and month_used + order.billable_min > limit
+        and not accept_over_entitlement
+    ):
+        return Refusal(
+            "OVER_ENTITLEMENT",
+            f"Approving work order {order.id} puts the client at "
+            f"{month_used + order.billable_min} approved minutes this month, over the "
+            f"entitlement of {limit}; send accept_over_entitlement=true to approve anyway.",
+            f"审核通过工单 {order.id} 后，该服务对象本月已批准 {month_used + order.billable_min} "
+            f"分钟，超过额度 {limit} 分钟。如仍要通过，请设置 accept_over_entitlement=true。",
+        )
+    return None
+
+
+def _approve(
+    session: Session, actor: Actor, order: WorkOrder, reason: str, overrides: Iterable[Flag]
+) -> None:
+    now = utcnow()
+    for flag in overrides:
+        before = audit.snapshot(flag)
+        flag.status = FlagStatus.overridden
+        flag.resolved_by, flag.resolved_at, flag.resolution = actor.user_id, now, reason
+        session.flush()
+        old, new = audit.changed(before, audit.snapshot(flag))
+        audit.record(
+            session,
+            actor,
+            "flag.override",
+            flag,
+            before=old,
+            after=new,
+            reason=reason,
+            provider_id=order.provider_id,
+        )
+    before = audit.snapshot(order)
+    order.status = WorkOrderStatus.approved
+    order.decided_by, order.decided_at, order.decision_reason = actor.user_id, now, reason
+    session.flush()
+    old, new = audit.changed(before, audit.snapshot(order))
+    audit.record(session, actor, "work_order.approve", order, before=old, after=new, reason=reason)
+
+
+def decide(
+    session: Session,
+    actor: Actor,
+    order_id: int,
+    decision: str,
+    reason: str | None,
+    override_flags: Iterable[int] = (),
+    accept_over_entitlement: bool = False,
+) -> WorkOrder:
+    """Approve or reject one order; approval needs every open block/review flag overridden."""
+    actor.require(*DECIDERS)
+    reason = _reason(reason)
+    order = load(session, actor, order_id, lock=True)
+    ensure_changeable(session, order)
+    session.refresh(order, ["flags"])
+    override_ids = set(override_flags)
+    if decision == "reject":
+        if order.appeal_state == AppealState.open:
+            raise Conflict(
+                f"Work order {order.id} has an open appeal; decide the appeal first.",
+                code="APPEAL_OPEN",
+                message_zh=f"工单 {order.id} 有未处理的申诉，请先处理申诉。",
+            )
+        if override_ids:
+            raise Invalid(
+                "override_flags only applies to an approval.",
+                code="OVERRIDE_ONLY_ON_APPROVAL",
+                message_zh="override_flags 仅用于审核通过。",
+                errors={"override_flags": ["Leave empty when rejecting."]},
+            )
+        if order.status == WorkOrderStatus.rejected:
+            raise Conflict(
+                f"Work order {order.id} is already rejected.",
+                code="ALREADY_REJECTED",
+                message_zh=f"工单 {order.id} 已被驳回。",
+            )
+        before = audit.snapshot(order)
+        batch_id = order.billing_batch_id
+        order.status = WorkOrderStatus.rejected
+        order.decided_by, order.decided_at, order.decision_reason = actor.user_id, utcnow(), reason
+        order.billing_batch_id = order.billing_rate = order.billing_amount = None
+        session.flush()
+        if batch_id is not None:
+            billing.recompute(session, actor, batch_id, reason=f"order {order.id} rejected")
+        old, new = audit.changed(before, audit.snapshot(order))
+        audit.record(
+            session, actor, "work_order.reject", order, before=old, after=new, reason=reason
+        )
+        return order
+    flags_by_id = {f.id: f for f in order.flags}
+    strangers = sorted(i for i in override_ids if i not in flags_by_id)
+    not_open = sorted(
+        i for i in override_ids if i in flags_by_id and flags_by_id[i].status != FlagStatus.open
+    )
+    if strangers or not_open:
+        raise Invalid(
+            "override_flags must list open flags of this order.",
+            code="UNKNOWN_FLAGS",
+            message_zh="override_flags 只能列出本工单未处理的异常。",
+            errors={
+                "override_flags": [f"Flag {i} is not on work order {order.id}." for i in strangers]
+                + [f"Flag {i} is not open." for i in not_open]
+            },
+        )
+    client = session.get(Client, order.client_id)
+    limit = client.monthly_entitlement_min if client else None
+    used = None
+    if limit is not None:
+        used, _ = entitlements.used_minutes(
+            session, order.client_id, entitlements.month_of(order.start_at), order.id
+        )
+    refusal = _approval_refusal(order, override_ids, used, limit, accept_over_entitlement)
+    if refusal is not None:
+        raise refusal.conflict()
+    _approve(session, actor, order, reason, [flags_by_id[i] for i in sorted(override_ids)])
+    return order
+
+
+def bulk_approve(
+    session: Session,
+    actor: Actor,
+    ids: list[int] | None,
+    filters: Mapping[str, Any] | None,
+    reason: str | None,
+) -> dict[str, Any]:
+    """Approve the verified orders among ``ids`` (or matching ``filters``); report the rest."""
+    actor.require(*DECIDERS)
+    reason = (reason or "").strip() or "bulk approval of verified orders"
+    if (ids is None) == (filters is None):
+        raise Invalid(
+            "Give either ids or filter.",
+            code="IDS_OR_FILTER",
+            message_zh="请给出 ids 或 filter 之一。",
+            errors={"ids": ["Give ids or filter, not both."]},
+        )
+    stmt = scoped(select(WorkOrder), WorkOrder, actor).options(selectinload(WorkOrder.flags))
+    if ids is not None:
+        if len(ids) > BULK_LIMIT:
+            raise Invalid(
+                f"At most {BULK_LIMIT} ids per call.",
+                code="TOO_MANY_IDS",
+                message_zh=f"每次最多 {BULK_LIMIT} 个编号。",
+            )
+        stmt = stmt.where(WorkOrder.id.in_(ids))
+    else:
+        stmt = stmt.where(WorkOrder.status == WorkOrderStatus.verified)
+        for name, value in (filters or {}).items():
+            if value is not None and name in FILTERS:
+                stmt = stmt.where(FILTERS[name](value))
+    orders = list(
+        session.scalars(stmt.order_by(WorkOrder.start_at, WorkOrder.id).limit(BULK_LIMIT + 1))
+    )
+    more = len(orders) > BULK_LIMIT
+    orders = orders[:BULK_LIMIT]
+    found = {o.id for o in orders}
+    refused: list[dict[str, Any]] = [
+        {"id": i, "code": "WORK_ORDER_NOT_FOUND", "reason": f"No work order with id {i}."}
+        for i in (ids or [])
+        if i not in found
+    ]
+    usage: dict[tuple[int, date], int] = {}
+    limits = dict(
+        session.execute(
+            select(Client.id, Client.monthly_entitlement_min).where(
+                Client.id.in_({o.client_id for o in orders})
+            )
+        ).all()
+    )
+    approved: list[int] = []
+    for order in orders:
+        key = (order.client_id, entitlements.month_of(order.start_at))
+        limit = limits.get(order.client_id)
+        if limit is not None and key not in usage:
+            usage[key] = entitlements.used_minutes(session, key[0], key[1])[0]
+        refusal: Refusal | None
+        if order.status in (
+            WorkOrderStatus.billed,
+            WorkOrderStatus.rejected,
+            WorkOrderStatus.flagged,
+        ):
+            refusal = Refusal(
+                "NOT_VERIFIED",
+                f"Work order {order.id} is {order.status.value}; bulk approval takes verified "
+                "orders only (decide flagged ones one by one).",
+                "批量审核只处理已校验通过的工单。",
+            )
+        else:
+            refusal = _approval_refusal(order, set(), usage.get(key), limit, False)
+        if refusal is not None:
+            refused.append({"id": order.id, "code": refusal.code, "reason": refusal.message})
+            continue
+        _approve(session, actor, order, reason, [])
+        if limit is not None:
+            usage[key] += order.billable_min
+        approved.append(order.id)
+    return {
+        "approved": approved,
+        "refused": sorted(refused, key=lambda r: r["id"]),
+        "more": more,
+    }
