@@ -1,5 +1,68 @@
-"""Placeholder until its routes land."""
+"""Visits: list a day's services, move, pin or cancel one, add an ad-hoc or urgent one."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from flask_smorest import Blueprint
 
-blp = Blueprint("visits", __name__, url_prefix="/api/v1/visits")
+from api.auth import current_actor, roles
+from api.resources.visits.schemas import (
+    VisitCreateSchema,
+    VisitPatchSchema,
+    VisitQuerySchema,
+    VisitSchema,
+)
+from dispatch.db import Session
+from dispatch.services import planning
+
+blp = Blueprint(
+    "visits",
+    __name__,
+    url_prefix="/api/v1/visits",
+    description="One planned service at one client on one day, and who is assigned.",
+)
+
+
+@blp.route("", methods=["GET"], strict_slashes=False)
+@roles(*planning.VISIT_READ)
+@blp.arguments(VisitQuerySchema, location="query")
+@blp.response(200, VisitSchema(many=True))
+@blp.paginate()
+def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
+    """List visits (filters: date, status, caregiver_id, client_id)"""
+    rows, total = planning.list_visits(
+        Session(),
+        current_actor(),
+        args,
+        pagination_parameters.page,
+        pagination_parameters.page_size,
+    )
+    pagination_parameters.item_count = total
+    return rows
+
+
+@blp.route("", methods=["POST"], strict_slashes=False)
+@roles(*planning.PLAN_WRITE)
+@blp.arguments(VisitCreateSchema)
+@blp.response(201, VisitSchema)
+def create(data: dict[str, Any]) -> Any:
+    """Add an ad-hoc or urgent visit (then POST /plans/{id}/urgent or /replan)"""
+    return planning.create_visit(Session(), current_actor(), data)
+
+
+@blp.route("/<int:ident>", methods=["GET"])
+@roles(*planning.VISIT_READ)
+@blp.response(200, VisitSchema)
+def get(ident: int) -> Any:
+    """One visit with its assignments"""
+    return planning.get_visit(Session(), current_actor(), ident)
+
+
+@blp.route("/<int:ident>", methods=["PATCH"])
+@roles(*planning.PLAN_WRITE)
+@blp.arguments(VisitPatchSchema)
+@blp.response(200, VisitSchema)
+def update(data: dict[str, Any], ident: int) -> Any:
+    """Move a visit to another caregiver or time, pin or unpin it, or cancel it"""
+    return planning.update_visit(Session(), current_actor(), ident, data)
