@@ -51,6 +51,8 @@ def migrate(_args: argparse.Namespace) -> None:
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.attributes["url"] = settings.database_url
+    # main() has configured logging; alembic's fileConfig would raise the root level to WARNING.
+    cfg.attributes["configure_logging"] = False
     command.upgrade(cfg, "head")
 
 
