@@ -46,7 +46,7 @@ ACTIVE = (PlanStatus.proposed, PlanStatus.published)
 FINAL = (VisitStatus.in_progress, VisitStatus.completed, VisitStatus.missed, VisitStatus.cancelled)
 
 
-def _travel() -> routing.TravelModel:
+def travel_model() -> routing.TravelModel:
     return routing.GeodesicTravel()
 
 
@@ -146,7 +146,7 @@ def _solve(
         now=now,
     )
     t0 = timer.monotonic()
-    solution = routing.solve(built.problem, _travel())
+    solution = routing.solve(built.problem, travel_model())
     result = P.solution_json(data, solution, built.problem)
     result["stats"]["plan_s"] = round(timer.monotonic() - t0, 3)
     result["stats"]["caregivers_off"] = len(built.caregivers_off)
@@ -579,74 +579,6 @@ def replan(
         options=options,
         parent=base,
     )
-
-
-def urgent_insertion(
-    session: Session, actor: Actor, plan_id: int, visit_id: int, now: datetime | None = None
-) -> dict[str, Any]:
-    """Best caregiver and arrival for one visit in this plan's routes; changes nothing."""
-    actor.require(*PLAN_WRITE)
-    t0 = timer.monotonic()
-    plan = get_scoped(session, DayPlan, plan_id, actor)
-    if plan.status not in ACTIVE:
-        raise Conflict(
-            f"The plan is {plan.status.value}; insert into a proposed or published plan.",
-            code="PLAN_NOT_ACTIVE",
-            message_zh="只能向待审核或已发布的方案插入紧急服务。",
-        )
-    visit = session.get(Visit, visit_id)
-    if visit is None or visit.provider_id != plan.provider_id or visit.date != plan.date:
-        raise Invalid(
-            f"No visit with id {visit_id} on {plan.date.isoformat()}.",
-            code="REFERENCE_NOT_FOUND",
-            message_zh="该服务不属于此方案的日期。",
-            errors={"visit_id": [f"No visit with id {visit_id} on this plan's date."]},
-        )
-    if visit.caregivers_needed > 1:
-        raise Invalid(
-            "A double-staffed visit cannot be inserted alone; re-plan the day instead.",
-            code="URGENT_DOUBLE_STAFFED",
-            message_zh="双人服务无法单独插入，请重新规划当天。",
-        )
-    data = P.load_day(session, plan.provider_id, plan.date)
-    today = datetime.now(P.zone()).date()
-    if now is None and plan.date == today:
-        now = utcnow()
-    built = P.build_problem(data)
-    solution = P.solution_from_json(data, (plan.routes and {"routes": plan.routes}) or {})
-    target = next(v for v in built.problem.visits if v.id == visit.id)
-    target = routing.Visit(**{**target.__dict__, "priority": P.URGENT_PRIORITY})
-    # The visit may already sit in the routes (a re-check): take it out first.
-    routes = tuple(
-        routing.Route(
-            **{**r.__dict__, "stops": tuple(s for s in r.stops if s.visit_id != visit.id)}
-        )
-        for r in solution.routes
-    )
-    solution = routing.Solution(routes, (), solution.kpis, {})
-    now_s = P.seconds(data.origin, now) if now else None
-    ins = routing.insert_urgent(built.problem, solution, target, _travel(), now_s=now_s)
-    answer: dict[str, Any] = {
-        "visit_id": visit.id,
-        "possible": ins.possible,
-        "caregiver_id": ins.caregiver_id,
-        "position": ins.position,
-        "arrival": P.iso(data.origin, ins.arrival_s),
-        "start": P.iso(data.origin, ins.start_s),
-        "added_travel_min": None if ins.added_travel_s is None else round(ins.added_travel_s / 60),
-        "reason": ins.reason.value if ins.reason else None,
-        "detail": ins.detail,
-        "took_ms": round((timer.monotonic() - t0) * 1000),
-    }
-    if ins.reason:
-        answer.update(
-            {
-                k: v
-                for k, v in P.unassigned_entry(visit.id, ins.reason.value).items()
-                if k.startswith("action")
-            }
-        )
-    return answer
 
 
 # ---------------------------------------------------------------- visits: list, edit, ad hoc

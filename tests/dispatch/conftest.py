@@ -10,7 +10,7 @@ import pytest
 from rq import SimpleWorker
 
 from dispatch import queue
-from dispatch.models import CarePlan, Caregiver, Client, Recurrence, Shift
+from dispatch.models import Caregiver, CarePlan, Client, Recurrence, Shift
 
 # A Monday far from today, so that nothing treats it as "now".
 DAY = date(2030, 1, 7)
@@ -20,6 +20,7 @@ def run_jobs() -> int:
     """Run every queued job in this process (burst); answers how many the worker processed."""
     conn = queue.redis_connection()
     q = queue.get_queue(conn)
+
     def done() -> int:
         return q.finished_job_registry.count + q.failed_job_registry.count
 

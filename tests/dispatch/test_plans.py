@@ -218,9 +218,10 @@ def test_plan_input_errors_are_4xx(client, world, district):
     r = client.post("/api/v1/days/2030-13-01/visits:generate", json={}, headers=h)
     assert r.status_code == 422 and r.json["code"] == "INVALID_DATE"
     caregiver = world.headers(world.p1.caregiver_user)
-    assert client.post(
-        "/api/v1/plans", json={"date": DAY.isoformat()}, headers=caregiver
-    ).status_code == 403
+    assert (
+        client.post("/api/v1/plans", json={"date": DAY.isoformat()}, headers=caregiver).status_code
+        == 403
+    )
     run_jobs()
     assert db_status(plan_id) == PlanStatus.proposed
 

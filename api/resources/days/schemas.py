@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
-from api.fields import BaseSchema, Instant, QuerySchema, count, ident
+from api.fields import BaseSchema, Instant, QuerySchema, ident
+from api.resources.visits.schemas import query_id
 
 
 class GenerateRequestSchema(BaseSchema):
@@ -24,9 +25,12 @@ class GenerateResultSchema(BaseSchema):
 
 
 class BoardQuerySchema(QuerySchema):
-    late_after_min = count(1, 240, "Minutes after the planned start without check-in that are late")
+    late_after_min = fields.Integer(
+        validate=validate.Range(1, 240),
+        metadata={"description": "Minutes after the planned start without check-in: late (1..240)"},
+    )
     at = Instant(metadata={"description": "Show the board as of this instant (default: now)."})
-    provider_id = ident("Only this provider (platform users).")
+    provider_id = query_id("Only this provider (platform users).")
 
 
 class BoardClientSchema(BaseSchema):

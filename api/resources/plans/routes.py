@@ -17,7 +17,7 @@ from api.resources.plans.schemas import (
     UrgentRequestSchema,
 )
 from dispatch.db import Session
-from dispatch.services import planning
+from dispatch.services import planning, urgent
 
 blp = Blueprint(
     "plans",
@@ -105,8 +105,8 @@ def replan(data: dict[str, Any], ident: int) -> Any:
 @roles(*WRITE)
 @blp.arguments(UrgentRequestSchema)
 @blp.response(200, InsertionSchema)
-def urgent(data: dict[str, Any], ident: int) -> Any:
+def insert_urgent(data: dict[str, Any], ident: int) -> Any:
     """Best caregiver and arrival time for an urgent visit (synchronous; changes nothing)"""
-    return planning.urgent_insertion(
+    return urgent.urgent_insertion(
         Session(), current_actor(), ident, data["visit_id"], data.get("now")
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from api.fields import BaseSchema, Instant, QuerySchema, count, ident
+from api.resources.visits.schemas import query_id
 from dispatch.models import PlanStatus
 
 
@@ -86,7 +87,7 @@ class PlanSummarySchema(BaseSchema):
 class PlanQuerySchema(QuerySchema):
     date = fields.Date()
     status = fields.Enum(PlanStatus, by_value=True)
-    provider_id = ident("Only this provider's plans (platform users).")
+    provider_id = query_id("Only this provider's plans (platform users).")
 
 
 class ReplanSchema(BaseSchema):
@@ -100,9 +101,7 @@ class ReplanSchema(BaseSchema):
         ident("Visit id"),
         load_default=list,
         validate=validate.Length(max=1000),
-        metadata={
-            "description": "Visits to place first (create them with POST /visits)."
-        },
+        metadata={"description": "Visits to place first (create them with POST /visits)."},
     )
     time_limit_s = count(1, 600, "Solver time limit in seconds")
     now = Instant(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from api.fields import BaseSchema, Instant, QuerySchema, count, ident, ordered_pair, text
+from api.fields import MAX_INT, BaseSchema, Instant, QuerySchema, count, ident, ordered_pair, text
 from dispatch.models import VisitOutcome, VisitStatus
 
 
@@ -43,12 +43,19 @@ class VisitSchema(BaseSchema):
     created_at = Instant()
 
 
+def query_id(description: str) -> fields.Integer:
+    """An id in a query string (text, so not strict like a JSON body's)."""
+    return fields.Integer(
+        validate=validate.Range(1, MAX_INT), metadata={"description": description}
+    )
+
+
 class VisitQuerySchema(QuerySchema):
     date = fields.Date()
     status = fields.Enum(VisitStatus, by_value=True)
-    caregiver_id = ident("Visits this caregiver is assigned to.")
-    client_id = ident("Visits of this client.")
-    provider_id = ident("Only this provider's visits (platform users).")
+    caregiver_id = query_id("Visits this caregiver is assigned to.")
+    client_id = query_id("Visits of this client.")
+    provider_id = query_id("Only this provider's visits (platform users).")
 
 
 class VisitPatchSchema(BaseSchema):
@@ -70,9 +77,7 @@ class VisitPatchSchema(BaseSchema):
     @validates_schema
     def _something(self, data: dict, **_kw: object) -> None:
         if not data:
-            raise ValidationError(
-                "Send caregiver_id, planned_start, pinned or status."
-            )
+            raise ValidationError("Send caregiver_id, planned_start, pinned or status.")
 
 
 class VisitCreateSchema(BaseSchema):
