@@ -1,5 +1,38 @@
-"""Placeholder until its routes land."""
+"""Flags: what the validation rules found on work orders, with evidence."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from flask_smorest import Blueprint
 
-blp = Blueprint("flags", __name__, url_prefix="/api/v1/flags")
+from api.auth import current_actor, roles
+from api.resources.flags.schemas import FlagQuerySchema, FlagSchema
+from dispatch.db import Session
+from dispatch.models import Role
+from dispatch.services import validation
+
+blp = Blueprint(
+    "flags",
+    __name__,
+    url_prefix="/api/v1/flags",
+    description="Flags (异常) raised by the validation rules on work orders.",
+)
+
+
+@blp.route("", strict_slashes=False, methods=["GET"])
+@roles(Role.finance, Role.admin, Role.provider_admin, Role.dispatcher)
+@blp.arguments(FlagQuerySchema, location="query")
+@blp.response(200, FlagSchema(many=True))
+@blp.paginate()
+def list_flags(args: dict[str, Any], pagination_parameters: Any) -> Any:
+    """List flags, filtered by status, code, severity, provider or work order"""
+    rows, total = validation.list_flags(
+        Session(),
+        current_actor(),
+        args,
+        pagination_parameters.page,
+        pagination_parameters.page_size,
+    )
+    pagination_parameters.item_count = total
+    return rows

@@ -1,5 +1,53 @@
-"""Placeholder until its routes land."""
+"""Rules: the validation rules, their thresholds and severities, and batch re-validation."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from flask_smorest import Blueprint
 
-blp = Blueprint("rules", __name__, url_prefix="/api/v1/rules")
+from api.auth import current_actor, roles
+from api.resources.rules.schemas import (
+    RevalidateAnswerSchema,
+    RevalidateSchema,
+    RuleSchema,
+    RuleUpdateSchema,
+)
+from dispatch.db import Session
+from dispatch.models import Role
+from dispatch.services import validation
+
+blp = Blueprint(
+    "rules",
+    __name__,
+    url_prefix="/api/v1/rules",
+    description="Validation rules (校验规则): thresholds, severities, batch re-validation.",
+)
+
+
+@blp.route("", strict_slashes=False, methods=["GET"])
+@roles(Role.admin, Role.finance)
+@blp.response(200, RuleSchema(many=True))
+def list_rules() -> Any:
+    """List every rule with the threshold and severity in force"""
+    return validation.describe_rules(Session())
+
+
+@blp.route("/<string:code>", methods=["PATCH"])
+@roles(Role.admin)
+@blp.arguments(RuleUpdateSchema)
+@blp.response(200, RuleSchema)
+def update_rule(data: dict[str, Any], code: str) -> Any:
+    """Change a rule's threshold, severity or enabled state (audited)"""
+    return validation.update_rule(Session(), current_actor(), code, data)
+
+
+@blp.route(":revalidate", methods=["POST"])
+@roles(Role.admin, Role.finance)
+@blp.arguments(RevalidateSchema)
+@blp.response(202, RevalidateAnswerSchema)
+def revalidate(data: dict[str, Any]) -> Any:
+    """Re-run every rule over a period (all providers or one) as a background job"""
+    return validation.start_batch(
+        Session(), current_actor(), data["from_"], data["to"], data.get("provider_id")
+    )

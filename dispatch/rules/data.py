@@ -1,0 +1,182 @@
+"""Plain data the engine loads for the rules: rules never see a database session."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from geopy.distance import geodesic
+
+# Orders and events are judged in the platform's zone: a "day" and a "month" are local ones.
+ZONE = ZoneInfo("Asia/Shanghai")
+_EARTH_M = 6371008.8
+
+
+@dataclass(frozen=True, slots=True)
+class OrderData:
+    id: int
+    provider_id: int
+    client_id: int
+    caregiver_id: int
+    person: str  # the same human across providers (hash of the national id), else "cg:<id>"
+    service_type_id: int
+    visit_id: int | None
+    source: str
+    start_at: datetime
+    end_at: datetime
+    billable_min: int
+    status: str
+
+    @property
+    def sort_key(self) -> tuple[datetime, datetime, int]:
+        return (self.start_at, self.end_at, self.id)
+
+    @property
+    def local_date(self) -> date:
+        return self.start_at.astimezone(ZONE).date()
+
+
+@dataclass(frozen=True, slots=True)
+class EventData:
+    kind: str  # check_in | check_out
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    mock_location: bool
+    device_time_at: datetime
+    received_at: datetime
+    photo_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoData:
+    id: int
+    sha256: str
+    phash: int | None  # 64-bit perceptual hash
+    exif_taken_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientData:
+    id: int
+    lat: float
+    lon: float
+    monthly_entitlement_min: int | None
+    absences: tuple[tuple[datetime, datetime, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CaregiverData:
+    id: int
+    person: str
+    travel_mode: str
+    skills: frozenset[str]
+    # (skill, kind, expires_on): certificates that prove a skill
+    certificates: tuple[tuple[str | None, str, date | None], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceData:
+    id: int
+    code: str
+    required_skill: str | None
+    photo_required: bool
+    caregivers_needed: int
+    default_duration_min: int
+
+
+@dataclass(frozen=True, slots=True)
+class VisitData:
+    id: int
+    client_id: int
+    service_type_id: int
+    window_start_at: datetime
+    window_end_at: datetime
+    duration_min: int
+    required_skill: str | None
+    caregivers_needed: int
+    status: str
+
+
+@dataclass
+class Context:
+    """Everything the rules may look at for one evaluation, already loaded."""
+
+    orders: dict[int, OrderData] = field(default_factory=dict)
+    events: dict[int, dict[str, EventData]] = field(default_factory=dict)
+    photos: dict[int, PhotoData] = field(default_factory=dict)
+    clients: dict[int, ClientData] = field(default_factory=dict)
+    caregivers: dict[int, CaregiverData] = field(default_factory=dict)
+    services: dict[int, ServiceData] = field(default_factory=dict)
+    visits: dict[int, VisitData] = field(default_factory=dict)
+    # Orders of the same person / client around the evaluated ones, sorted by sort_key.
+    by_person: dict[str, list[OrderData]] = field(default_factory=dict)
+    by_client: dict[int, list[OrderData]] = field(default_factory=dict)
+    # Every order (anywhere, any time) whose events carry a photo with this id / this phash.
+    photo_orders: dict[int, set[int]] = field(default_factory=dict)
+    phash_orders: dict[int, set[int]] = field(default_factory=dict)
+    # Planned visits of a client by local date (UNSCHEDULED).
+    client_visits: dict[tuple[int, date], list[VisitData]] = field(default_factory=dict)
+    # Billable minutes of the client's earlier (non-rejected) orders in the order's local month.
+    month_before_min: dict[int, int] = field(default_factory=dict)
+    # The thresholds in force, for rules that consult another rule's (GEOFENCE uses GPS_POOR).
+    thresholds: dict[str, float | None] = field(default_factory=dict)
+    travel_seconds: Callable[[tuple[float, float], tuple[float, float], str], int] | None = None
+
+    def photo_ids(self, order_id: int) -> list[int]:
+        return [e.photo_id for e in self.events.get(order_id, {}).values() if e.photo_id]
+
+    def rebuild_indexes(self) -> None:
+        self.by_person = {}
+        self.by_client = {}
+        for o in self.orders.values():
+            self.by_person.setdefault(o.person, []).append(o)
+            self.by_client.setdefault(o.client_id, []).append(o)
+        for rows in (*self.by_person.values(), *self.by_client.values()):
+            rows.sort(key=lambda o: o.sort_key)
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def geodesic_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    return float(geodesic((lat1, lon1), (lat2, lon2)).meters)
+
+
+def farther_than(
+    lat1: float, lon1: float, lat2: float, lon2: float, limit_m: float
+) -> float | None:
+    """The geodesic distance when it exceeds ``limit_m``, else None.
+
+    The sphere differs from the WGS84 ellipsoid by at most ~0.5 %: a point clearly inside is
+    settled by the fast formula, and the ellipsoid decides (and is reported) otherwise.
+    """
+    if haversine_m(lat1, lon1, lat2, lon2) < limit_m * 0.99:
+        return None
+    d = geodesic_m(lat1, lon1, lat2, lon2)
+    return d if d > limit_m else None
+
+
+def overlap_s(a: OrderData, b: OrderData) -> float:
+    return (min(a.end_at, b.end_at) - max(a.start_at, b.start_at)).total_seconds()
+
+
+def double_staffed(a: OrderData, b: OrderData, ctx: Context) -> bool:
+    """The two legs of one visit that needs two caregivers are not a conflict."""
+    if a.visit_id is None or a.visit_id != b.visit_id or a.caregiver_id == b.caregiver_id:
+        return False
+    visit = ctx.visits.get(a.visit_id)
+    needed = visit.caregivers_needed if visit else 1
+    service = ctx.services.get(a.service_type_id)
+    return max(needed, service.caregivers_needed if service else 1) >= 2
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(ZONE).isoformat() if value else None
