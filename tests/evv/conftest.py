@@ -16,6 +16,8 @@ import pytest
 from flask.testing import FlaskClient
 from PIL import ExifTags, Image
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from dispatch.models import (
     AuditEntry,
@@ -194,16 +196,10 @@ class Evv:
     ) -> Any:
         if photo == b"default":
             photo = jpeg(seed=zlib.crc32(json.dumps(event, sort_keys=True).encode()) % 256)
-        self.world.db.commit()  # into the test's outer transaction; see tests/api/conftest.py
         data: dict[str, Any] = {"event": event if isinstance(event, str) else json.dumps(event)}
         if photo is not None:
-            data["photo"] = (io.BytesIO(photo), filename, content_type)
-        return self.client.post(
-            f"/api/v1/visits/{visit_id}/{kind}",
-            data=data,
-            content_type="multipart/form-data",
-            headers=self.world.headers(user or self.world.p1.caregiver_user),
-        )
+            data["photo"] = FileStorage(io.BytesIO(photo), filename, content_type=content_type)
+        return self.multipart(f"/api/v1/visits/{visit_id}/{kind}", data, user)
 
     def sync(
         self,
@@ -213,11 +209,18 @@ class Evv:
     ) -> Any:
         data: dict[str, Any] = {"events": events if isinstance(events, str) else json.dumps(events)}
         for name, content in (photos or {}).items():
-            data[name] = (io.BytesIO(content), f"{name}.jpg", "image/jpeg")
+            data[name] = FileStorage(io.BytesIO(content), f"{name}.jpg", content_type="image/jpeg")
+        return self.multipart("/api/v1/sync", data, user)
+
+    def multipart(self, path: str, data: dict[str, Any], user: User | None = None) -> Any:
+        # Encoded in memory: the test client would spool a large body to a temp file it
+        # never closes (a ResourceWarning, an error under filterwarnings=error).
+        self.world.db.commit()  # into the test's outer transaction; see tests/api/conftest.py
+        boundary, body = encode_multipart(MultiDict(data))
         return self.client.post(
-            "/api/v1/sync",
-            data=data,
-            content_type="multipart/form-data",
+            path,
+            data=body,
+            content_type=f"multipart/form-data; boundary={boundary}",
             headers=self.world.headers(user or self.world.p1.caregiver_user),
         )
 
