@@ -115,10 +115,16 @@ def construct(
     inst: Instance, coords: np.ndarray, time_limit_s: float, target: int, workers: int, seed: int
 ) -> dict[int, list[int]]:
     """Initial routes by solving sectors independently; vehicles shared out by demand."""
-    customers = [x for x in range(inst.n) if inst.kind[x] not in (START, END)]
+    pickup_of = {d: p for p, d, _ in inst.pairs}
+    pickups = set(pickup_of.values())
+    customers = [x for x in range(inst.n) if inst.kind[x] not in (START, END) and x not in pickups]
     centre = coords[inst.starts[0]] if len(set(inst.starts)) == 1 else coords.mean(axis=0)
     k = max(1, round(len(customers) / target))
-    parts = sectors(coords, centre, customers, k)
+    # A meal pickup (at the kitchen) always travels with its delivery.
+    parts = [
+        part + [pickup_of[x] for x in part if x in pickup_of]
+        for part in sectors(coords, centre, customers, k)
+    ]
     nv = inst.num_vehicles
     free = list(range(nv))
     jobs = []
@@ -138,7 +144,7 @@ def construct(
         args.append((sub, per_job, None, "PARALLEL_CHEAPEST_INSERTION"))
     with _pool(workers) as pool:
         results = list(pool.map(_solve_sub, args))
-    for (vs, part), res, (sub, *_rest) in zip(jobs, results, args, strict=True):
+    for (vs, part), res in zip(jobs, results, strict=True):
         _, nodes = sub_instance(inst, vs, part)
         if res is None:
             continue
@@ -199,8 +205,13 @@ def improve(
             home = {}
             if loose:
                 rep_list = list(reps.items())
+                delivery_of = {p: d for p, d, _ in inst.pairs}
                 for x in loose:
-                    home[x] = min(rep_list, key=lambda vr, x=x: cost[vr[1], x])[0]
+                    if x not in delivery_of:
+                        home[x] = min(rep_list, key=lambda vr, x=x: cost[vr[1], x])[0]
+                for x in loose:
+                    if x in delivery_of:
+                        home[x] = home.get(delivery_of[x])
             left = deadline - time.monotonic() - 1.0
             t = max(0.5, min(sub_time_s, left))
             args, metas = [], []
@@ -227,30 +238,64 @@ def improve(
     return routes
 
 
+def _solve_full(args):
+    inst, t, first = args
+    raw = solver.solve_instance(inst, t, first_solution=first)
+    if raw is None:
+        return None
+    return [r.nodes for r in raw.routes], raw.dropped, raw.objective
+
+
+def portfolio(
+    inst: Instance, time_limit_s: float, strategies: list[str], workers: int | None = None
+):
+    """Solve with several first-solution strategies side by side; keep the cheapest result.
+
+    On tight windows PATH_CHEAPEST_ARC-like strategies may find nothing, on wide ones the
+    insertion heuristics start from poor routes that guided local search rarely repairs;
+    running both covers both. Returns (routes, dropped) or None.
+    """
+    workers = workers or max(1, min(2, os.cpu_count() or 1))
+    waves = math.ceil(len(strategies) / workers)
+    per = max(0.5, time_limit_s / waves - 0.4)
+    with _pool(workers) as pool:
+        results = list(pool.map(_solve_full, [(inst, per, s) for s in strategies]))
+    best = None
+    for res in results:
+        if res is None:
+            continue
+        key = (len(res[1]), res[2])
+        if best is None or key < best[0]:
+            best = (key, res[0], res[1])
+    return None if best is None else (best[1], best[2])
+
+
 def solve_large(
     inst: Instance,
     coords: np.ndarray,
     time_limit_s: float,
     seed: int = 0,
-    target: int = 150,
+    target: int | None = None,
     workers: int | None = None,
-    routes_per_sub: int | None = None,
+    sub_visits: int | None = None,
     sub_time_s: float | None = None,
+    construct_share: float = 0.3,
 ):
-    """Sector construction then route-group improvement; returns routes as node lists."""
+    """Sector construction then route-group improvement; returns routes as node lists.
+
+    ``target``: visits per construction sector; ``sub_visits``: visits per improvement
+    sub-problem; ``sub_time_s``: OR-Tools time per sub-problem.
+    """
     t0 = time.monotonic()
     workers = workers or max(1, min(2, os.cpu_count() or 1))
-    deadline = t0 + time_limit_s
-    routes = construct(inst, coords, time_limit_s * 0.3, target, workers, seed)
-    used = [r for r in routes.values() if r]
-    per = max(2, round(target / max(1.0, np.mean([len(r) for r in used]) if used else 10)))
-    routes = improve(
-        inst,
-        routes,
-        deadline,
-        workers,
-        seed,
-        routes_per_sub or per,
-        sub_time_s or max(2.0, time_limit_s / 12),
+    target = target or int(os.environ.get("ROUTING_SECTOR", 150))
+    sub_visits = sub_visits or int(os.environ.get("ROUTING_SUB_VISITS", 150))
+    sub_time_s = sub_time_s or float(os.environ.get("ROUTING_SUB_TIME", 0)) or max(
+        1.5, min(5.0, time_limit_s / 12)
     )
-    return routes
+    deadline = t0 + time_limit_s
+    routes = construct(inst, coords, time_limit_s * construct_share, target, workers, seed)
+    used = [r for r in routes.values() if r]
+    mean_len = float(np.mean([len(r) for r in used])) if used else 10.0
+    per = max(2, round(sub_visits / max(1.0, mean_len)))
+    return improve(inst, routes, deadline, workers, seed, per, sub_time_s)

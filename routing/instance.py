@@ -41,6 +41,9 @@ class Instance:
     fixed_cost: int = 0
     time_scale: int = 1
     cost: dict[str, np.ndarray] | None = None  # arc cost per mode; defaults to time
+    # Ask the solver for earliest service starts and compact shifts (home care); the VRPTW
+    # benchmark needs only the sequence, and finalising every time costs search speed.
+    finalize_times: bool = True
 
     @property
     def n(self) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routing import solver
+from routing import decompose, solver
 from routing.instance import END, PICKUP, START, VISIT, Instance, RawRoute
 from routing.model import (
     Caregiver,
@@ -28,6 +28,9 @@ from routing.travel import GeodesicTravel, TravelModel
 
 log = logging.getLogger(__name__)
 R = UnassignedReason
+# Above this many plannable visits (and with no double-staffed visits or locks) the day is
+# decomposed first; see routing.decompose.
+LARGE_VISITS = 300
 
 
 class Context:
@@ -410,12 +413,12 @@ def _route(ctx: Context, built: Built, raw: RawRoute) -> Route:
         t, here = end, loc
     el = ctx.loc(c.end)
     rt, rm = int(T[here, el]), int(D[here, el])
-    leg(el, None)
+    back = leg(el, None)
     return Route(
         caregiver_id=c.id,
         stops=tuple(stops),
         depart_s=raw.depart,
-        return_s=raw.arrive if raw.nodes else raw.depart,
+        return_s=max(raw.arrive, back) if raw.nodes else raw.depart,
         travel_s=travel_s + rt,
         travel_m=travel_m + rm,
         return_travel_s=rt,
@@ -630,12 +633,26 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
     if eligible and ctx.cgs:
         built = build(ctx, eligible)
         s = problem.settings
+        initial = None
+        large = (
+            len(eligible) > LARGE_VISITS
+            and not built.inst.groups
+            and not built.inst.locks
+            and s.solution_limit is None
+        )
+        if large:
+            # Decompose, then hand the routes to the full model to time and polish them.
+            coords = np.array([(ctx.locs[i].lon, ctx.locs[i].lat) for i in built.loc_of])
+            budget = s.time_limit_s - (time.monotonic() - t0)
+            routes_by_v = decompose.solve_large(built.inst, coords, budget * 0.8, seed=s.seed)
+            initial = [routes_by_v.get(v, []) for v in range(built.inst.num_vehicles)]
         raw = solver.solve_instance(
             built.inst,
             max(0.05, s.time_limit_s - (time.monotonic() - t0)),
             s.first_solution,
             s.metaheuristic,
             s.solution_limit,
+            initial_routes=initial,
             log_search=s.log_search,
         )
         if raw is None:

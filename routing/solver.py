@@ -56,7 +56,7 @@ def search_parameters(
 
 
 def _set_param(params, dotted: str, value) -> None:
-    """Set a RoutingSearchParameters field by dotted name, e.g. local_search_operators.use_tsp_opt."""
+    """Set a search parameter by dotted name, e.g. local_search_operators.use_tsp_opt."""
     *path, last = dotted.split(".")
     target = params
     for part in path:
@@ -113,15 +113,17 @@ class _Model:
             for (_, b), (a2, _) in itertools.pairwise(ws):
                 if a2 > b + 1:
                     cumul.RemoveInterval(b + 1, a2 - 1)
-            routing.AddVariableMinimizedByFinalizer(cumul)
+            if inst.finalize_times:
+                routing.AddVariableMinimizedByFinalizer(cumul)
         for v in range(nv):
             a, b = inst.vehicle_window[v]
             td.CumulVar(routing.Start(v)).SetRange(a, b)
             td.CumulVar(routing.End(v)).SetRange(a, b)
             if inst.max_span[v] is not None:
                 td.SetSpanUpperBoundForVehicle(inst.max_span[v], v)
-            routing.AddVariableMaximizedByFinalizer(td.CumulVar(routing.Start(v)))
-            routing.AddVariableMinimizedByFinalizer(td.CumulVar(routing.End(v)))
+            if inst.finalize_times:
+                routing.AddVariableMaximizedByFinalizer(td.CumulVar(routing.Start(v)))
+                routing.AddVariableMinimizedByFinalizer(td.CumulVar(routing.End(v)))
 
         if inst.demand.any():
             demand_cb = routing.RegisterUnaryTransitVector(inst.demand.tolist())
@@ -218,6 +220,10 @@ class _Model:
                     )
                 if intervals:
                     td.SetBreakIntervalsOfVehicle(intervals, v, visit_transits)
+                    # OR-Tools would also accept a break after the caregiver is home.
+                    for iv in intervals:
+                        solver.Add(iv.StartExpr() >= td.CumulVar(routing.Start(v)))
+                        solver.Add(iv.EndExpr() <= td.CumulVar(routing.End(v)))
 
     def _allowed_vehicles(self, inst: Instance) -> None:
         """Skills, refusals, gender and pins as allowed vehicles per visit.

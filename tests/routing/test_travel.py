@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
@@ -68,7 +68,7 @@ class _Osrm(BaseHTTPRequestHandler):
 
     def do_GET(self):
         _Osrm.calls.append(self.path)
-        url = urlparse(self.path)
+        url = urlsplit(self.path)  # not urlparse: it cuts the path at ";"
         coords = url.path.split("/")[-1].split(";")
         q = parse_qs(url.query)
         src = [int(x) for x in q["sources"][0].split(";")]
