@@ -809,17 +809,21 @@ def generate(session: Session, actor: Actor, day: date, provider_id: int | None)
 # ---------------------------------------------------------------- the demo day
 
 
-def plan_demo_day(session: Session, day: date, time_limit_s: float = 15) -> list[DayPlan]:
-    """Generate, solve in-process and publish ``day`` for every provider (``make demo``)."""
+def plan_demo_day(session: Session, day: date, time_limit_s: float = 20) -> list[DayPlan]:
+    """Generate, solve in-process and publish ``day`` for every provider (``make demo``).
+
+    ``time_limit_s`` is shared among the providers by their number of visits (at least 5 s
+    each: below that the first plan of a day with kitchen runs may not be found on a busy box).
+    """
     pids = provider_ids(session)
     generate_for_day(session, SYSTEM, None, day)
     session.flush()
+    days = [(pid, P.load_day(session, pid, day)) for pid in pids]
+    days = [(pid, data) for pid, data in days if data.visits]
+    total = sum(len(data.visits) for _, data in days) or 1
     plans = []
-    per = max(2.0, time_limit_s / max(1, len(pids)))
-    for pid in pids:
-        data = P.load_day(session, pid, day)
-        if not data.visits:
-            continue
+    for pid, data in days:
+        limit = max(5.0, time_limit_s * len(data.visits) / total)
         latest = session.scalar(
             select(func.max(DayPlan.version)).where(DayPlan.provider_id == pid, DayPlan.date == day)
         )
@@ -828,13 +832,13 @@ def plan_demo_day(session: Session, day: date, time_limit_s: float = 15) -> list
             date=day,
             version=(latest or 0) + 1,
             status=PlanStatus.optimizing,
-            time_limit_s=math.ceil(per),
+            time_limit_s=math.ceil(limit),
             options={},
             progress={"stage": "solving", "percent": 10},
         )
         session.add(plan)
         session.flush()
-        result = _solve(data, plan, per)
+        result = _solve(data, plan, limit)
         _store(session, plan, data.visits, result)
         publish(session, SYSTEM, plan.id)
         log.info(

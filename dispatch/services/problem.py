@@ -36,8 +36,8 @@ PLANNABLE = (
 )
 STARTED = (VisitStatus.in_progress, VisitStatus.completed)
 URGENT_PRIORITY = 10
-# A meal leaves the kitchen at most this long before it is served.
-MEAL_MAX_RIDE_S = 45 * 60
+# A meal leaves the kitchen at most this long before it is served (insulated boxes).
+MEAL_MAX_RIDE_S = 90 * 60
 
 # What a dispatcher can do about each reason the router gives.
 ACTIONS: dict[str, tuple[str, str]] = {
@@ -263,7 +263,8 @@ def _caregiver(data: DayData, cg: Caregiver, shift: tuple[time, time]) -> routin
         travel_mode=cg.travel_mode.value,
         max_work_s=cg.max_minutes_per_day * 60 if cg.max_minutes_per_day else None,
         breaks=breaks,
-        box_capacity=cg.box_capacity or 0,
+        # Anyone can carry one lunch box by hand; box_capacity is the insulated box on a bike.
+        box_capacity=max(1, cg.box_capacity or 0),
     )
 
 
@@ -289,7 +290,6 @@ def build_problem(
             off.append(cg.id)
             continue
         cgs[cg.id] = _caregiver(data, cg, shift)
-    meals_possible = any(c.box_capacity > 0 for c in cgs.values())
     kitchens: dict[int, routing.Kitchen] = {}
     visits: list[routing.Visit] = []
     groups: list[routing.VisitGroup] = []
@@ -308,7 +308,7 @@ def build_problem(
         preferred = plan.preferred_caregiver_id if plan else None
         kw: dict[str, Any] = {}
         point = data.points.get(v.service_point_id) if v.service_point_id else None
-        if service is not None and service.is_meal and point is not None and meals_possible:
+        if service is not None and service.is_meal and point is not None:
             kitchens[point.id] = routing.Kitchen(point.id, routing.Location(point.lat, point.lon))
             kw = {"meal_boxes": 1, "kitchen_id": point.id, "max_ride_s": MEAL_MAX_RIDE_S}
         legs = [v.id] if v.caregivers_needed < 2 else [v.id, second_leg(v.id)]
@@ -401,7 +401,11 @@ def build_problem(
             routing.LockedPrefix(c, tuple(rid for _, rid in sorted(items)))
             for c, items in sorted(locked.items())
         ),
-        settings=routing.Settings(time_limit_s=time_limit_s),
+        # Local cheapest insertion finds a first plan with kitchen pickups several times
+        # faster than the parallel variant on the demo district (measured: 3 s vs > 10 s).
+        settings=routing.Settings(
+            time_limit_s=time_limit_s, first_solution="LOCAL_CHEAPEST_INSERTION"
+        ),
     )
     return Built(problem, excluded, off)
 
