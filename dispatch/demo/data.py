@@ -124,6 +124,7 @@ PROVIDERS: tuple[ProviderInfo, ...] = (
             ("CENTRE", "江东居家养老服务中心", "centre", "江东街道"),
             ("KITCHEN", "江东中央厨房", "kitchen", "江东街道"),
             ("CANTEEN1", "杨村社区助餐点", "canteen", "稠江街道"),
+            ("CANTEEN2", "廿三里老年食堂", "canteen", "廿三里街道"),
         ),
     ),
     ProviderInfo(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import math
 import random
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -258,10 +259,13 @@ class _Gen:
         bathers = set(range(0, 6))
         nurses = {6, 7, 8, 0}
         medics = {9, 10, 11, 1}
-        part_timers = {n - 1, n - 2}  # lunchtime meal runners
-        runners = part_timers | {12, 13}
+        part_timers = {n - 1, n - 2, n - 3}  # lunchtime meal runners
+        # Nurses work mornings and late afternoons, so they take a lunch run too.
+        runners = part_timers | {6, 7, 8, 12}
+        men = {1, 3, 8}
         for i in range(n):
-            female = i in part_timers or self.rng.random() < 0.85
+            # A few men on every team: some elders accept only a man (two for a bath).
+            female = i not in men and (i in part_timers or self.rng.random() < 0.9)
             gender = Gender.female if female else Gender.male
             name = self.name(CARER_GIVEN_F if female else CARER_GIVEN_M)
             street = self.rng.choice(p.streets)
@@ -328,9 +332,9 @@ class _Gen:
             )
         # One caregiver of the first provider called in sick today: the planner must cope.
         if p.n == 1:
-            sick = rows[3]
+            sick = rows[5]
             leave = ShiftSpec(None, None, None, on_date=self.today, off=True)
-            rows[3] = replace(sick, shifts=(*sick.shifts, leave))
+            rows[5] = replace(sick, shifts=(*sick.shifts, leave))
         return rows
 
     def certificates(self, provider_n: int, i: int, skills: set[str]) -> tuple[CertSpec, ...]:
@@ -510,8 +514,21 @@ class _Gen:
         near = [g for g in fits if g.street == c.street] or fits
         return self.rng.choice(near).code if near else None
 
+    @staticmethod
+    def meal_point(c: ClientSpec, points: list[PointSpec]) -> str:
+        """The kitchen or canteen (助餐点) nearest to the client cooks or hands out the lunch."""
+        cooks = [pt for pt in points if pt.kind in ("kitchen", "canteen")]
+        scale = math.cos(math.radians(c.lat))
+        return min(
+            cooks, key=lambda pt: (pt.lat - c.lat) ** 2 + ((pt.lon - c.lon) * scale) ** 2
+        ).code
+
     def plans(
-        self, p: ProviderInfo, clients: list[ClientSpec], carers: list[CaregiverSpec]
+        self,
+        p: ProviderInfo,
+        clients: list[ClientSpec],
+        carers: list[CaregiverSpec],
+        points: list[PointSpec],
     ) -> list[PlanSpec]:
         rows: list[PlanSpec] = []
         today = self.today
@@ -562,8 +579,8 @@ class _Gen:
                         start_date=start,
                         window_start=time(11),
                         window_end=time(12, 30),
-                        duration_min=10,
-                        service_point_code=f"{p.code}-KITCHEN",
+                        duration_min=5,  # hand over the box, a word, a look around
+                        service_point_code=self.meal_point(c, points),
                         priority=2,
                     )
                 )
@@ -689,11 +706,12 @@ def build_district(seed: int, today: date, timezone: str = "Asia/Shanghai") -> D
         UserSpec("finance", Role.finance, None, "义乌市民政局财务审核"),
     ]
     for p in PROVIDERS:
-        district.points.extend(gen.points(p))
+        points = gen.points(p)
+        district.points.extend(points)
         carers = gen.caregivers(p)
         clients = gen.clients(p, carers)
         district.caregivers.extend(carers)
         district.clients.extend(clients)
-        district.plans.extend(gen.plans(p, clients, carers))
+        district.plans.extend(gen.plans(p, clients, carers, points))
         district.users.extend(gen.users(p, carers))
     return district
