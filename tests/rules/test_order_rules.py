@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dispatch.models import ClientAbsence, CaregiverSkill, Certificate
+from dispatch.models import Certificate, ClientAbsence
 from tests.rules.conftest import T0, Builder
 
 

@@ -36,5 +36,5 @@ class FlagQuerySchema(QuerySchema):
     status = fields.Enum(FlagStatus, by_value=True)
     code = fields.String(metadata={"description": "Rule code, e.g. GEOFENCE_IN."})
     severity = fields.Enum(Severity, by_value=True)
-    provider_id = ident("Only this provider's orders (platform users).")
-    work_order_id = ident("Only this work order's flags.")
+    provider_id = ident("Only this provider's orders (platform users).", strict=False)
+    work_order_id = ident("Only this work order's flags.", strict=False)

@@ -10,7 +10,7 @@ from api.fields import BaseSchema, QuerySchema, ident
 class FunnelQuerySchema(QuerySchema):
     from_ = fields.Date(data_key="from", required=True, metadata={"description": "YYYY-MM-DD"})
     to = fields.Date(required=True, metadata={"description": "YYYY-MM-DD, included."})
-    provider_id = ident("One provider; platform users see all when omitted.")
+    provider_id = ident("One provider; platform users see all when omitted.", strict=False)
 
 
 class FunnelFiguresSchema(BaseSchema):

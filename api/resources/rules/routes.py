@@ -20,12 +20,12 @@ from dispatch.services import validation
 blp = Blueprint(
     "rules",
     __name__,
-    url_prefix="/api/v1/rules",
+    url_prefix="/api/v1",
     description="Validation rules (校验规则): thresholds, severities, batch re-validation.",
 )
 
 
-@blp.route("", strict_slashes=False, methods=["GET"])
+@blp.route("/rules", methods=["GET"])
 @roles(Role.admin, Role.finance)
 @blp.response(200, RuleSchema(many=True))
 def list_rules() -> Any:
@@ -33,7 +33,7 @@ def list_rules() -> Any:
     return validation.describe_rules(Session())
 
 
-@blp.route("/<string:code>", methods=["PATCH"])
+@blp.route("/rules/<string:code>", methods=["PATCH"])
 @roles(Role.admin)
 @blp.arguments(RuleUpdateSchema)
 @blp.response(200, RuleSchema)
@@ -42,7 +42,7 @@ def update_rule(data: dict[str, Any], code: str) -> Any:
     return validation.update_rule(Session(), current_actor(), code, data)
 
 
-@blp.route(":revalidate", methods=["POST"])
+@blp.route("/rules:revalidate", methods=["POST"])
 @roles(Role.admin, Role.finance)
 @blp.arguments(RevalidateSchema)
 @blp.response(202, RevalidateAnswerSchema)
