@@ -49,15 +49,23 @@ class TravelModel(Protocol):
 
 
 def great_circle_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """geopy's great_circle formula, vectorised: broadcasting arrays in degrees, metres out."""
+    """geopy's great_circle formula, vectorised: broadcasting arrays in degrees, metres out.
+
+    Sines and cosines are taken per point and combined with the angle-difference identities,
+    so a pair costs a few multiplications, a square root and an arctan2.
+    """
     lat1, lon1, lat2, lon2 = (
         np.radians(np.asarray(a, dtype=float)) for a in (lat1, lon1, lat2, lon2)
     )
     sin_lat1, cos_lat1 = np.sin(lat1), np.cos(lat1)
     sin_lat2, cos_lat2 = np.sin(lat2), np.cos(lat2)
-    delta = lon2 - lon1
-    cos_d, sin_d = np.cos(delta), np.sin(delta)
-    y = np.sqrt((cos_lat2 * sin_d) ** 2 + (cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_d) ** 2)
+    sin_lon1, cos_lon1 = np.sin(lon1), np.cos(lon1)
+    sin_lon2, cos_lon2 = np.sin(lon2), np.cos(lon2)
+    cos_d = cos_lon2 * cos_lon1 + sin_lon2 * sin_lon1  # cos(lon2 - lon1)
+    sin_d = sin_lon2 * cos_lon1 - cos_lon2 * sin_lon1  # sin(lon2 - lon1)
+    a = cos_lat2 * sin_d
+    b = cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_d
+    y = np.sqrt(a * a + b * b)
     x = sin_lat1 * sin_lat2 + cos_lat1 * cos_lat2 * cos_d
     return np.arctan2(y, x) * (EARTH_RADIUS * 1000.0)
 
