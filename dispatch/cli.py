@@ -108,6 +108,15 @@ def _plan_day(day: date) -> None:
             day,
         )
         return
+    from dispatch.demo import planned_days
+
+    with db.session_scope() as session:
+        done = planned_days(session, day)
+    if done:
+        log.info(
+            "demo day %s already has published routes (%d providers): not re-planned", day, done
+        )
+        return
     log.info("planning the demo day %s: generating visits, optimising and publishing routes", day)
     try:
         with db.session_scope() as session:

@@ -21,7 +21,7 @@ from dispatch import config
 from dispatch import db as dbmod
 from dispatch.cli import main
 from dispatch.demo import seed_demo
-from dispatch.models import AuditEntry, Client, Role, User
+from dispatch.models import AuditEntry, Client, DayPlan, PlanStatus, Provider, Role, User
 from dispatch.security import verify_password
 from tests.conftest import alembic_config
 
@@ -123,6 +123,24 @@ def test_demo_setup_no_plan_skips_the_planner(
     main(["demo-setup", "--date", DAY.isoformat(), "--no-plan"])
     assert "Seeded" in capsys.readouterr().out
     assert planner.calls == []  # type: ignore[attr-defined]
+
+
+def test_a_day_with_published_routes_is_not_planned_again(
+    seeded: str, planner: types.ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = create_engine(seeded)
+    with OrmSession(engine) as s:
+        provider = s.scalars(select(Provider).where(Provider.code == "YW-JD")).one()
+        s.add(DayPlan(provider_id=provider.id, date=DAY, status=PlanStatus.published))
+        s.commit()
+    engine.dispose()
+    with caplog.at_level(logging.INFO, logger="dispatch.cli"):
+        main(["demo-setup", "--date", DAY.isoformat()])
+    assert planner.calls == []  # type: ignore[attr-defined]
+    assert any("not re-planned" in r.getMessage() for r in caplog.records)
+    # Another day is still planned.
+    main(["demo-setup", "--date", "2026-11-25"])
+    assert [d for _, d in planner.calls] == [date(2026, 11, 25)]  # type: ignore[attr-defined]
 
 
 def test_a_failing_planner_does_not_fail_the_demo(

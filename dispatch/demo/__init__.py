@@ -2,7 +2,7 @@
 
 from dispatch.demo.data import CATALOGUE, PASSWORD, PROVIDERS, STREETS, YIWU_BOX
 from dispatch.demo.generate import District, age_on, build_district, occurs_on
-from dispatch.demo.seed import SeedReport, demo_providers, is_seeded, seed_demo
+from dispatch.demo.seed import SeedReport, demo_providers, is_seeded, planned_days, seed_demo
 
 __all__ = [
     "CATALOGUE",
@@ -17,5 +17,6 @@ __all__ = [
     "demo_providers",
     "is_seeded",
     "occurs_on",
+    "planned_days",
     "seed_demo",
 ]

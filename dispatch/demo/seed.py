@@ -20,6 +20,8 @@ from dispatch.models import (
     Client,
     ClientAbsence,
     ClientRefusal,
+    DayPlan,
+    PlanStatus,
     Provider,
     ServicePoint,
     ServicePointKind,
@@ -59,6 +61,22 @@ def is_seeded(session: Session) -> bool:
         session.scalar(
             select(func.count()).select_from(Provider).where(Provider.code.in_(PROVIDER_CODES))
         )
+    )
+
+
+def planned_days(session: Session, day: date) -> int:
+    """How many demo providers already have a published plan for ``day``."""
+    return (
+        session.scalar(
+            select(func.count(func.distinct(DayPlan.provider_id)))
+            .join(Provider, Provider.id == DayPlan.provider_id)
+            .where(
+                Provider.code.in_(PROVIDER_CODES),
+                DayPlan.date == day,
+                DayPlan.status == PlanStatus.published,
+            )
+        )
+        or 0
     )
 
 
