@@ -187,20 +187,61 @@ def test_a_lost_job_reads_as_failed(client, world, district, db):
 
 
 def test_split_by_street_solved_by_two_workers_and_merged(client, world, district, db):
+    from rq import SimpleWorker
+    from rq.job import Job
+
+    from dispatch import queue
+
     h = world.headers(world.p1.dispatcher)
     generate(client, h)
     plan_id = plan_day(client, h, max_visits_per_solve=3)["id"]
-    # Worker one takes the day and splits it; two workers share the district parts; the
-    # merge job runs when both parts are done.
-    assert run_jobs() >= 1
-    run_jobs()
+    conn = queue.redis_connection()
+    q = queue.get_queue(conn)
+
+    def worker(name: str) -> None:
+        SimpleWorker([q], connection=conn, name=f"{name}-{plan_id}").work(burst=True, max_jobs=1)
+
+    # The day job splits: 3 clients on 稠城街道 and 3 on 北苑街道, at most 3 visits a part.
+    worker("splitter")
+    plan = get_plan(client, h, plan_id)
+    assert plan["status"] == "optimizing" and plan["routes"] is None
+    parts = plan["progress"]["parts"]
+    assert sorted(p["visits"] for p in parts) == [3, 3]
+    assert sum(p["caregivers"] for p in parts) == len(district.caregivers)
+    # Two workers take one district each; the merge waits for both (rq depends_on).
+    worker("a")
+    assert get_plan(client, h, plan_id)["status"] == "optimizing"
+    worker("b")
+    run_jobs()  # the merge
+    ran_by = {Job.fetch(p["job_id"], connection=conn).worker_name for p in parts}
+    assert ran_by == {f"a-{plan_id}", f"b-{plan_id}"}
     plan = get_plan(client, h, plan_id)
     assert plan["status"] == "proposed", plan
     assert plan["stats"]["parts"] == 2
-    assert plan["kpis"]["visits_assigned"] + len(plan["unassigned"]) == 6
-    assert plan["kpis"]["visits_assigned"] == 6
-    parts = db.get(DayPlan, plan_id).progress
-    assert parts["stage"] == "done"
+    assert plan["kpis"]["visits_assigned"] == 6 and plan["unassigned"] == []
+    assert db.get(DayPlan, plan_id).progress["stage"] == "done"
+
+
+def test_a_failed_district_part_fails_the_whole_plan(client, world, district, db, monkeypatch):
+    h = world.headers(world.p1.dispatcher)
+    generate(client, h)
+    plan_id = plan_day(client, h, max_visits_per_solve=3)["id"]
+    calls = []
+
+    def flaky(*args: Any, **kw: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("worker lost its database")
+        return real(*args, **kw)
+
+    real = planning.solve_part
+    monkeypatch.setattr(planning, "solve_part", flaky)
+    run_jobs()
+    plan = get_plan(client, h, plan_id)
+    assert plan["status"] == "failed" and "part" in plan["error"]
+    assert plan["routes"] is None
+    db.expire_all()
+    assert all(v.plan_id is None for v in db.scalars(select(Visit).where(Visit.date == DAY)))
 
 
 def test_plan_input_errors_are_4xx(client, world, district):
