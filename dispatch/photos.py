@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import imagehash
+import scipy.fftpack  # noqa: F401  (imagehash imports it lazily: ~1 s on a first check-in)
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from dispatch import config

@@ -1,0 +1,409 @@
+"""Check-in throughput and latency, with a photo, through the real stack (gunicorn + PostgreSQL).
+
+    .venv/bin/python bench/checkin_load.py [--caregivers 20 --visits 5 --concurrency 8
+                                            --workers 2 --threads 4 --timeout-s 300]
+
+Creates a PostgreSQL database (dropped at the end), migrates it, seeds one provider with N
+caregivers and N x V published visits, starts gunicorn on 127.0.0.1 (a free port), logs every
+caregiver in through the API, then fires one check-in per visit (each with its own small JPEG)
+from a thread pool over keep-alive HTTP/1.1 connections, then one completed check-out per visit
+(which also makes a work order and runs the validation rules). A third phase replays every
+check-in (the idempotent path). Prints one JSON document and a one-line summary. Bounded: at
+most --max-requests per phase and --timeout-s overall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from PIL import Image  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from dispatch.models import (  # noqa: E402
+    BillingUnit,
+    Caregiver,
+    Client,
+    Gender,
+    Photo,
+    Provider,
+    Role,
+    ServiceType,
+    User,
+    Visit,
+    VisitAssignment,
+    VisitEvent,
+    VisitStatus,
+    WorkOrder,
+)
+from dispatch.security import hash_password  # noqa: E402
+
+ADMIN_URL = os.environ.get(
+    "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+PASSWORD = "bench-" + uuid.uuid4().hex[:8]
+HOME = (29.3069, 120.0763)
+
+
+@dataclass
+class Shot:
+    status: int
+    latency_s: float
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_jpeg(i: int) -> bytes:
+    """A 320x240 noisy JPEG (~20-30 KB), different for every ``i``."""
+    rnd = random.Random(i)
+    img = Image.effect_noise((320, 240), 40).convert("RGB")
+    img.putpixel((rnd.randrange(320), rnd.randrange(240)), (255, 0, i % 256))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=75)
+    return buf.getvalue()
+
+
+def multipart(parts: dict[str, tuple[str | None, str, bytes]]) -> tuple[str, bytes]:
+    """Encode {name: (filename or None, content type, bytes)} as multipart/form-data."""
+    boundary = uuid.uuid4().hex
+    out = io.BytesIO()
+    for name, (filename, ctype, data) in parts.items():
+        out.write(f"--{boundary}\r\n".encode())
+        disp = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        out.write(f"Content-Disposition: {disp}\r\nContent-Type: {ctype}\r\n\r\n".encode())
+        out.write(data)
+        out.write(b"\r\n")
+    out.write(f"--{boundary}--\r\n".encode())
+    return f"multipart/form-data; boundary={boundary}", out.getvalue()
+
+
+def create_database() -> str:
+    name = f"cdbench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def seed(url: str, caregivers: int, visits: int) -> list[tuple[str, list[int]]]:
+    """One provider, ``caregivers`` caregivers with ``visits`` published visits each, today."""
+    engine = create_engine(url)
+    today = datetime.now(UTC)
+    start = today.replace(hour=1, minute=0, second=0, microsecond=0)  # 09:00 Shanghai
+    pw = hash_password(PASSWORD)
+    out: list[tuple[str, list[int]]] = []
+    with Session(engine) as s:
+        provider = Provider(code="BENCH", name="压测服务中心", district="义乌市")
+        service = ServiceType(
+            code="CLEAN", name="助洁", default_duration_min=60, photo_required=True,
+            billing_unit=BillingUnit.hour, rate=Decimal("40.00"),
+        )  # fmt: skip
+        s.add_all([provider, service])
+        s.flush()
+        for c in range(caregivers):
+            cg = Caregiver(
+                provider_id=provider.id, code=f"CG{c:04d}", name=f"护理员{c}",
+                gender=Gender.female, home_lat=29.31, home_lon=120.07,
+            )  # fmt: skip
+            s.add(cg)
+            s.flush()
+            user = User(
+                username=f"bench_cg{c}", password_hash=pw, role=Role.caregiver,
+                provider_id=provider.id, caregiver_id=cg.id,
+            )  # fmt: skip
+            s.add(user)
+            ids = []
+            for v in range(visits):
+                client = Client(
+                    provider_id=provider.id, code=f"C{c:04d}_{v}", name="王秀英",
+                    address="宾王路 88号", lat=HOME[0] + v * 0.001, lon=HOME[1],
+                )  # fmt: skip
+                s.add(client)
+                s.flush()
+                visit = Visit(
+                    provider_id=provider.id, client_id=client.id, service_type_id=service.id,
+                    date=today.date(), window_start_at=start + timedelta(hours=v),
+                    window_end_at=start + timedelta(hours=v + 2), duration_min=60,
+                    status=VisitStatus.published, planned_start_at=start + timedelta(hours=v),
+                    sequence=v + 1,
+                )  # fmt: skip
+                visit.assignments = [VisitAssignment(caregiver_id=cg.id, sequence=v + 1)]
+                s.add(visit)
+                s.flush()
+                ids.append(visit.id)
+            out.append((user.username, ids))
+        s.commit()
+    engine.dispose()
+    return out
+
+
+def wait_healthy(port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/health")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn did not become healthy in time")
+
+
+def login(port: int, username: str) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = json.dumps({"username": username, "password": PASSWORD})
+    conn.request("POST", "/api/v1/auth/login", body, {"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    data = json.loads(resp.read())
+    if resp.status != 200:
+        raise RuntimeError(f"login failed: {resp.status} {data}")
+    return str(data["access_token"])
+
+
+def fire(
+    port: int, jobs: list[tuple[str, str, str, bytes]], concurrency: int, deadline: float
+) -> tuple[list[Shot], float]:
+    """POST every (path, token, content type, body); one keep-alive connection per thread."""
+    local = threading.local()
+
+    def one(job: tuple[str, str, str, bytes]) -> Shot:
+        if time.monotonic() > deadline:
+            return Shot(0, 0.0)
+        path, token, ctype, body = job
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        t0 = time.perf_counter()
+        try:
+            conn.request(
+                "POST", path, body, {"Content-Type": ctype, "Authorization": f"Bearer {token}"}
+            )
+            resp = conn.getresponse()
+            resp.read()
+            status = resp.status
+        except (OSError, http.client.HTTPException):
+            local.conn = None
+            status = -1
+        return Shot(status, time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        shots = list(pool.map(one, jobs))
+    return shots, time.perf_counter() - t0
+
+
+def summarise(shots: list[Shot], wall_s: float) -> dict[str, Any]:
+    ok = [s.latency_s * 1000 for s in shots if 200 <= s.status < 300]
+    q = statistics.quantiles(ok, n=100, method="inclusive") if len(ok) >= 2 else [0.0] * 99
+    statuses: dict[str, int] = {}
+    for s in shots:
+        statuses[str(s.status)] = statuses.get(str(s.status), 0) + 1
+    return {
+        "requests": len(shots),
+        "ok": len(ok),
+        "statuses": statuses,
+        "wall_s": round(wall_s, 3),
+        "throughput_rps": round(len(ok) / wall_s, 1) if wall_s else 0.0,
+        "latency_ms": {
+            "p50": round(q[49], 1),
+            "p95": round(q[94], 1),
+            "p99": round(q[98], 1),
+            "max": round(max(ok), 1) if ok else 0.0,
+        },
+    }
+
+
+def event(visit_minute: int, key: str, **kw: Any) -> bytes:
+    when = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)
+    body = {
+        "idempotency_key": key,
+        "device_time": (when + timedelta(minutes=visit_minute)).isoformat(),
+        "lat": HOME[0],
+        "lon": HOME[1],
+        "accuracy_m": 15.0,
+        "device_id": "bench",
+    }
+    body.update(kw)
+    return json.dumps(body).encode()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--caregivers", type=int, default=20)
+    ap.add_argument("--visits", type=int, default=5, help="visits per caregiver")
+    ap.add_argument("--concurrency", type=int, default=8, help="client threads")
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    ap.add_argument("--max-requests", type=int, default=2000, help="cap per phase")
+    ap.add_argument("--timeout-s", type=float, default=300)
+    args = ap.parse_args()
+    deadline = time.monotonic() + args.timeout_s
+
+    url = create_database()
+    tmp = Path(tempfile.mkdtemp(prefix="cdbench-"))
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        cfg = Config(str(ROOT / "alembic.ini"))
+        cfg.set_main_option("script_location", str(ROOT / "migrations"))
+        cfg.attributes["url"] = url
+        cfg.attributes["configure_logging"] = False
+        command.upgrade(cfg, "head")
+        routes = seed(url, args.caregivers, args.visits)
+
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench-" + uuid.uuid4().hex + uuid.uuid4().hex,
+            "PHOTO_DIR": str(tmp / "photos"),
+            "CAREDISPATCH_DEMO": "0",
+        }
+        env.pop("REDIS_URL", None)
+        log = (tmp / "gunicorn.log").open("wb")
+        proc = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "gunicorn"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+                "--timeout",
+                "120",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_healthy(port, deadline)
+        tokens = {username: login(port, username) for username, _ in routes}
+        # Warm-up, not measured: every worker thread opens its database connection.
+        for _ in range(args.workers * args.threads):
+            for username in list(tokens)[:4]:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request(
+                    "GET",
+                    "/api/v1/me/visits",
+                    headers={"Authorization": f"Bearer {tokens[username]}"},
+                )
+                conn.getresponse().read()
+
+        ins: list[tuple[str, str, str, bytes]] = []
+        outs: list[tuple[str, str, str, bytes]] = []
+        n = 0
+        for username, visit_ids in routes:
+            for v, visit_id in enumerate(visit_ids):
+                n += 1
+                key_in, key_out = str(uuid.uuid4()), str(uuid.uuid4())
+                for kind, key, minute, extra, jobs in (
+                    ("check-in", key_in, v * 60 + 5, {}, ins),
+                    ("check-out", key_out, v * 60 + 62, {"outcome": "completed"}, outs),
+                ):
+                    ctype, body = multipart(
+                        {
+                            "event": (None, "application/json", event(minute, key, **extra)),
+                            "photo": ("p.jpg", "image/jpeg", make_jpeg(n * 2 + len(jobs) % 2)),
+                        }
+                    )
+                    jobs.append(
+                        (f"/api/v1/visits/{visit_id}/{kind}", tokens[username], ctype, body)
+                    )
+        ins, outs = ins[: args.max_requests], outs[: args.max_requests]
+        random.Random(1).shuffle(ins)
+        photo_kb = round(statistics.mean(len(j[3]) for j in ins) / 1024, 1)
+
+        result: dict[str, Any] = {
+            "benchmark": "checkin_load",
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2)},
+            "config": {
+                **{k: v for k, v in vars(args).items()},
+                "request_kb": photo_kb,
+                "stack": "gunicorn sync-threads + PostgreSQL, jobs inline",
+            },
+        }
+        shots, wall = fire(port, ins, args.concurrency, deadline)
+        result["check_in"] = summarise(shots, wall)
+        shots, wall = fire(port, outs, args.concurrency, deadline)
+        result["check_out"] = summarise(shots, wall)
+        shots, wall = fire(port, ins, args.concurrency, deadline)
+        result["replay_check_in"] = summarise(shots, wall)
+
+        engine = create_engine(url)
+        with Session(engine) as s:
+            result["database"] = {
+                "events": s.scalar(select(func.count()).select_from(VisitEvent)),
+                "photos": s.scalar(select(func.count()).select_from(Photo)),
+                "work_orders": s.scalar(select(func.count()).select_from(WorkOrder)),
+            }
+        engine.dispose()
+        result["exactly_once"] = result["database"]["events"] == (
+            result["check_in"]["ok"] + result["check_out"]["ok"]
+        )
+    finally:
+        if proc is not None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        drop_database(url)
+        for p in sorted(tmp.rglob("*"), reverse=True):
+            p.unlink() if p.is_file() else p.rmdir()
+        tmp.rmdir()
+
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    ci, co = result["check_in"], result["check_out"]
+    print(
+        f"checkin_load: {ci['ok']}/{ci['requests']} check-ins at {ci['throughput_rps']} req/s "
+        f"(p50 {ci['latency_ms']['p50']} ms, p95 {ci['latency_ms']['p95']} ms, "
+        f"p99 {ci['latency_ms']['p99']} ms); check-outs {co['throughput_rps']} req/s "
+        f"(p95 {co['latency_ms']['p95']} ms); replays {result['replay_check_in']['throughput_rps']}"
+        f" req/s; exactly once: {result['exactly_once']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
