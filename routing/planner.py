@@ -36,7 +36,9 @@ LARGE_VISITS = 300
 class Context:
     """A problem with its locations numbered and travel matrices fetched once per mode."""
 
-    def __init__(self, problem: Problem, travel: TravelModel | None, extra: tuple = ()) -> None:
+    def __init__(
+        self, problem: Problem, travel: TravelModel | None, extra: tuple = (), lazy: bool = False
+    ) -> None:
         self.problem = problem
         self.travel = travel or GeodesicTravel()
         self.cgs = problem.caregivers
@@ -61,7 +63,9 @@ class Context:
         self.modes = sorted({c.travel_mode for c in self.cgs})
         self.T: dict[str, np.ndarray] = {}
         self.D: dict[str, np.ndarray] = {}
-        for mode in self.modes:
+        # lazy: no full matrix; submatrix() asks the travel model for what a caller needs.
+        self.lazy = lazy
+        for mode in self.modes if not lazy else ():
             m = self.travel.matrix(self.locs, self.locs, mode)
             self.T[mode], self.D[mode] = m.seconds, m.metres
         self.pins = {p.visit_id: p for p in problem.pins}
@@ -82,6 +86,14 @@ class Context:
             self._loc_index[location] = len(self.locs)
             self.locs.append(location)
         return self._loc_index[location]
+
+    def submatrix(self, mode: str, locs: list[int]):
+        """Travel seconds among some locations: (array, location index -> row)."""
+        row = {x: i for i, x in enumerate(locs)}
+        if not self.lazy:
+            return self.T[mode][np.ix_(locs, locs)], row
+        pts = [self.locs[x] for x in locs]
+        return self.travel.matrix(pts, pts, mode).seconds, row
 
     def windows(self, visit: Visit) -> list[tuple[int, int]]:
         pin = self.pins.get(visit.id)
@@ -486,7 +498,6 @@ def best_insertion(
     locked_len = {ctx.cg_index[lp.caregiver_id]: len(lp.visit_ids) for lp in ctx.problem.locked}
     for i in cands:
         c = ctx.cgs[i]
-        T = ctx.T[c.travel_mode]
         route = routes.get(c.id)
         stops = route.stops if route else ()
         items = route_items(ctx, route, fixed) if route else []
@@ -532,7 +543,14 @@ def best_insertion(
             if it.loc is not None:
                 cur = it.loc
         where.append(cur)
-        tt = lambda a, b, T=T: int(T[a, b])  # noqa: E731
+        need = list(
+            dict.fromkeys([sl, el, item.loc, *(it.loc for it in items if it.loc is not None)])
+        )
+        sub, row = ctx.submatrix(c.travel_mode, need)
+
+        def tt(a, b, sub=sub, row=row):
+            return int(sub[row[a], row[b]])
+
         for pos in range(first, len(items) + 1):
             prev = where[pos]
             nxt = next((it.loc for it in items[pos:] if it.loc is not None), el)

@@ -35,7 +35,7 @@ def insert_urgent(
             "meal deliveries need a kitchen pickup; plan them with solve()",
         )
     visits = (*tuple(v for v in problem.visits if v.id != visit.id), visit)
-    ctx = Context(replace(problem, visits=visits), travel)
+    ctx = Context(replace(problem, visits=visits), travel, lazy=True)
     cands, fail = _qualified(ctx, visit)
     if fail is not None:
         return Insertion(None, None, None, None, None, fail.reason, fail.detail)
