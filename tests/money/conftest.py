@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from dispatch.models import WorkOrder
 
@@ -39,11 +41,14 @@ def xlsx_file(rows: Sequence[Sequence[Any]], header: Sequence[str] = HEADER) -> 
 
 
 def upload(client: Any, headers: dict[str, str], data: bytes, name: str = "ts.csv") -> Any:
+    # Encoded here in memory: the test client spools bodies over 500 KB to a temporary file
+    # that it never closes (a ResourceWarning, an error under filterwarnings=error).
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(data), filename=name)})
     return client.post(
         "/api/v1/timesheets",
-        data={"file": (io.BytesIO(data), name)},
+        data=body,
         headers=headers,
-        content_type="multipart/form-data",
+        content_type=f"multipart/form-data; boundary={boundary}",
     )
 
 
@@ -63,3 +68,49 @@ def staff(world: Any, db: Any) -> Any:
     world.client_at(world.p1.provider, "C1002")
     db.commit()
     return world
+
+
+@pytest.fixture
+def rules_stub(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stand-in for the rules engine, so that these tests choose which orders are flagged.
+
+    A row whose note is ``FLAG:<CODE>:<severity>`` gets that flag and status flagged; every
+    other order becomes verified. The real rules have their own tests in tests/rules.
+    """
+    from dispatch.models import Flag, Severity, WorkOrderStatus
+    from dispatch.services import validation
+
+    def fake_validate(session: Any, ids: Any) -> None:
+        for order in session.scalars(select(WorkOrder).where(WorkOrder.id.in_(list(ids)))):
+            if order.note and order.note.startswith("FLAG:"):
+                _, code, severity = order.note.split(":")
+                session.add(
+                    Flag(
+                        work_order_id=order.id,
+                        code=code,
+                        severity=Severity(severity),
+                        evidence={"stub": True, "code": code},
+                    )
+                )
+                order.status = WorkOrderStatus.flagged
+            else:
+                order.status = WorkOrderStatus.verified
+        session.flush()
+
+    monkeypatch.setattr(validation, "validate_orders", fake_validate)
+
+
+def row(
+    ext: str,
+    day: int,
+    *,
+    cg: str = "CG101",
+    cl: str = "C1001",
+    svc: str = "CLEAN",
+    start: str = "09:00",
+    end: str = "10:00",
+    note: str = "",
+    month: str = "2026/10",
+) -> list[str]:
+    """A timesheet row in the "2026/10/3 9:00" style that Chinese spreadsheets write."""
+    return [ext, cg, cl, svc, f"{month}/{day} {start}", f"{month}/{day} {end}", note]

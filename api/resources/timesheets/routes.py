@@ -58,4 +58,7 @@ def upload(files: dict[str, Any]) -> Any:
     already uploaded with the same external_id and content is reported as already received.
     """
     file = files["file"]
-    return timesheets.upload(Session(), current_actor(), file.filename, file.stream)
+    try:
+        return timesheets.upload(Session(), current_actor(), file.filename, file.stream)
+    finally:
+        file.close()  # big parts are spooled to a temporary file: free it now
