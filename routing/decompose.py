@@ -288,13 +288,9 @@ def solve_large(
     """
     t0 = time.monotonic()
     workers = workers or max(1, min(2, os.cpu_count() or 1))
-    target = target or int(os.environ.get("ROUTING_SECTOR", 150))
-    sub_visits = sub_visits or int(os.environ.get("ROUTING_SUB_VISITS", 150))
-    sub_time_s = (
-        sub_time_s
-        or float(os.environ.get("ROUTING_SUB_TIME", 0))
-        or max(1.5, min(5.0, time_limit_s / 12))
-    )
+    target = target or 150
+    sub_visits = sub_visits or 150
+    sub_time_s = sub_time_s or max(1.5, min(5.0, time_limit_s / 12))
     deadline = t0 + time_limit_s
     routes = construct(inst, coords, time_limit_s * construct_share, target, workers, seed)
     used = [r for r in routes.values() if r]
