@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from dispatch.rules.data import (
+    NEAR,
     ZONE,
     Context,
     OrderData,
@@ -54,7 +55,7 @@ def _both(code: str, a: OrderData, b: OrderData, shared: dict[str, object]) -> I
 )
 def overlap(o: OrderData, ctx: Context, min_overlap: float) -> Iterator[Finding]:
     """One person's orders overlap in time (across providers; double-staffed legs excepted)."""
-    for other in ctx.by_person.get(o.person, ()):
+    for other in ctx.person_near(o, MAX_ORDER, o.end_at - o.start_at):
         if other.id == o.id or other.start_at >= o.end_at or other.end_at <= o.start_at:
             continue
         minutes = overlap_s(o, other) / 60
@@ -83,7 +84,7 @@ def overlap(o: OrderData, ctx: Context, min_overlap: float) -> Iterator[Finding]
 )
 def duplicate(o: OrderData, ctx: Context, share: float) -> Iterator[Finding]:
     """Another order for the same client and service overlaps this one by at least the share."""
-    for other in ctx.by_client.get(o.client_id, ()):
+    for other in ctx.client_near(o, MAX_ORDER, o.end_at - o.start_at):
         if other.id == o.id or other.service_type_id != o.service_type_id:
             continue
         if other.start_at >= o.end_at or other.end_at <= o.start_at:
@@ -119,7 +120,7 @@ def duplicate(o: OrderData, ctx: Context, share: float) -> Iterator[Finding]:
 def impossible_travel(o: OrderData, ctx: Context, factor: float) -> Iterator[Finding]:
     """The gap between a person's consecutive orders is shorter than the router's travel time."""
     rows = ctx.by_person.get(o.person, [])
-    idx = next((i for i, r in enumerate(rows) if r.id == o.id), None)
+    idx = ctx.person_index(o)
     if idx is None or ctx.travel_seconds is None:
         return
     pairs = []
@@ -183,20 +184,18 @@ def photo_reused(o: OrderData, ctx: Context, max_bits: float) -> Iterator[Findin
         for oid in ctx.photo_orders.get(pid, ()):
             partners.setdefault(oid, ("content_hash", 0, pid))
         if photo.phash is not None:
-            for oid in ctx.phash_orders.get(photo.phash, ()):
-                partners.setdefault(oid, ("perceptual_hash", 0, pid))
+            for oid, qid in ctx.phash_orders.get(photo.phash, ()):
+                partners.setdefault(oid, ("perceptual_hash", 0, qid))
             # Near-identical copies (re-encoded, cropped) among the person's and client's orders.
-            near = [*ctx.by_person.get(o.person, ()), *ctx.by_client.get(o.client_id, ())]
-            for other in near:
-                if other.id in partners or other.id == o.id:
-                    continue
-                for qid in ctx.photo_ids(other.id):
+            for key in (("p", o.person), ("c", o.client_id)):
+                for _start, oid, qid in ctx.photos_near(key, o.start_at):
+                    if oid in partners or oid == o.id:
+                        continue
                     q = ctx.photos.get(qid)
                     if q is not None and q.phash is not None:
                         bits = _hamming(photo.phash, q.phash)
                         if bits <= max_bits:
-                            partners[other.id] = ("perceptual_hash", bits, qid)
-                            break
+                            partners[oid] = ("perceptual_hash", bits, qid)
         for oid, (how, bits, other_pid) in sorted(partners.items()):
             other = ctx.orders.get(oid)
             if (
@@ -224,10 +223,6 @@ def photo_reused(o: OrderData, ctx: Context, max_bits: float) -> Iterator[Findin
             )
 
 
-def _coords(ctx: Context, order_id: int) -> set[tuple[float, float]]:
-    return {(round(e.lat, 6), round(e.lon, 6)) for e in ctx.events.get(order_id, {}).values()}
-
-
 @rule("MOCK_LOCATION", severity="block", pairwise=True, zh="虚拟定位")
 def mock_location(o: OrderData, ctx: Context, _t: None) -> Iterator[Finding]:
     """The device reported a mock location, or the same coordinates (1e-6°) at two clients."""
@@ -235,13 +230,13 @@ def mock_location(o: OrderData, ctx: Context, _t: None) -> Iterator[Finding]:
     mocked = sorted(k for k, e in events.items() if e.mock_location)
     if mocked:
         yield Finding(o.id, "MOCK_LOCATION", {"device_mock_location": True, "events": mocked})
-    mine = _coords(ctx, o.id)
+    mine = ctx.coords(o.id)
     if not mine:
         return
-    for other in ctx.by_person.get(o.person, ()):
+    for other in ctx.person_near(o):
         if other.id == o.id or other.client_id == o.client_id:
             continue
-        same = mine & _coords(ctx, other.id)
+        same = mine & ctx.coords(other.id)
         if same:
             lat, lon = min(same)
             yield from _both(
@@ -261,8 +256,8 @@ def daily_hours(o: OrderData, ctx: Context, limit_h: float) -> Iterator[Finding]
     """The person's billable minutes that local day, counted in start order, pass the limit here."""
     day = o.local_date
     before = 0
-    for other in ctx.by_person.get(o.person, ()):
-        if other.id == o.id:
+    for other in ctx.person_near(o, NEAR, timedelta(0)):
+        if other.sort_key >= o.sort_key:
             break
         if other.status != "rejected" and other.local_date == day:
             before += other.billable_min

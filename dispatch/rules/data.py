@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from geopy.distance import geodesic
 
 # Orders and events are judged in the platform's zone: a "day" and a "month" are local ones.
 ZONE = ZoneInfo("Asia/Shanghai")
+# Orders compared with one another (repeated coordinates, near-identical photos, overlaps) start
+# at most this far apart; the engine loads at least this much around every evaluated order.
+NEAR = timedelta(hours=24)
+# Near-identical photos are looked for among the same person's and client's orders this close.
+PHOTO_HORIZON = timedelta(days=7)
 _EARTH_M = 6371008.8
 
 
@@ -117,7 +123,12 @@ class Context:
     by_client: dict[int, list[OrderData]] = field(default_factory=dict)
     # Every order (anywhere, any time) whose events carry a photo with this id / this phash.
     photo_orders: dict[int, set[int]] = field(default_factory=dict)
-    phash_orders: dict[int, set[int]] = field(default_factory=dict)
+    phash_orders: dict[int, set[tuple[int, int]]] = field(default_factory=dict)  # (order, photo)
+    # Photo-bearing orders of each person ("p", person) and client ("c", client_id) within the
+    # photo horizon: sorted (start_at, order id, photo id).
+    photo_history: dict[tuple[str, object], list[tuple[datetime, int, int]]] = field(
+        default_factory=dict
+    )
     # Planned visits of a client by local date (UNSCHEDULED).
     client_visits: dict[tuple[int, date], list[VisitData]] = field(default_factory=dict)
     # Billable minutes of the client's earlier (non-rejected) orders in the order's local month.
@@ -126,17 +137,74 @@ class Context:
     thresholds: dict[str, float | None] = field(default_factory=dict)
     travel_seconds: Callable[[tuple[float, float], tuple[float, float], str], int] | None = None
 
+    _photo_ids: dict[int, list[int]] = field(default_factory=dict)
+    _coords: dict[int, frozenset[tuple[float, float]]] = field(default_factory=dict)
+    _starts: dict[tuple[str, object], list[datetime]] = field(default_factory=dict)
+    _keys: dict[str, list[tuple[datetime, datetime, int]]] = field(default_factory=dict)
+
     def photo_ids(self, order_id: int) -> list[int]:
-        return [e.photo_id for e in self.events.get(order_id, {}).values() if e.photo_id]
+        hit = self._photo_ids.get(order_id)
+        if hit is None:
+            events = self.events.get(order_id, {})
+            hit = self._photo_ids[order_id] = [e.photo_id for e in events.values() if e.photo_id]
+        return hit
+
+    def coords(self, order_id: int) -> frozenset[tuple[float, float]]:
+        """The order's event positions rounded to 1e-6° (~0.1 m)."""
+        hit = self._coords.get(order_id)
+        if hit is None:
+            hit = self._coords[order_id] = frozenset(
+                (round(e.lat, 6), round(e.lon, 6)) for e in self.events.get(order_id, {}).values()
+            )
+        return hit
 
     def rebuild_indexes(self) -> None:
         self.by_person = {}
         self.by_client = {}
+        self._starts = {}
+        self._keys = {}
         for o in self.orders.values():
             self.by_person.setdefault(o.person, []).append(o)
             self.by_client.setdefault(o.client_id, []).append(o)
         for rows in (*self.by_person.values(), *self.by_client.values()):
             rows.sort(key=lambda o: o.sort_key)
+        for person, rows in self.by_person.items():
+            self._starts[("p", person)] = [o.start_at for o in rows]
+            self._keys[person] = [o.sort_key for o in rows]
+        for client, rows in self.by_client.items():
+            self._starts[("c", client)] = [o.start_at for o in rows]
+
+    def _window(
+        self, kind: str, key: object, rows: Sequence[OrderData], lo: datetime, hi: datetime
+    ) -> Sequence[OrderData]:
+        starts = self._starts.get((kind, key))
+        if starts is None:
+            return rows
+        return rows[bisect_left(starts, lo) : bisect_right(starts, hi)]
+
+    def person_near(self, o: OrderData, before: timedelta = NEAR, after: timedelta = NEAR):
+        """The person's orders that start within [start − before, start + after]."""
+        rows = self.by_person.get(o.person, [])
+        return self._window("p", o.person, rows, o.start_at - before, o.start_at + after)
+
+    def client_near(self, o: OrderData, before: timedelta = NEAR, after: timedelta = NEAR):
+        rows = self.by_client.get(o.client_id, [])
+        return self._window("c", o.client_id, rows, o.start_at - before, o.start_at + after)
+
+    def photos_near(
+        self, key: tuple[str, object], at: datetime, span: timedelta = PHOTO_HORIZON
+    ) -> list[tuple[datetime, int, int]]:
+        rows = self.photo_history.get(key, [])
+        lo = bisect_left(rows, (at - span, -1, -1))
+        hi = bisect_right(rows, (at + span, 2**62, 2**62))
+        return rows[lo:hi]
+
+    def person_index(self, o: OrderData) -> int | None:
+        keys = self._keys.get(o.person)
+        if keys is None:
+            return None
+        i = bisect_left(keys, o.sort_key)
+        return i if i < len(keys) and keys[i] == o.sort_key else None
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -10,6 +10,7 @@ approved, rejected or billed are frozen: the rules neither add nor close flags o
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from dispatch.models import (
 )
 from dispatch.rules import RULES, RuleConfig
 from dispatch.rules.data import (
+    PHOTO_HORIZON,
     ZONE,
     CaregiverData,
     ClientData,
@@ -80,24 +82,59 @@ def rule_configs(session: Session) -> dict[str, RuleConfig]:
     return out
 
 
-def _travel_seconds_fn() -> Any:
-    # The router's own travel model, so that a route it planned never looks impossible here.
-    from routing import GeodesicTravel, Location
+class _Travel:
+    """The router's travel model, with a cache and a vectorised fill for the geodesic model."""
 
-    model = GeodesicTravel()
-    cache: dict[tuple[float, float, float, float, str], int] = {}
+    def __init__(self) -> None:
+        # The router's own model, so that a route it planned never looks impossible here.
+        from routing import GeodesicTravel
 
-    def travel(a: tuple[float, float], b: tuple[float, float], mode: str) -> int:
+        self.model = GeodesicTravel()
+        self.cache: dict[tuple[float, float, float, float, str], int] = {}
+
+    def _mode(self, mode: str) -> str:
+        return mode if mode in self.model.speeds_mps else "ebike"
+
+    def __call__(self, a: tuple[float, float], b: tuple[float, float], mode: str) -> int:
         key = (a[0], a[1], b[0], b[1], mode)
-        hit = cache.get(key)
+        hit = self.cache.get(key)
         if hit is None:
-            m = model.matrix(
-                [Location(*a)], [Location(*b)], mode if mode in model.speeds_mps else "ebike"
-            )
-            hit = cache[key] = int(m.seconds[0, 0])
+            from routing import Location
+
+            m = self.model.matrix([Location(*a)], [Location(*b)], self._mode(mode))
+            hit = self.cache[key] = int(m.seconds[0, 0])
         return hit
 
-    return travel
+    def prefill(self, pairs: list[tuple[float, float, float, float, str]]) -> None:
+        """Element-wise the same arithmetic as ``GeodesicTravel.matrix`` (one pair per row)."""
+        import numpy as np
+
+        from routing.travel import great_circle_m
+
+        todo = [p for p in set(pairs) if p not in self.cache]
+        if not todo:
+            return
+        arr = np.array([p[:4] for p in todo], dtype=float)
+        metres = great_circle_m(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3])
+        metres = metres * self.model.detour_factor
+        speeds = np.array([self.model.speeds_mps[self._mode(p[4])] for p in todo], dtype=float)
+        seconds = np.ceil(metres / speeds - 1e-9).astype(np.int64)
+        for p, sec in zip(todo, seconds.tolist(), strict=True):
+            self.cache[p] = int(sec)
+
+
+def _prefill_travel(ctx: Context, targets: dict[int, OrderData], travel: _Travel) -> None:
+    pairs = []
+    for person in {o.person for o in targets.values()}:
+        rows = ctx.by_person.get(person, [])
+        for a, b in itertools.pairwise(rows):
+            ca, cb = ctx.clients.get(a.client_id), ctx.clients.get(b.client_id)
+            cg = ctx.caregivers.get(b.caregiver_id)
+            if ca is None or cb is None or (ca.lat, ca.lon) == (cb.lat, cb.lon):
+                continue
+            mode = cg.travel_mode if cg else "ebike"
+            pairs.append((ca.lat, ca.lon, cb.lat, cb.lon, mode))
+    travel.prefill(pairs)
 
 
 # --------------------------------------------------------------------------- loading
@@ -152,6 +189,7 @@ class _Cache:
     """What a batch run loads once and reuses across its chunks."""
 
     services: dict[int, ServiceData] | None = None
+    travel: _Travel = field(default_factory=_Travel)
     months: dict[tuple[int, str], list[tuple[datetime, int, int, str]]] = field(
         default_factory=dict
     )
@@ -199,12 +237,14 @@ def _load_context(
     _load_events(session, ctx, list(ctx.orders.values()))
     _load_photo_partners(session, ctx, targets)
     ctx.rebuild_indexes()
+    _load_photo_history(session, ctx, targets, sorted(cg_ids), sorted(clients), lo, hi)
     for oid, o in (extra or {}).items():
         ctx.orders.setdefault(oid, o)
 
     _load_reference(session, ctx, cache, lo, hi)
     _load_month_minutes(session, ctx, {**targets, **(extra or {})}, cache)
-    ctx.travel_seconds = _travel_seconds_fn()
+    _prefill_travel(ctx, targets, cache.travel)
+    ctx.travel_seconds = cache.travel
     return ctx
 
 
@@ -294,7 +334,58 @@ def _load_photo_partners(session: Session, ctx: Context, targets: dict[int, Orde
         ctx.photo_orders.setdefault(pid, set()).add(oid)
         photo = ctx.photos.get(pid)
         if photo is not None and photo.phash is not None:
-            ctx.phash_orders.setdefault(photo.phash, set()).add(oid)
+            ctx.phash_orders.setdefault(photo.phash, set()).add((oid, pid))
+
+
+def _load_photo_history(
+    session: Session,
+    ctx: Context,
+    targets: dict[int, OrderData],
+    cg_ids: list[int],
+    clients: list[int],
+    lo: datetime,
+    hi: datetime,
+) -> None:
+    """The same people's and clients' photo-bearing orders within the photo horizon."""
+    if not any(ctx.photo_ids(oid) for oid in targets):
+        return
+    person = func.coalesce(Caregiver.person_hash, "cg:" + cast(Caregiver.id, String))
+    stmt = (
+        select(*_ORDER_COLS, person, Photo.id, Photo.sha256, Photo.phash, Photo.exif_taken_at)
+        .join(Caregiver, Caregiver.id == WorkOrder.caregiver_id)
+        .join(
+            VisitEvent,
+            and_(
+                VisitEvent.visit_id == WorkOrder.visit_id,
+                VisitEvent.caregiver_id == WorkOrder.caregiver_id,
+            ),
+        )
+        .join(Photo, Photo.id == VisitEvent.photo_id)
+        .where(
+            or_(
+                _in(session, WorkOrder.caregiver_id, cg_ids),
+                _in(session, WorkOrder.client_id, clients),
+            ),
+            WorkOrder.start_at >= lo - PHOTO_HORIZON,
+            WorkOrder.start_at <= hi + PHOTO_HORIZON,
+            Photo.phash.is_not(None),
+        )
+    )
+    persons = {o.person for o in targets.values()}
+    client_set = set(clients)
+    history: dict[tuple[str, object], set[tuple[datetime, int, int]]] = {}
+    for r in session.execute(stmt):
+        o = ctx.orders.get(r[0]) or _order(r)
+        ctx.orders.setdefault(o.id, o)
+        pid = r[12]
+        if pid not in ctx.photos:
+            ctx.photos[pid] = PhotoData(pid, r[13], int(r[14], 16) if r[14] else None, r[15])
+        entry = (o.start_at, o.id, pid)
+        if o.person in persons:
+            history.setdefault(("p", o.person), set()).add(entry)
+        if o.client_id in client_set:
+            history.setdefault(("c", o.client_id), set()).add(entry)
+    ctx.photo_history = {k: sorted(v) for k, v in history.items()}
 
 
 def _load_reference(
