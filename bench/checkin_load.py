@@ -275,6 +275,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     ap.add_argument("--max-requests", type=int, default=2000, help="cap per phase")
     ap.add_argument("--timeout-s", type=float, default=300)
+    ap.add_argument("--log", help="keep gunicorn's log at this path (default: discarded)")
     args = ap.parse_args()
     deadline = time.monotonic() + args.timeout_s
 
@@ -298,7 +299,7 @@ def main() -> None:
             "CAREDISPATCH_DEMO": "0",
         }
         env.pop("REDIS_URL", None)
-        log = (tmp / "gunicorn.log").open("wb")
+        log = Path(args.log or tmp / "gunicorn.log").open("wb")
         proc = subprocess.Popen(
             [
                 str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -399,7 +400,8 @@ def main() -> None:
     print(
         f"checkin_load: {ci['ok']}/{ci['requests']} check-ins at {ci['throughput_rps']} req/s "
         f"(p50 {ci['latency_ms']['p50']} ms, p95 {ci['latency_ms']['p95']} ms, "
-        f"p99 {ci['latency_ms']['p99']} ms); check-outs {co['throughput_rps']} req/s "
+        f"p99 {ci['latency_ms']['p99']} ms); {co['ok']}/{co['requests']} check-outs at "
+        f"{co['throughput_rps']} req/s "
         f"(p95 {co['latency_ms']['p95']} ms); replays {result['replay_check_in']['throughput_rps']}"
         f" req/s; exactly once: {result['exactly_once']}"
     )

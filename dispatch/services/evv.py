@@ -31,6 +31,7 @@ from dispatch.db import utcnow
 from dispatch.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PayloadTooLarge
 from dispatch.geo import to_wgs84
 from dispatch.models import (
+    Caregiver,
     Client,
     EventKind,
     Photo,
@@ -357,7 +358,7 @@ def _lock_visit(session: Session, actor: Actor, caregiver_id: int, visit_id: int
         ),
         Visit,
         actor,
-    ).with_for_update(of=Visit)
+    ).with_for_update(of=Visit, key_share=True)
     visit = session.scalars(stmt).one_or_none()
     if visit is None:
         # Another caregiver's visit looks exactly like a missing one.
@@ -537,9 +538,35 @@ def _settle(session: Session, actor: Actor, visit: Visit) -> dict[int, WorkOrder
         session.add(order)
         session.flush()
         audit.record(session, actor, "create", order, after=audit.snapshot(order))
-        validate_orders(session, [order.id])
+        _validate(session, order)
         created[caregiver_id] = order
     return created
+
+
+def _validate(session: Session, order: WorkOrder) -> None:
+    """Run the rules on a new order without ever losing the check-out that made it.
+
+    Pair rules (OVERLAP, DUPLICATE, IMPOSSIBLE_TRAVEL) read and flag the caregiver's and the
+    client's other orders; two check-outs validating at once would each miss the other's order
+    and race on the same flags. Locking the caregiver, then the client (always in this order,
+    after the visit) serialises exactly those. FOR NO KEY UPDATE, because the foreign keys of
+    the rows just inserted hold KEY SHARE locks on the same rows: FOR UPDATE would deadlock.
+    Should the rules still fail, the order stays ``submitted`` for the batch run and the error
+    is logged: the evidence is kept either way.
+    """
+    session.execute(
+        select(Caregiver.id)
+        .where(Caregiver.id == order.caregiver_id)
+        .with_for_update(key_share=True)
+    )
+    session.execute(
+        select(Client.id).where(Client.id == order.client_id).with_for_update(key_share=True)
+    )
+    try:
+        with session.begin_nested():
+            validate_orders(session, [order.id])
+    except Exception:
+        log.exception("validating work order %s failed; left for the batch run", order.id)
 
 
 # --- offline sync ---------------------------------------------------------------------------
