@@ -109,7 +109,7 @@ def seed_generated(session: Any, day: date, n_visits: int, n_caregivers: int, se
     session.add(provider)
     session.flush()
     for i in range(n_caregivers):
-        name, la, lo = STREETS[i % len(STREETS)]
+        name, la, lo = STREETS[rng.randrange(len(STREETS))]
         skills = (
             ["CLEAN"] + (["BATH"] if i % 3 == 0 else []) + (["MED", "NURSE"] if i % 4 == 0 else [])
         )

@@ -205,26 +205,52 @@ def split_by_street(data: P.DayData, limit: int, time_limit_s: float) -> Split:
         pts = [data.clients[v.client_id] for v in vs]
         centroids.append((sum(p.lat for p in pts) / len(pts), sum(p.lon for p in pts) / len(pts)))
     members: list[list[int]] = [[] for _ in bins]
-    free = []
+    free: dict[int, Caregiver] = {}
     for c in working:
         if c.id in owner:
             members[owner[c.id]].append(c.id)
         else:
-            free.append(c)
-    pairs = sorted(
-        ((c.home_lat - la) ** 2 + (c.home_lon - lo) ** 2, c.id, k)
-        for c in free
-        for k, (la, lo) in enumerate(centroids)
-    )
-    placed: set[int] = set()
-    for _, cid, k in pairs:
-        if cid not in placed and len(members[k]) < quota[k]:
-            members[k].append(cid)
-            placed.add(cid)
-    for c in free:  # the rounding remainder goes to the busiest parts
-        if c.id not in placed:
-            k = max(range(len(bins)), key=lambda i: load[i] / max(1, len(members[i])))
-            members[k].append(c.id)
+            free[c.id] = c
+
+    def nearest(cands: list[Caregiver], wanted: list[int]) -> None:
+        """Give each part its wanted number of ``cands``, nearest first."""
+        pairs = sorted(
+            ((c.home_lat - la) ** 2 + (c.home_lon - lo) ** 2, c.id, k)
+            for c in cands
+            for k, (la, lo) in enumerate(centroids)
+            if wanted[k] > 0
+        )
+        for _, cid, k in pairs:
+            if cid in free and wanted[k] > 0:
+                members[k].append(cid)
+                wanted[k] -= 1
+                del free[cid]
+
+    # Skilled caregivers first, rarest skill first, shared by each part's demand for the skill:
+    # a part must not lack the only people who can do some of its visits.
+    skills = {c.id: P.skills_on(c, data.day) for c in working}
+    demand: dict[str, list[int]] = {}
+    for k, (_, vs) in enumerate(bins):
+        for v in vs:
+            if v.required_skill:
+                demand.setdefault(v.required_skill, [0] * len(bins))[k] += (
+                    v.duration_min * v.caregivers_needed
+                )
+    for skill in sorted(demand, key=lambda s: sum(1 for c in working if s in skills[c.id])):
+        holders = [c for c in free.values() if skill in skills[c.id]]
+        need = demand[skill]
+        if not holders:
+            continue
+        wanted = [
+            0 if not need[k] else max(2, round(len(holders) * need[k] / sum(need)))
+            for k in range(len(bins))
+        ]
+        nearest(holders, wanted)
+    nearest(list(free.values()), [max(0, quota[k] - len(members[k])) for k in range(len(bins))])
+    for c in list(free.values()):  # the rounding remainder goes to the busiest parts
+        k = max(range(len(bins)), key=lambda i: load[i] / max(1, len(members[i])))
+        members[k].append(c.id)
+        del free[c.id]
     return Split(
         [
             Part(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, date, datetime, time, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -20,12 +20,14 @@ def plan(recurrence: Recurrence, start: date, **kw) -> CarePlan:
     return CarePlan(recurrence=recurrence, start_date=start, end_date=kw.pop("end", None), **kw)
 
 
+@settings(deadline=None)
 @given(start=dates, day=dates, days=st.sets(st.integers(0, 6), min_size=1))
 def test_weekly_on_its_weekdays_only_from_its_start(start, day, days):
     p = plan(Recurrence.weekly, start, days_of_week=sorted(days))
     assert occurs_on(p, day) == (day >= start and day.weekday() in days)
 
 
+@settings(deadline=None)
 @given(start=dates, n=st.integers(1, 30), offset=st.integers(0, 400))
 def test_every_n_days_exactly_once_in_any_n_consecutive_days(start, n, offset):
     p = plan(Recurrence.every_n_days, start, interval_days=n)
@@ -36,6 +38,7 @@ def test_every_n_days_exactly_once_in_any_n_consecutive_days(start, n, offset):
     assert not occurs_on(p, start - timedelta(days=n))  # never before the start
 
 
+@settings(deadline=None)
 @given(start=dates, dom=st.integers(1, 31), month_offset=st.integers(0, 40))
 def test_monthly_once_a_month_clamped_to_its_last_day(start, dom, month_offset):
     p = plan(Recurrence.monthly, start, day_of_month=dom)
@@ -51,6 +54,7 @@ def test_monthly_once_a_month_clamped_to_its_last_day(start, dom, month_offset):
         assert hits == []
 
 
+@settings(deadline=None)
 @given(start=dates, day=dates)
 def test_quarterly_and_half_yearly_only_every_third_and_sixth_month(start, day):
     for recurrence, step in ((Recurrence.quarterly, 3), (Recurrence.half_yearly, 6)):
