@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marshmallow import fields
 
@@ -18,6 +19,7 @@ from api.fields import (
     ordered_pair,
     text,
 )
+from dispatch import config
 from dispatch.models import Gender, TravelMode
 
 
@@ -88,12 +90,15 @@ class CertificateSchema(BaseSchema):
         allow_none=True,
         metadata={"description": "YYYY-MM-DD; after it the skill no longer counts."},
     )
-    expired = fields.Method("_expired", dump_only=True, metadata={"description": "As of today."})
+    expired = fields.Method(
+        "_expired", dump_only=True, metadata={"description": "Expired as of today (local date)."}
+    )
 
     _order = ordered_pair("issued_on", "expires_on")
 
     def _expired(self, obj: Any) -> bool:
-        return obj.expires_on is not None and obj.expires_on < date.today()  # noqa: DTZ011
+        today = datetime.now(ZoneInfo(config.current().timezone)).date()
+        return obj.expires_on is not None and obj.expires_on < today
 
 
 class ShiftSchema(BaseSchema):
