@@ -299,7 +299,7 @@ def main() -> None:
             "CAREDISPATCH_DEMO": "0",
         }
         env.pop("REDIS_URL", None)
-        log = Path(args.log or tmp / "gunicorn.log").open("wb")
+        log = Path(args.log or tmp / "gunicorn.log").open("wb")  # noqa: SIM115  (closed below)
         proc = subprocess.Popen(
             [
                 str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -390,6 +390,7 @@ def main() -> None:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+            log.close()
         drop_database(url)
         for p in sorted(tmp.rglob("*"), reverse=True):
             p.unlink() if p.is_file() else p.rmdir()
