@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import logging
 import re
@@ -11,13 +12,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from dispatch import audit, config, queue, spreadsheets
 from dispatch.db import session_scope, utcnow
 from dispatch.errors import Invalid
 from dispatch.models import (
+    AppealState,
     Caregiver,
     Client,
     Role,
@@ -410,6 +412,7 @@ def _insert_orders(
             "end_at": v["end"],
             "billable_min": int((v["end"] - v["start"]).total_seconds() // 60),
             "status": WorkOrderStatus.submitted,
+            "appeal_state": AppealState.none,
             "note": v["note"],
             "created_at": now,
         }
@@ -417,11 +420,37 @@ def _insert_orders(
     ]
     if not params:
         return []
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return _copy_orders(session, params)
     # One multi-row INSERT per thousand rows: the ORM unit of work would take minutes.
     result = session.execute(
         insert(WorkOrder).returning(WorkOrder.id, sort_by_parameter_order=True), params
     )
     return list(result.scalars())
+
+
+def _copy_orders(session: Session, params: list[dict[str, Any]]) -> list[int]:
+    """PostgreSQL's COPY, with ids drawn from the sequence first: several times faster than
+    multi-row INSERTs for 100,000 rows, in the same transaction (so still all or nothing)."""
+    ids = sorted(
+        session.scalars(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('work_orders', 'id')) "
+                "FROM generate_series(1, :n)"
+            ),
+            {"n": len(params)},
+        )
+    )
+    columns = ["id", *params[0]]
+    raw = session.connection().connection.driver_connection
+    statement = f"COPY work_orders ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for ident, p in zip(ids, params, strict=True):
+            copy.write_row(
+                [ident, *(v.value if isinstance(v, enum.Enum) else v for v in p.values())]
+            )
+    return ids
 
 
 def validate_upload_job(upload_id: int) -> None:
