@@ -567,11 +567,13 @@ def inject(
         partner(base)
         # PHOTO_REUSED: a later photo-proof order reuses an earlier one's photo, or a near copy.
         first = pick(photo_app, lambda x: x["start_at"].day < 25)
+        mine = [x for x in photo_app if x["_cg"]["id"] == first["_cg"]["id"]]
         later = pick(
-            photo_app,
+            mine,
             lambda x: (
-                x["start_at"] > first["start_at"] + timedelta(days=1)
-                and x["_cg"]["id"] == first["_cg"]["id"]
+                first["start_at"] + timedelta(days=1)
+                < x["start_at"]
+                < first["start_at"] + timedelta(days=6)
             ),
         )
         src = events_by_order[first["id"]]["check_in"]["photo_id"]

@@ -1,0 +1,127 @@
+"""Validation at scale: batch over a month of N work orders, and incremental latency per order.
+
+    .venv/bin/python bench/validation_batch.py [--orders 100000] [--samples 200]
+
+Creates its own PostgreSQL database, bulk-loads (COPY) a generated month of about N orders with
+their visits, events and photos (bench/_validation_world.py, a few injected anomalies), runs
+``validate_period`` over the month (every rule, all providers), then times ``validate_orders``
+on randomly chosen single orders with everything stored (the incremental path an arriving order
+takes). Prints JSON and a one-line summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _validation_world import copy_rows, create_database, drop_database, generate  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from dispatch import config, db  # noqa: E402
+from dispatch.models import Flag, VisitEvent, WorkOrder  # noqa: E402
+from dispatch.services.validation import validate_orders, validate_period  # noqa: E402
+
+ADMIN = os.environ.get(
+    "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--orders", type=int, default=100_000)
+    ap.add_argument("--samples", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    # About 94 orders per caregiver-month in the generator (3-5 a day, 15 % days off, helpers).
+    caregivers = max(20, round(args.orders / 94))
+    name = f"cd_valbatch_{os.getpid()}"
+    t0 = time.perf_counter()
+    world = generate(caregivers=caregivers, days=30, per_rule=25, seed=args.seed)
+    t_gen = time.perf_counter() - t0
+    url = create_database(ADMIN, name)
+    try:
+        t1 = time.perf_counter()
+        copy_rows(url, world)
+        t_load = time.perf_counter() - t1
+        config.use(config.Settings(database_url=url, secret_key="bench" * 10))
+        db.configure(url)
+        session = db.Session()
+        n_orders = session.scalar(select(func.count()).select_from(WorkOrder))
+        n_events = session.scalar(select(func.count()).select_from(VisitEvent))
+        t2 = time.perf_counter()
+        stats = validate_period(
+            session, datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+        )
+        session.commit()
+        t_batch = time.perf_counter() - t2
+        n_flags = session.scalar(select(func.count()).select_from(Flag))
+        # Incremental: one order at a time, everything stored; rolled back so each sees the same.
+        rng = random.Random(args.seed)
+        ids = rng.sample(range(1, n_orders + 1), min(args.samples, n_orders))
+        times = []
+        for oid in ids:
+            session.rollback()
+            session.execute(
+                WorkOrder.__table__.update()
+                .where(WorkOrder.__table__.c.id == oid)
+                .values(status="submitted")
+            )
+            t = time.perf_counter()
+            validate_orders(session, [oid])
+            times.append((time.perf_counter() - t) * 1000)
+        session.rollback()
+        times.sort()
+        p = lambda q: round(times[min(len(times) - 1, int(q * len(times)))], 1)  # noqa: E731
+        # Rerun of the batch: idempotent, nothing new.
+        t3 = time.perf_counter()
+        again = validate_period(
+            session, datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+        )
+        session.commit()
+        t_again = time.perf_counter() - t3
+        out = {
+            "orders": n_orders,
+            "events": n_events,
+            "flags": n_flags,
+            "seconds": {
+                "generate": round(t_gen, 1),
+                "copy_load": round(t_load, 1),
+                "batch": round(t_batch, 1),
+                "batch_rerun": round(t_again, 1),
+            },
+            "batch_orders_per_s": round(n_orders / t_batch),
+            "batch": stats.as_dict(),
+            "rerun_opened": again.opened,
+            "incremental_ms": {
+                "samples": len(times),
+                "p50": p(0.5),
+                "p95": p(0.95),
+                "p99": p(0.99),
+                "mean": round(statistics.fmean(times), 1),
+            },
+        }
+        print(json.dumps(out, indent=1, default=str))
+        print(
+            f"validation batch: {n_orders} orders in {t_batch:.1f} s ({out['batch_orders_per_s']}/s), "
+            f"rerun {t_again:.1f} s opening {again.opened}; incremental p50 {p(0.5)} ms, p95 {p(0.95)} ms"
+        )
+        session.close()
+    finally:
+        db.Session.remove()
+        for engine in db._engines.values():
+            engine.dispose()
+        if not args.keep:
+            drop_database(ADMIN, name)
+
+
+if __name__ == "__main__":
+    main()
