@@ -336,6 +336,7 @@ def generate(
                 minutes=rng.uniform(0, 40)
             )
             prev = None
+            prev_end = t
             for client in clients:
                 code = rng.choices(codes, weights)[0]
                 if cg["id"] in basic and code not in BASIC:
@@ -570,7 +571,7 @@ def inject(
         mine = [x for x in photo_app if x["_cg"]["id"] == first["_cg"]["id"]]
         later = pick(
             mine,
-            lambda x: (
+            lambda x, first=first: (
                 first["start_at"] + timedelta(days=1)
                 < x["start_at"]
                 < first["start_at"] + timedelta(days=6)
@@ -603,7 +604,8 @@ def inject(
         for ev in events_by_order[o["id"]].values():
             ev["photo_id"] = None
         mark(o, "PHOTO_MISSING")
-        o = pick(photo_app)
+        # Not a bath: its second caregiver's leg shares the photo and would go stale with it.
+        o = pick(photo_app, lambda x: code_of(x, svc) != "BATH")
         photo = photo_of(w, events_by_order[o["id"]]["check_in"])
         photo["exif_taken_at"] = events_by_order[o["id"]]["check_in"]["device_time_at"] - timedelta(
             hours=rng.uniform(2, 48)
@@ -748,9 +750,9 @@ def copy_rows(url: str, w: World) -> None:
                             for c in cols
                         ]
                     )
-            cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-            )
+            # Table names come from TABLE_ORDER above, not from input.
+            sql = f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608, E501
+            cur.execute(sql)
         conn.commit()
         conn.autocommit = True
         cur.execute("ANALYZE")

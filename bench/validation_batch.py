@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _validation_world import copy_rows, create_database, drop_database, generate  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from _validation_world import copy_rows, create_database, drop_database, generate
+from sqlalchemy import func, select
 
-from dispatch import config, db  # noqa: E402
-from dispatch.models import Flag, VisitEvent, WorkOrder  # noqa: E402
-from dispatch.services.validation import validate_orders, validate_period  # noqa: E402
+from dispatch import config, db
+from dispatch.models import Flag, VisitEvent, WorkOrder
+from dispatch.services.validation import validate_orders, validate_period
 
 ADMIN = os.environ.get(
     "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -111,8 +111,9 @@ def main() -> None:
         }
         print(json.dumps(out, indent=1, default=str))
         print(
-            f"validation batch: {n_orders} orders in {t_batch:.1f} s ({out['batch_orders_per_s']}/s), "
-            f"rerun {t_again:.1f} s opening {again.opened}; incremental p50 {p(0.5)} ms, p95 {p(0.95)} ms"
+            f"validation batch: {n_orders} orders in {t_batch:.1f} s "
+            f"({out['batch_orders_per_s']}/s), rerun {t_again:.1f} s opening {again.opened}; "
+            f"incremental p50 {p(0.5)} ms, p95 {p(0.95)} ms"
         )
         session.close()
     finally:

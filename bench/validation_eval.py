@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _validation_world import INJECTED_CODES, copy_rows, create_database, drop_database, generate  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from _validation_world import INJECTED_CODES, copy_rows, create_database, drop_database, generate
+from sqlalchemy import select
 
-from dispatch import config, db  # noqa: E402
-from dispatch.models import Flag, WorkOrder  # noqa: E402
-from dispatch.services.validation import validate_period  # noqa: E402
+from dispatch import config, db
+from dispatch.models import Flag, WorkOrder
+from dispatch.services.validation import validate_period
 
 ADMIN = os.environ.get(
     "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -119,9 +119,9 @@ def main() -> None:
         print(json.dumps(out, indent=1, default=str))
         worst = min((r["recall"] for r in recall.values() if r["recall"] is not None), default=None)
         print(
-            f"validation eval: {n_orders} orders, {len(world.injected)} injected over {len(recall)} rules, "
-            f"min recall {worst}, false positives {len(fp)}/{len(honest)} = {100 * len(fp) / len(honest):.3f} %, "
-            f"batch {t_batch:.1f} s"
+            f"validation eval: {n_orders} orders, {len(world.injected)} injected over "
+            f"{len(recall)} rules, min recall {worst}, false positives {len(fp)}/{len(honest)} = "
+            f"{100 * len(fp) / len(honest):.3f} %, batch {t_batch:.1f} s"
         )
         session.close()
     finally:
