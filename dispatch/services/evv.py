@@ -510,7 +510,7 @@ def _settle(session: Session, actor: Actor, visit: Visit) -> dict[int, WorkOrder
             )
     old, new = audit.changed(before, audit.snapshot(visit))
     if new:
-        session.flush()
+        # The visit has its id already: its UPDATE goes out with the next flush.
         audit.record(session, actor, "update", visit, before=old, after=new)
 
     created: dict[int, WorkOrder] = {}
