@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch import audit
+from dispatch import audit, photos
 from dispatch.db import utcnow
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.models import (
@@ -171,6 +172,46 @@ def decide_appeal(
         reason=reason,
     )
     return appeal
+
+
+def upload_evidence(session: Session, actor: Actor, stream: Any) -> Photo:
+    """Store a photo or a photographed/scanned document (JPEG or PNG) to cite in an appeal."""
+    actor.require(Role.provider_admin)
+    data = stream.read(photos.MAX_PHOTO_BYTES + 1)
+    facts = photos.inspect_photo(data)  # 413/415 for anything that is not a sane image
+    found = session.scalars(select(Photo).where(Photo.sha256 == facts.sha256)).one_or_none()
+    if found is not None and found.provider_id == actor.provider_id:
+        return found
+    if found is not None:
+        # The same bytes already belong to another provider: that is for the rules to see,
+        # not for this upload to reveal.
+        raise Invalid(
+            "This file was already uploaded elsewhere; send an original photo or scan.",
+            code="EVIDENCE_NOT_ORIGINAL",
+            message_zh="该文件已在别处上传过，请提供原始照片或扫描件。",
+        )
+    photos.photo_store().put(facts.sha256, data)
+    row = Photo(
+        sha256=facts.sha256,
+        phash=facts.phash,
+        mime=facts.mime,
+        size_bytes=facts.size_bytes,
+        width=facts.width,
+        height=facts.height,
+        exif_taken_at=facts.exif_taken_at,
+        exif_lat=facts.exif_lat,
+        exif_lon=facts.exif_lon,
+        provider_id=actor.provider_id,
+        uploaded_by=actor.user_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # the same bytes, uploaded at the same moment
+        return session.scalars(select(Photo).where(Photo.sha256 == facts.sha256)).one()
+    audit.record(session, actor, "appeal.evidence", row, after={"sha256": row.sha256})
+    return row
 
 
 def list_appeals(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -9,6 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from dispatch.models import AuditEntry, BillingUnit, Client, Flag
 from dispatch.services.billing import order_amount
@@ -307,3 +310,67 @@ def test_hour_amount_is_rate_times_minutes_over_60_rounded_half_up(rate, minutes
 def test_half_cent_rounds_up():
     # 0.30/h x 1 min = 0.005 exactly: half up gives 0.01 (banker's rounding would give 0.00)
     assert order_amount(BillingUnit.hour, Decimal("0.30"), 1) == Decimal("0.01")
+
+
+def _png(seed: int) -> bytes:
+    from PIL import Image
+
+    img = Image.new("RGB", (64, 48), (seed % 256, 90, 160))
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_appeal_with_uploaded_evidence(client, orders):
+    prov, fin, ids = orders["prov"], orders["fin"], orders["ids"]
+
+    def send(data: bytes) -> Any:
+        boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(data), filename="a.png")})
+        return client.post(
+            "/api/v1/appeals/evidence",
+            data=body,
+            headers=prov,
+            content_type=f"multipart/form-data; boundary={boundary}",
+        )
+
+    r = send(b"%PDF-1.4 not an image")
+    assert r.status_code == 415
+    r = send(_png(7))
+    assert r.status_code == 201, r.json
+    photo_id = r.json["photo_id"]
+    assert send(_png(7)).json["photo_id"] == photo_id  # same bytes, same evidence
+    r = client.post(
+        f"/api/v1/work-orders/{ids['flagged']}/appeals",
+        headers=prov,
+        json={"reason": "签到照片见附件", "evidence_photo_id": photo_id},
+    )
+    assert r.status_code == 201 and r.json["evidence_photo_id"] == photo_id
+    seen = client.get(f"/api/v1/work-orders/{ids['flagged']}", headers=fin).json
+    assert seen["appeals"][0]["evidence_photo_id"] == photo_id
+    # p2 cannot cite p1's evidence
+    w = orders["world"]
+    h2 = w.headers(w.p2.provider_admin)
+    r2 = upload(
+        client,
+        h2,
+        csv_file(
+            [
+                [
+                    "E1",
+                    "CG201",
+                    "C2001",
+                    "CLEAN",
+                    "2026/10/3 9:00",
+                    "2026/10/3 10:00",
+                    "FLAG:GPS_POOR:review",
+                ]
+            ]
+        ),
+    )
+    assert r2.status_code == 201, r2.json
+    r = client.post(
+        f"/api/v1/work-orders/{r2.json['work_order_ids'][0]}/appeals",
+        headers=h2,
+        json={"reason": "x", "evidence_photo_id": photo_id},
+    )
+    assert r.status_code == 422 and "evidence_photo_id" in r.json["errors"]

@@ -7,7 +7,13 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from api.auth import current_actor, roles
-from api.resources.appeals.schemas import AppealDecisionSchema, AppealQuerySchema, AppealSchema
+from api.resources.appeals.schemas import (
+    AppealDecisionSchema,
+    AppealEvidenceFileSchema,
+    AppealEvidenceSchema,
+    AppealQuerySchema,
+    AppealSchema,
+)
 from dispatch.db import Session
 from dispatch.models import Role
 from dispatch.services import appeals
@@ -28,6 +34,19 @@ READERS = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin)
 def create(data: dict[str, Any], ident: int) -> Any:
     """Appeal a flagged or rejected order (409 while another appeal of it is open)"""
     return appeals.create_appeal(Session(), current_actor(), ident, **data)
+
+
+@blp.route("/appeals/evidence", methods=["POST"])
+@roles(Role.provider_admin)
+@blp.arguments(AppealEvidenceFileSchema, location="files")
+@blp.response(201, AppealEvidenceSchema)
+def upload_evidence(files: dict[str, Any]) -> Any:
+    """Upload evidence for an appeal: a photo or a scanned document (JPEG or PNG)"""
+    file = files["file"]
+    try:
+        return appeals.upload_evidence(Session(), current_actor(), file.stream)
+    finally:
+        file.close()
 
 
 @blp.route("/appeals", methods=["GET"])

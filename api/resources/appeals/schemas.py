@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from api.fields import BaseSchema, Instant, QuerySchema, text
@@ -37,3 +38,19 @@ class AppealQuerySchema(QuerySchema):
 class AppealDecisionSchema(BaseSchema):
     decision = fields.String(required=True, validate=validate.OneOf(["uphold", "deny"]))
     reason = text(2000, "Why; recorded in the audit log.", required=True)
+
+
+class AppealEvidenceFileSchema(BaseSchema):
+    file = Upload(
+        required=True,
+        metadata={"description": "A JPEG or PNG: a photo, or a photographed or scanned document."},
+    )
+
+
+class AppealEvidenceSchema(BaseSchema):
+    photo_id = fields.Integer(
+        attribute="id", metadata={"description": "Cite it as evidence_photo_id in an appeal."}
+    )
+    sha256 = fields.String()
+    mime = fields.String()
+    size_bytes = fields.Integer()
