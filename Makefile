@@ -21,11 +21,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	CAREDISPATCH_DEMO=1 $(PY) -m dispatch.cli demo-setup
 	CAREDISPATCH_DEMO=1 $(PY) -m dispatch.cli logins
-	CAREDISPATCH_DEMO=1 $(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
+	CAREDISPATCH_DEMO=1 $(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --no-control-socket \
 	  --access-logfile - wsgi:app
 
 serve: $(STAMP)
-	$(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 wsgi:app
+	$(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --no-control-socket wsgi:app
 
 worker: $(STAMP)
 	$(PY) -m dispatch.cli worker
