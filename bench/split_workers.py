@@ -70,6 +70,20 @@ def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
+def children(pid: int) -> list[int]:
+    """Direct children of ``pid`` (from /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
 def read_plan(plan_id: int) -> DayPlan:
     with db.session_scope() as session:
         plan = planning.refresh_status(session, session.get(DayPlan, plan_id))
@@ -146,6 +160,10 @@ def main() -> None:
             if args.kill and killed_at is None and stage in ("solving", "parts"):
                 time.sleep(1)
                 for w in workers:
+                    # rq runs each job in a forked work horse in its own session: kill it by
+                    # its parent's pid too, as a crashing machine would.
+                    for child in children(w.pid):
+                        os.kill(child, signal.SIGKILL)
                     os.killpg(w.pid, signal.SIGKILL)
                 killed_at = round(time.monotonic() - t0, 1)
                 out["killed_at_s"] = killed_at

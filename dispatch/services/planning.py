@@ -427,7 +427,6 @@ def _apply(session: Session, plan: DayPlan, visits: list[Visit], status: VisitSt
             if a.caregiver_id not in want:
                 v.assignments.remove(a)
         have = {a.caregiver_id: a for a in v.assignments}
-        session.flush()
         for cg, (seq, s) in want.items():
             a = have.get(cg)
             if a is None:
@@ -495,10 +494,13 @@ def refresh_status(session: Session, plan: DayPlan) -> DayPlan:
         StartedJobRegistry(queue=queue.get_queue()).cleanup()
     problem = None
     live: dict[str, Any] | None = None
+    part_ids = {p["job_id"] for p in progress.get("parts", [])}
+    parts_done = 0
     for jid in ids:
         state, meta = _job_state(jid)
         if meta and jid == plan.job_id:
             live = meta
+        parts_done += jid in part_ids and state == "finished"
         if state in ("failed", "stopped", "canceled"):
             problem = f"the optimisation job {jid} {state}"
         if state == "missing" and jid != plan.job_id:
@@ -507,7 +509,10 @@ def refresh_status(session: Session, plan: DayPlan) -> DayPlan:
         problem = "the optimisation did not finish in time (worker lost?)"
     if problem is not None:
         mark_failed(session, plan.id, problem)
-    elif live and not progress.get("parts"):
+    elif progress.get("parts"):
+        share = parts_done / len(progress["parts"])
+        plan.progress = {**progress, "parts_done": parts_done, "percent": 10 + int(85 * share)}
+    elif live:
         plan.progress = _estimate(live, plan.time_limit_s)
     return plan
 

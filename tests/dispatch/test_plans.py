@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -271,3 +271,19 @@ def db_status(plan_id: int) -> PlanStatus:
     from dispatch.db import Session
 
     return Session().get(DayPlan, plan_id).status
+
+
+def test_split_gives_the_only_nurse_to_the_district_that_needs_her(client, world, district, db):
+    from tests.dispatch.conftest import care_plan
+
+    # Only the world's caregiver has NURSE; the NURSE visit is on 北苑街道 (clients 3..5),
+    # the part with 4 visits; 稠城街道 has 3. Parts hold at most 4 visits.
+    care_plan(world, district.clients[4], "NURSE", window_start=time(13), window_end=time(16))
+    db.commit()
+    h = world.headers(world.p1.dispatcher)
+    generate(client, h)
+    plan_id = plan_day(client, h, max_visits_per_solve=4)["id"]
+    run_jobs()
+    plan = get_plan(client, h, plan_id)
+    assert plan["status"] == "proposed" and plan["stats"]["parts"] == 2
+    assert plan["unassigned"] == [] and plan["kpis"]["visits_assigned"] == 7
