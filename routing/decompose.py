@@ -82,9 +82,17 @@ def sub_instance(inst: Instance, vehicles: list[int], customers: list[int]):
 
 
 def route_cost(inst: Instance, v: int, route: list[int]) -> int:
+    """The route's share of the model's objective: arcs, continuity and fixed cost."""
     cost = (inst.cost or inst.time)[inst.vehicle_mode[v]]
     path = [inst.starts[v], *route, inst.ends[v]]
-    return int(sum(cost[a, b] for a, b in itertools.pairwise(path)))
+    total = int(sum(cost[a, b] for a, b in itertools.pairwise(path)))
+    if inst.continuity_cost and inst.preferred:
+        total += inst.continuity_cost * sum(
+            1 for x in route if x in inst.preferred and inst.preferred[x] != v
+        )
+    if route and inst.fixed_cost:
+        total += inst.fixed_cost
+    return total
 
 
 def _solve_sub(args):
@@ -112,12 +120,22 @@ def sectors(
 
 
 def construct(
-    inst: Instance, coords: np.ndarray, time_limit_s: float, target: int, workers: int, seed: int
+    inst: Instance,
+    coords: np.ndarray,
+    time_limit_s: float,
+    target: int,
+    workers: int,
+    seed: int,
+    skip: frozenset[int] = frozenset(),
 ) -> dict[int, list[int]]:
     """Initial routes by solving sectors independently; vehicles shared out by demand."""
     pickup_of = {d: p for p, d, _ in inst.pairs}
     pickups = set(pickup_of.values())
-    customers = [x for x in range(inst.n) if inst.kind[x] not in (START, END) and x not in pickups]
+    customers = [
+        x
+        for x in range(inst.n)
+        if inst.kind[x] not in (START, END) and x not in pickups and x not in skip
+    ]
     centre = coords[inst.starts[0]] if len(set(inst.starts)) == 1 else coords.mean(axis=0)
     k = max(1, round(len(customers) / target))
     # A meal pickup (at the kitchen) always travels with its delivery.
@@ -126,7 +144,14 @@ def construct(
         for part in sectors(coords, centre, customers, k)
     ]
     nv = inst.num_vehicles
-    free = list(range(nv))
+    if len(set(inst.starts)) > 1:
+        # Caregivers starting from home: hand out sectors to those living in them, in angle order.
+        home = coords[inst.starts]
+        free = [
+            int(v) for v in np.argsort(np.arctan2(home[:, 1] - centre[1], home[:, 0] - centre[0]))
+        ]
+    else:
+        free = list(range(nv))
     jobs = []
     for i, part in enumerate(parts):
         share = max(1, math.floor(nv * len(part) / len(customers)))
@@ -166,6 +191,7 @@ def improve(
     seed: int,
     routes_per_sub: int,
     sub_time_s: float,
+    skip: frozenset[int] = frozenset(),
 ) -> dict[int, list[int]]:
     """Re-solve groups of neighbouring routes until the deadline; keep only improvements.
 
@@ -173,7 +199,7 @@ def improve(
     """
     rng = random.Random(seed)
     cost = (inst.cost or inst.time)[inst.vehicle_mode[0]]
-    customers_all = [x for x in range(inst.n) if inst.kind[x] not in (START, END)]
+    customers_all = [x for x in range(inst.n) if inst.kind[x] not in (START, END) and x not in skip]
     with _pool(workers) as pool:
         rounds = 0
         # Building and loading a sub-model costs about a second at this size.
@@ -280,6 +306,7 @@ def solve_large(
     sub_visits: int | None = None,
     sub_time_s: float | None = None,
     construct_share: float = 0.3,
+    skip: frozenset[int] = frozenset(),
 ):
     """Sector construction then route-group improvement; returns routes as node lists.
 
@@ -292,8 +319,8 @@ def solve_large(
     sub_visits = sub_visits or 150
     sub_time_s = sub_time_s or max(1.5, min(5.0, time_limit_s / 12))
     deadline = t0 + time_limit_s
-    routes = construct(inst, coords, time_limit_s * construct_share, target, workers, seed)
+    routes = construct(inst, coords, time_limit_s * construct_share, target, workers, seed, skip)
     used = [r for r in routes.values() if r]
     mean_len = float(np.mean([len(r) for r in used])) if used else 10.0
     per = max(2, round(sub_visits / max(1.0, mean_len)))
-    return improve(inst, routes, deadline, workers, seed, per, sub_time_s)
+    return improve(inst, routes, deadline, workers, seed, per, sub_time_s, skip)

@@ -113,6 +113,12 @@ class Settings:
     # Stop after this many improving solutions; makes the search independent of machine speed.
     solution_limit: int | None = None
     log_search: bool = False
+    # Days with more plannable visits than this (and no locked prefixes) are first decomposed
+    # into sub-problems solved on up to two cores (routing.decompose).
+    decompose_above: int = 100
+    # Up to this many plannable visits, breaks are OR-Tools break intervals inside the search;
+    # above, they are placed into the routes afterwards (see planner.place_breaks).
+    break_intervals_up_to: int = 120
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections import Counter
@@ -28,9 +29,6 @@ from routing.travel import GeodesicTravel, TravelModel
 
 log = logging.getLogger(__name__)
 R = UnassignedReason
-# Above this many plannable visits (and with no double-staffed visits or locks) the day is
-# decomposed first; see routing.decompose.
-LARGE_VISITS = 300
 
 
 class Context:
@@ -652,39 +650,65 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
         built = build(ctx, eligible)
         s = problem.settings
         initial = None
+        info: dict = {}
         large = (
-            len(eligible) > LARGE_VISITS
-            and not built.inst.groups
-            and not built.inst.locks
-            and s.solution_limit is None
+            len(eligible) > s.decompose_above and not built.inst.locks and s.solution_limit is None
         )
         if large:
-            # Decompose, then hand the routes to the full model to time and polish them.
+            # Decompose, then hand the routes to the full model to time and polish them; the
+            # full model also places the double-staffed visits, which sub-problems leave out.
             coords = np.array([(ctx.locs[i].lon, ctx.locs[i].lat) for i in built.loc_of])
             budget = s.time_limit_s - (time.monotonic() - t0)
-            routes_by_v = decompose.solve_large(built.inst, coords, budget * 0.8, seed=s.seed)
+            skip = frozenset(x for g in built.inst.groups for x in g)
+            routes_by_v = decompose.solve_large(
+                built.inst, coords, budget * 0.8, seed=s.seed, skip=skip
+            )
             initial = [routes_by_v.get(v, []) for v in range(built.inst.num_vehicles)]
+        # OR-Tools' break intervals make every collected solution slow to finalise on big days
+        # (seconds each at 200 visits), so a time-limited search returns nothing there. Big
+        # days are solved without them, with the breaks' time taken off max_work_s, and the
+        # breaks are then placed into each route's gaps (place_breaks).
+        late_breaks = any(built.inst.breaks) and len(eligible) > s.break_intervals_up_to
+        model_inst = built.inst
+        if late_breaks:
+            model_inst = copy.copy(built.inst)
+            model_inst.breaks = [[] for _ in built.inst.breaks]
+            model_inst.max_span = [
+                None if m is None else max(0, m - sum(d for _, _, d in bs))
+                for m, bs in zip(built.inst.max_span, built.inst.breaks, strict=True)
+            ]
         raw = solver.solve_instance(
-            built.inst,
+            model_inst,
             max(0.05, s.time_limit_s - (time.monotonic() - t0)),
             s.first_solution,
             s.metaheuristic,
             s.solution_limit,
             initial_routes=initial,
             log_search=s.log_search,
+            info=info,
         )
         if raw is None:
-            status = "NO_SOLUTION"
+            status = info.get("status", "NO_SOLUTION")
+            timeout = status in ("ROUTING_FAIL_TIMEOUT", "ROUTING_NOT_SOLVED")
             for vid in eligible:
-                out[vid] = Unassigned(
-                    vid,
-                    R.PIN_CONFLICT if vid in ctx.locked_owner or vid in ctx.pins else R.NOT_PLACED,
-                    "the solver found no plan that keeps every lock and pin",
-                )
+                if timeout:
+                    out[vid] = Unassigned(
+                        vid, R.NOT_PLACED, "no first plan within the time limit; raise it"
+                    )
+                else:
+                    out[vid] = Unassigned(
+                        vid,
+                        R.PIN_CONFLICT
+                        if vid in ctx.locked_owner or vid in ctx.pins
+                        else R.NOT_PLACED,
+                        "the solver found no plan that keeps every lock and pin",
+                    )
             eligible = {}
         else:
             status, objective = raw.status, raw.objective
             raw_routes = {r.vehicle: r for r in raw.routes}
+            if late_breaks:
+                place_breaks(ctx, built, raw_routes, out)
             _drop_half_groups(ctx, built, raw_routes, out)
     routes = []
     for i in range(len(ctx.cgs)):
@@ -712,6 +736,90 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
             "nodes": built.inst.n if built else 0,
         },
     )
+
+
+def place_breaks(ctx: Context, built: Built, raw_routes: dict[int, RawRoute], out) -> None:
+    """Put each caregiver's breaks into its route, re-timing it; drop visits if none fits.
+
+    Double-staffed visits keep the solver's start time (their partner's route is not
+    re-timed with them); the others start as early as their windows allow.
+    """
+    inst = built.inst
+    grouped = {x for g in inst.groups for x in g}
+    pair_of = {p: (d, ride) for p, d, ride in inst.pairs}
+    delivery_pickup = {d: p for p, d, _ in inst.pairs}
+    for v, rr in raw_routes.items():
+        _breaks_into_route(ctx, built, v, rr, out, grouped, pair_of, delivery_pickup)
+
+
+def _breaks_into_route(ctx, built, v, rr, out, grouped, pair_of, delivery_pickup) -> None:
+    inst = built.inst
+    if not rr.nodes or not inst.breaks[v]:
+        return
+    c = ctx.cgs[v]
+    T = ctx.T[c.travel_mode]
+
+    def tt(a, b, T=T):
+        return int(T[a, b])
+
+    def item(node, start):
+        ws = ((start, start),) if node in grouped else tuple(inst.windows[node])
+        d, ride = pair_of.get(node, (None, None))
+        return Item(built.loc_of[node], int(inst.service[node]), ws, node, d, ride)
+
+    nodes = list(rr.nodes)
+    starts = dict(zip(rr.nodes, rr.starts, strict=True))
+    shift = inst.vehicle_window[v]
+    sl, el = built.loc_of[inst.starts[v]], built.loc_of[inst.ends[v]]
+
+    def fit(nodes):
+        """Items with every break placed at its earliest feasible position, or None."""
+        items = [item(x, starts[x]) for x in nodes]
+        for earliest, latest, dur in inst.breaks[v]:
+            brk = Item(None, dur, ((earliest, latest),), ("break", earliest))
+            for pos in range(len(items) + 1):
+                trial = [*items[:pos], brk, *items[pos:]]
+                if schedule(trial, sl, el, shift, tt, inst.max_span[v]) is not None:
+                    items = trial
+                    break
+            else:
+                return None
+        return items
+
+    items = fit(nodes)
+    while items is None and nodes:
+        # Drop the visit whose removal lets the breaks fit with the least travel left.
+        best = None
+        for x in nodes:
+            if inst.kind[x] != VISIT:
+                continue
+            drop = {x, delivery_pickup.get(x)}
+            rest = [y for y in nodes if y not in drop]
+            trial = fit(rest)
+            if trial is not None:
+                timing = schedule(trial, sl, el, shift, tt, inst.max_span[v])
+                if best is None or timing.travel < best[0]:
+                    best = (timing.travel, x, rest)
+        if best is None:
+            x = next(y for y in reversed(nodes) if inst.kind[y] == VISIT)
+            rest = [y for y in nodes if y not in {x, delivery_pickup.get(x)}]
+        else:
+            _, x, rest = best
+        out[inst.ref[x]] = Unassigned(
+            inst.ref[x], R.NO_TIME, f"no room left in caregiver {c.id}'s day for the break"
+        )
+        nodes = rest
+        items = fit(nodes) if nodes else []
+    timing = schedule(items, sl, el, shift, tt, inst.max_span[v]) if items else None
+    if timing is None:
+        rr.nodes, rr.starts, rr.breaks = [], [], []
+        return
+    rr.nodes = [it.key for it in items if it.loc is not None]
+    rr.starts = [st for it, st in zip(items, timing.starts, strict=True) if it.loc is not None]
+    rr.breaks = [
+        (st, it.duration) for it, st in zip(items, timing.starts, strict=True) if it.loc is None
+    ]
+    rr.depart, rr.arrive = timing.depart, timing.ret
 
 
 def _drop_half_groups(ctx, built, raw_routes, out) -> None:

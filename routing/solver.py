@@ -222,6 +222,8 @@ class _Model:
                     td.SetBreakIntervalsOfVehicle(intervals, v, visit_transits)
                     # OR-Tools would also accept a break after the caregiver is home.
                     for iv in intervals:
+                        # Keep break times in the solution the search hands back.
+                        routing.AddIntervalToAssignment(iv)
                         solver.Add(iv.StartExpr() >= td.CumulVar(routing.Start(v)))
                         solver.Add(iv.EndExpr() <= td.CumulVar(routing.End(v)))
 
@@ -291,6 +293,38 @@ class _Model:
         )
 
 
+BREAK_ROUND_SOLUTIONS = 25
+
+
+def _solve_in_rounds(model: _Model, params, deadline: float):
+    """Search in rounds of a bounded number of solutions, each from the previous best.
+
+    With break intervals, an OR-Tools 9.15 search that is stopped by its time limit hands back
+    its all-unperformed start instead of the best solution it found (the solution collector
+    never gets one whose break times are fixed); a search stopped by a solution limit does
+    not. So: rounds that end on the solution limit, keeping the best, until time runs out.
+    """
+    routing = model.routing
+    best = None
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0.05 and best is not None:
+            return best
+        params.solution_limit = BREAK_ROUND_SOLUTIONS
+        params.time_limit.FromMilliseconds(max(50, int(left * 1000)))
+        found = (
+            routing.SolveWithParameters(params)
+            if best is None
+            else routing.SolveFromAssignmentWithParameters(best, params)
+        )
+        if found is not None and (best is None or found.ObjectiveValue() < best.ObjectiveValue()):
+            best = found
+        elif found is not None and best is not None:
+            return best  # a round that found nothing better: local optimum or time out
+        if best is None:
+            return None
+
+
 def solve_instance(
     inst: Instance,
     time_limit_s: float,
@@ -300,6 +334,7 @@ def solve_instance(
     initial_routes: list[list[int]] | None = None,
     log_search: bool = False,
     overrides: dict | None = None,
+    info: dict | None = None,
 ) -> RawSolution | None:
     """Solve; None when no solution was found. initial_routes are node lists per vehicle."""
     t0 = time.monotonic()
@@ -319,10 +354,14 @@ def solve_instance(
             left = time_limit_s - (time.monotonic() - t0)
             params.time_limit.FromMilliseconds(max(1, int(left * 1000)))
             assignment = routing.SolveFromAssignmentWithParameters(initial, params)
-    if assignment is None:
+    if assignment is None and model.break_names and solution_limit is None:
+        assignment = _solve_in_rounds(model, params, t0 + time_limit_s)
+    elif assignment is None:
         left = time_limit_s - (time.monotonic() - t0)
         params.time_limit.FromMilliseconds(max(1, int(left * 1000)))
         assignment = routing.SolveWithParameters(params)
+    if info is not None:
+        info["status"] = _STATUS.get(routing.status(), str(routing.status()))
     if assignment is None:
         log.info("no solution: status %s", _STATUS.get(routing.status()))
         return None

@@ -145,6 +145,19 @@ def test_lunch_break(grid):
     assert stops(sol, 1) == [("visit", 10, 2000), ("break", None, 3000), ("visit", 11, 4000)]
 
 
+def test_lunch_break_placed_after_the_search(grid):
+    # Same day, but breaks placed into the finished route (what big days use): visit 10 runs
+    # 2000-2600, the break must start at 3000, and the caregiver then rides the 100 s to
+    # visit 11 after the break: start 4000 + 100 = 4100.
+    p = Problem(
+        (cg(1, breaks=(Break(3000, 3000, 1000),)),),
+        (visit(10, 0.3, (2000, 2400)), visit(11, 0.4, (2500, 5000))),
+        settings=Settings(time_limit_s=0.5, break_intervals_up_to=0),
+    )
+    sol = run(p, grid)
+    assert stops(sol, 1) == [("visit", 10, 2000), ("break", None, 3000), ("visit", 11, 4100)]
+
+
 def test_double_staffed_visit_starts_together(grid):
     # A hoist transfer needs two caregivers at 0.5 at the same time. Caregiver 1 lives at 0,
     # caregiver 2 at 0.2 (so they arrive 500 s and 300 s after leaving). Both start at 1000.

@@ -63,7 +63,9 @@ def problems(draw):
         tuple(visits),
         groups=groups,
         kitchens=(Kitchen(1, at(0.5), ready_s=0, pickup_s=60),),
-        settings=Settings(time_limit_s=0.3),
+        settings=Settings(
+            time_limit_s=0.3, break_intervals_up_to=draw(st.sampled_from([120, 0]))
+        ),
     )
 
 
