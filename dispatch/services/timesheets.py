@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import logging
 import re
@@ -109,28 +110,35 @@ def template(fmt: str) -> tuple[bytes, str, str]:
 
 def parse_instant(value: Any, epoch: datetime | None, zone: ZoneInfo) -> datetime:
     """A cell's date and time as an aware UTC instant; naive values are in ``zone``."""
+    if isinstance(value, str):
+        return _parse_text(value, zone)
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
         if not 1 <= value < 2_958_466:  # Excel's serial range: 1900-01-01 .. 9999-12-31
             raise ValueError("not an Excel date")
         moment = spreadsheets.excel_serial(float(value), epoch)
-    elif isinstance(value, str):
-        text = value.strip().replace("\u3000", " ")
-        if len(text) <= 10:
-            raise ValueError("a date without a time")
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            m = _CN_DATETIME.match(text)
-            if m is None:
-                raise ValueError("not a date and time") from None
-            y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
-            moment = datetime(y, mo, d, h, mi, s)  # noqa: DTZ001 (local wall time, zoned below)
     else:
         raise ValueError("not a date and time")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _parse_text(value: str, zone: ZoneInfo) -> datetime:
+    # Cached: a month of timesheets repeats the same few thousand times on every row.
+    text = value.strip().replace("\u3000", " ")
+    if len(text) <= 10:
+        raise ValueError("a date without a time")
+    m = _CN_DATETIME.match(text)
+    if m is not None:
+        y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+        moment = datetime(y, mo, d, h, mi, s, tzinfo=zone)
+    else:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone)
     return moment.astimezone(UTC)
 
 
