@@ -6,9 +6,19 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from dispatch import config
+
+PAGING = frozenset({"page", "page_size"})
 
 
 class BaseSchema(Schema):
@@ -25,6 +35,16 @@ class QuerySchema(BaseSchema):
     class Meta:
         unknown = RAISE
         ordered = True
+
+    # webargs loads the query string with unknown=EXCLUDE whatever Meta says, so a misspelt
+    # filter (?satus=open) would silently list everything; refuse unknown names here instead.
+    @pre_load
+    def _refuse_unknown(self, data: Any, **_kwargs: Any) -> Any:
+        known = {f.data_key or name for name, f in self.load_fields.items()} | PAGING
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValidationError({name: ["Unknown field."] for name in unknown})
+        return data
 
 
 class Instant(fields.AwareDateTime):

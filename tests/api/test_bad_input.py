@@ -482,3 +482,26 @@ def test_specific_bad_input(client, world, db, name, method, change, status, cod
     if field_name:
         assert field_name in body["errors"], body
     assert counts(db, ep.model) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/providers",
+        "/api/v1/users",
+        "/api/v1/clients",
+        "/api/v1/caregivers",
+        "/api/v1/service-types",
+        "/api/v1/service-points",
+        "/api/v1/care-plans",
+    ],
+)
+def test_list_filters_are_checked(client, world, path):
+    h = world.headers(world.admin)
+    # A misspelt filter would otherwise list everything as if no filter were given.
+    r = client.get(f"{path}?activ=false", headers=h)
+    assert assert_rejected(r, 422, "VALIDATION_ERROR")["errors"] == {"activ": ["Unknown field."]}
+    assert_rejected(client.get(f"{path}?active=perhaps", headers=h), 422, "VALIDATION_ERROR")
+    assert_rejected(client.get(f"{path}?page_size=1000", headers=h), 422, "VALIDATION_ERROR")
+    assert_rejected(client.get(f"{path}?page=0", headers=h), 422, "VALIDATION_ERROR")
+    assert client.get(f"{path}?active=true&page=1&page_size=5", headers=h).status_code == 200
