@@ -649,21 +649,6 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
     if eligible and ctx.cgs:
         built = build(ctx, eligible)
         s = problem.settings
-        initial = None
-        info: dict = {}
-        large = (
-            len(eligible) > s.decompose_above and not built.inst.locks and s.solution_limit is None
-        )
-        if large:
-            # Decompose, then hand the routes to the full model to time and polish them; the
-            # full model also places the double-staffed visits, which sub-problems leave out.
-            coords = np.array([(ctx.locs[i].lon, ctx.locs[i].lat) for i in built.loc_of])
-            budget = s.time_limit_s - (time.monotonic() - t0)
-            skip = frozenset(x for g in built.inst.groups for x in g)
-            routes_by_v = decompose.solve_large(
-                built.inst, coords, budget * 0.8, seed=s.seed, skip=skip
-            )
-            initial = [routes_by_v.get(v, []) for v in range(built.inst.num_vehicles)]
         # OR-Tools' break intervals make every collected solution slow to finalise on big days
         # (seconds each at 200 visits), so a time-limited search returns nothing there. Big
         # days are solved without them, with the breaks' time taken off max_work_s, and the
@@ -677,6 +662,21 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
                 None if m is None else max(0, m - sum(d for _, _, d in bs))
                 for m, bs in zip(built.inst.max_span, built.inst.breaks, strict=True)
             ]
+        initial = None
+        info: dict = {}
+        large = (
+            len(eligible) > s.decompose_above and not built.inst.locks and s.solution_limit is None
+        )
+        if large:
+            # Decompose, then hand the routes to the full model to time and polish them; the
+            # full model also places the double-staffed visits, which sub-problems leave out.
+            coords = np.array([(ctx.locs[i].lon, ctx.locs[i].lat) for i in built.loc_of])
+            budget = s.time_limit_s - (time.monotonic() - t0)
+            skip = frozenset(x for g in built.inst.groups for x in g)
+            routes_by_v = decompose.solve_large(
+                model_inst, coords, budget * 0.8, seed=s.seed, skip=skip
+            )
+            initial = [routes_by_v.get(v, []) for v in range(built.inst.num_vehicles)]
         raw = solver.solve_instance(
             model_inst,
             max(0.05, s.time_limit_s - (time.monotonic() - t0)),
