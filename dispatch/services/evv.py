@@ -467,6 +467,7 @@ def _photo_row(session: Session, actor: Actor, visit: Visit, facts: PhotoFacts) 
             session.flush()
     except IntegrityError:
         return session.scalars(select(Photo).where(Photo.sha256 == facts.sha256)).one()
+    audit.record(session, actor, "create", row, after=audit.snapshot(row))
     return row
 
 

@@ -131,7 +131,13 @@ class EvvEventPartsSchema(BaseSchema):
 
     event = fields.String(
         required=True,
-        metadata={"description": "The event as JSON text (see EvvEvent / EvvCheckOut)."},
+        metadata={
+            "description": "The event as JSON text: {idempotency_key (UUID made on the phone), "
+            "device_time (ISO 8601 with offset), lat, lon, accuracy_m, crs (wgs84 | gcj02), "
+            "mock_location, device_id, offline}; a check-out adds outcome (completed | "
+            "client_absent | refused), tasks_done (list of strings) and note. Unknown fields "
+            "are refused."
+        },
     )
     photo = Upload(
         metadata={"description": "JPEG or PNG, at most 8 MiB and 40 megapixels."},
@@ -146,7 +152,10 @@ class EvvSyncPartsSchema(Schema):
 
     events = fields.String(
         required=True,
-        metadata={"description": "JSON list of events (EvvSyncEvent), each naming its photo part."},
+        metadata={
+            "description": "JSON list of events: each is a check-in or check-out event JSON "
+            "plus visit_id, kind (check_in | check_out) and photo (the name of its file part)."
+        },
     )
 
 
