@@ -178,14 +178,16 @@ def to_xlsx(csv_bytes: bytes) -> bytes:
 
 def post(client: Any, headers: dict[str, str], data: bytes, name: str) -> tuple[int, float, Any]:
     boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(data), filename=name)})
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     r = client.post(
         "/api/v1/timesheets",
         data=body,
         headers=headers,
         content_type=f"multipart/form-data; boundary={boundary}",
     )
-    return r.status_code, time.perf_counter() - t0, r.get_json()
+    wall = time.perf_counter() - t0
+    post.cpu_s = round(time.process_time() - c0, 2)  # type: ignore[attr-defined]  # this process
+    return r.status_code, wall, r.get_json()
 
 
 def main() -> None:

@@ -190,7 +190,9 @@ def _read_xlsx(data: bytes) -> Table:
         header: list[Any] | None = None
         rows: list[tuple[int, list[Any]]] = []
         formula_rows: dict[int, list[str]] = {}
-        for number, cells in enumerate(ws.iter_rows(max_col=MAX_COLUMNS), start=1):
+        # The sheet's declared width, when it has one: padding 100,000 rows to 32 cells is slow.
+        width = min(ws.max_column or MAX_COLUMNS, MAX_COLUMNS)
+        for number, cells in enumerate(ws.iter_rows(max_col=width), start=1):
             values: list[Any] = []
             for cell in cells:
                 if getattr(cell, "data_type", None) == "f":

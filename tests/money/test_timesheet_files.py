@@ -250,3 +250,26 @@ def test_another_providers_codes_are_unknown(client, staff, db):
     h2 = staff.headers(staff.p2.provider_admin)
     body = refused(client, h2, db, csv_file([row("T1", 3)]), "ts.csv", 422)
     assert "caregiver_code" in body["errors"]["row 2"] and "client_code" in body["errors"]["row 2"]
+
+
+def test_big_uploads_are_validated_by_a_queued_job(client, staff, db, h, rules_stub, monkeypatch):
+    from dispatch import queue
+    from dispatch.services import timesheets
+
+    monkeypatch.setattr(timesheets, "INLINE_VALIDATION_MAX", 1)
+    q = queue.get_queue()
+    q.empty()
+    r = upload(client, h, csv_file([row("Q1", 3), row("Q2", 4)]))
+    assert r.status_code == 201 and r.json["validation"] == "queued"
+    orders = [
+        client.get(f"/api/v1/work-orders/{i}", headers=h).json for i in r.json["work_order_ids"]
+    ]
+    assert {o["status"] for o in orders} == {"submitted"}
+    (job,) = q.get_jobs()
+    assert job.func_name.endswith("validate_upload_job") and job.args == (r.json["upload_id"],)
+    q.empty()
+    timesheets.validate_upload_job(r.json["upload_id"])  # what the worker runs
+    orders = [
+        client.get(f"/api/v1/work-orders/{i}", headers=h).json for i in r.json["work_order_ids"]
+    ]
+    assert {o["status"] for o in orders} == {"verified"}
