@@ -1,4 +1,4 @@
-"""Random JSON bodies against every POST of the plain nouns: never a 5xx."""
+"""Random JSON bodies against every POST and PATCH of the plain nouns: never a 5xx."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from api.resources.providers.schemas import ProviderSchema
 from api.resources.service_points.schemas import ServicePointSchema
 from api.resources.service_types.schemas import ServiceTypeSchema
 from api.resources.users.schemas import UserSchema
-from tests.api.test_bad_input import ENDPOINTS
+from tests.api.test_bad_input import ENDPOINTS, create
 
 SCHEMAS: dict[str, type[Schema]] = {
     "providers": ProviderSchema,
@@ -88,6 +88,27 @@ def test_random_bodies_never_cause_a_server_error(client, world, name):
     @given(body=bodies(name, valid))
     def check(body: Any) -> None:
         r = client.post(url, headers=headers, json=body)
+        assert r.status_code < 500, (body, r.get_data(as_text=True))
+        if r.status_code >= 400:
+            assert r.get_json()["code"]
+
+    check()
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_random_patches_never_cause_a_server_error(client, world, name):
+    ep = ENDPOINTS[name]
+    url = create(client, world, ep)
+    headers = world.headers(ep.user(world))
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(body=bodies(name, ep.patch))
+    def check(body: Any) -> None:
+        r = client.patch(url, headers=headers, json=body)
         assert r.status_code < 500, (body, r.get_data(as_text=True))
         if r.status_code >= 400:
             assert r.get_json()["code"]
