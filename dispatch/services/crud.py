@@ -148,6 +148,15 @@ def update_row(
 ) -> T:
     spec.can_write(actor)
     row = get_scoped(session, spec.model, ident, actor)
+    moved = data.get("provider_id")
+    if moved is not None and moved != getattr(row, "provider_id", moved):
+        # Moving a record between tenants would strand its history; make a new one instead.
+        raise Invalid(
+            "provider_id cannot change; create the record under the other provider instead.",
+            code="PROVIDER_IMMUTABLE",
+            message_zh="不能更改所属机构，请在另一机构下新建记录。",
+            errors={"provider_id": ["Cannot change."]},
+        )
     data = {k: v for k, v in data.items() if k != "provider_id"}
     check_refs(session, getattr(row, "provider_id", None), spec.refs, data)
     before = audit.snapshot(row)
