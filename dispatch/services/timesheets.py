@@ -53,7 +53,7 @@ MAX_DURATION = timedelta(hours=12)
 # Clocks on phones and PCs drift; a visit cannot end later than this after the upload.
 FUTURE_SLACK = timedelta(hours=1)
 # Larger uploads are validated by a background job so that the request stays fast.
-INLINE_VALIDATION_MAX = 2_000
+INLINE_VALIDATION_MAX = 500
 MAX_TEXT = {"external_id": 64, "note": 2000}
 
 _CN_DATETIME = re.compile(
