@@ -26,9 +26,14 @@ def zone() -> ZoneInfo:
 
 def local_midnight(day: date, *, next_day: bool = False) -> datetime:
     """The instant a local calendar day starts (or, with ``next_day``, ends), in UTC."""
-    if next_day:
-        day = day + timedelta(days=1)
-    return datetime.combine(day, time(0), tzinfo=zone()).astimezone(UTC)
+    try:
+        if next_day:
+            day = day + timedelta(days=1)
+        return datetime.combine(day, time(0), tzinfo=zone()).astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 in a filter: no order is that old or that new
+        return (
+            datetime.max.replace(tzinfo=UTC) if day.year > 1 else datetime.min.replace(tzinfo=UTC)
+        )
 
 
 def month_of(moment: datetime) -> date:
@@ -38,7 +43,7 @@ def month_of(moment: datetime) -> date:
 
 def parse_month(text: str) -> date:
     m = _MONTH.match(text or "")
-    if m is None or not 1 <= int(m.group(2)) <= 12:
+    if m is None or not 1 <= int(m.group(2)) <= 12 or not 1900 <= int(m.group(1)) <= 2200:
         raise Invalid(
             "month must be YYYY-MM, e.g. 2026-11.",
             code="INVALID_MONTH",

@@ -374,3 +374,23 @@ def test_appeal_with_uploaded_evidence(client, orders):
         json={"reason": "x", "evidence_photo_id": photo_id},
     )
     assert r.status_code == 422 and "evidence_photo_id" in r.json["errors"]
+
+
+def test_extreme_dates_are_answered_not_crashed(client, orders):
+    fin, w = orders["fin"], orders["world"]
+    r = client.get("/api/v1/work-orders?from=0001-01-01&to=9999-12-31", headers=fin)
+    assert r.status_code == 200 and len(r.json) == 3
+    r = client.get(f"/api/v1/clients/{w.p1.client.id}/entitlement?month=0000-01", headers=fin)
+    assert r.status_code == 422
+    r = client.post(
+        "/api/v1/billing-batches",
+        headers=fin,
+        json={
+            "provider_id": w.p1.provider.id,
+            "period_start": "9999-01-01",
+            "period_end": "9999-12-31",
+        },
+    )
+    assert r.status_code == 422 and r.json["code"] == "NO_APPROVED_ORDERS"
+    r = client.post("/api/v1/work-orders:bulk-approve", headers=fin, json={"filter": {}})
+    assert r.status_code == 422  # a bulk approval names its provider

@@ -107,7 +107,9 @@ class WorkOrderDecisionSchema(BaseSchema):
 
 
 class BulkApproveFilterSchema(BaseSchema):
-    provider_id = fields.Integer()
+    provider_id = fields.Integer(
+        required=True, metadata={"description": "Bulk approval is one provider at a time."}
+    )
     from_ = fields.Date(data_key="from")
     to = fields.Date()
     client_id = fields.Integer()
