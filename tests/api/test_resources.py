@@ -320,3 +320,18 @@ def test_nobody_deactivates_themselves(client, world):
     uid = world.p1.provider_admin.id
     r = client.delete(f"/api/v1/users/{uid}", headers=world.headers(world.p1.provider_admin))
     assert r.status_code == 409 and r.json["code"] == "SELF_DEACTIVATION"
+
+
+def test_text_search_treats_wildcards_literally(client, world):
+    h = world.headers(world.p1.dispatcher)
+    assert len(client.get("/api/v1/clients?q=秀", headers=h).json) == 1
+    # Unescaped, LIKE '%%%' would match every client.
+    assert client.get("/api/v1/clients?q=%25", headers=h).json == []
+    assert client.get("/api/v1/clients?q=_", headers=h).json == []
+
+
+def test_users_filter_by_role(client, world):
+    r = client.get("/api/v1/users?role=caregiver", headers=world.headers(world.admin))
+    assert {u["username"] for u in r.json} == {"caregiver1_1", "caregiver2_1"}
+    r = client.get("/api/v1/users?role=caregiver", headers=world.headers(world.p1.provider_admin))
+    assert [u["caregiver_id"] for u in r.json] == [world.p1.caregiver.id]
