@@ -115,9 +115,10 @@ class Settings:
     log_search: bool = False
     # Days with more plannable visits than this (and no locked prefixes) are first decomposed
     # into sub-problems solved on up to two cores (routing.decompose).
-    decompose_above: int = 100
-    # Up to this many plannable visits, breaks are OR-Tools break intervals inside the search;
-    # above, they are placed into the routes afterwards (see planner.place_breaks).
+    decompose_above: int = 120
+    # Up to this many plannable visits (and when not decomposing), breaks are OR-Tools break
+    # intervals inside the search; above, they are placed into the routes afterwards
+    # (planner.place_breaks).
     break_intervals_up_to: int = 120
 
 

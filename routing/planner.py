@@ -653,7 +653,10 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
         # (seconds each at 200 visits), so a time-limited search returns nothing there. Big
         # days are solved without them, with the breaks' time taken off max_work_s, and the
         # breaks are then placed into each route's gaps (place_breaks).
-        late_breaks = any(built.inst.breaks) and len(eligible) > s.break_intervals_up_to
+        large = (
+            len(eligible) > s.decompose_above and not built.inst.locks and s.solution_limit is None
+        )
+        late_breaks = any(built.inst.breaks) and (len(eligible) > s.break_intervals_up_to or large)
         model_inst = built.inst
         if late_breaks:
             model_inst = copy.copy(built.inst)
@@ -664,9 +667,6 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
             ]
         initial = None
         info: dict = {}
-        large = (
-            len(eligible) > s.decompose_above and not built.inst.locks and s.solution_limit is None
-        )
         if large:
             # Decompose, then hand the routes to the full model to time and polish them; the
             # full model also places the double-staffed visits, which sub-problems leave out.
