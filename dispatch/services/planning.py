@@ -40,8 +40,9 @@ from dispatch.tenancy import SYSTEM, Actor, get_scoped, resolve_provider, scoped
 log = logging.getLogger(__name__)
 
 # Above this many visits a provider's day is split by street (街道) into parallel solves.
-# 150: with lunch breaks, OR-Tools finds no first plan for 400 visits in 30 s on this
-# machine, while parts of ~140 are fully planned in that time (docs/benchmarks.md).
+# 150: parts of ~140 visits are planned in 20 s each, while one 1,000-visit solve still
+# leaves 4 % of the day NOT_PLACED after 60 s; an over-full 400-visit part with lunch breaks
+# found no first plan at all in 30 s (docs/benchmarks.md).
 SPLIT_ABOVE = int(os.environ.get("CAREDISPATCH_SPLIT_VISITS", "150"))
 DEFAULT_TIME_LIMIT_S = 30
 MAX_RETRY_S = 90
