@@ -76,6 +76,22 @@ def test_completed_check_out_makes_one_app_work_order(
     assert (v.status, v.outcome) == (VisitStatus.completed, VisitOutcome.completed)
 
 
+def test_a_failing_rules_run_never_loses_the_check_out(
+    evv: Evv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(session: Any, ids: Any) -> None:
+        raise RuntimeError("rules engine down")
+
+    monkeypatch.setattr("dispatch.services.evv.validate_orders", broken)
+    visit = evv.visit()
+    evv.post(visit.id, "check-in", evv.event(visit, when=at(9, 20)))
+    r = evv.post(visit.id, "check-out", evv.event(visit, when=at(10, 20)))
+    assert r.status_code == 201, r.json
+    order = evv.world.db.get(WorkOrder, r.json["work_order_id"])
+    assert order.status == "submitted"  # left for the batch run
+    assert "left for the batch run" in caplog.text
+
+
 def test_billable_minutes_are_capped_at_one_and_a_half_times_planned(evv: Evv) -> None:
     visit = evv.visit(duration_min=60)
     evv.post(visit.id, "check-in", evv.event(visit, when=at(9, 0)))
