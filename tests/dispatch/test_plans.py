@@ -287,3 +287,31 @@ def test_split_gives_the_only_nurse_to_the_district_that_needs_her(client, world
     plan = get_plan(client, h, plan_id)
     assert plan["status"] == "proposed" and plan["stats"]["parts"] == 2
     assert plan["unassigned"] == [] and plan["kpis"]["visits_assigned"] == 7
+
+
+def test_the_caregiver_sees_her_published_route_in_the_app(client, world, district, db):
+    h = world.headers(world.p1.dispatcher)
+    generate(client, h)
+    her = world.p1.caregiver
+    vid = db.scalars(select(Visit.id).where(Visit.date == DAY).order_by(Visit.id)).first()
+    # Pinned to her before the first plan: the optimiser must keep it.
+    r = client.patch(f"/api/v1/visits/{vid}", json={"caregiver_id": her.id}, headers=h)
+    assert r.status_code == 200 and r.json["pinned"] is True
+    plan_id = plan_day(client, h)["id"]
+    run_jobs()
+    plan = get_plan(client, h, plan_id)
+    assert stops_of(plan)[vid][0] == her.id
+    app = world.headers(world.p1.caregiver_user)
+    r = client.get("/api/v1/me/visits", query_string={"date": DAY.isoformat()}, headers=app)
+    assert r.status_code == 200 and r.json == []  # proposed is not published
+    assert client.post(f"/api/v1/plans/{plan_id}/publish", headers=h).status_code == 200
+    r = client.get("/api/v1/me/visits", query_string={"date": DAY.isoformat()}, headers=app)
+    assert r.status_code == 200, r.json
+    route = [v["id"] for v in r.json]
+    mine = [
+        vid
+        for r_ in plan["routes"]
+        if r_["caregiver_id"] == her.id
+        for vid in [s["visit_id"] for s in r_["stops"] if s["kind"] == "visit"]
+    ]
+    assert route == mine and vid in route
