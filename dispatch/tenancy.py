@@ -9,7 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dispatch.errors import Forbidden, NotFound
-from dispatch.models import Role
+from dispatch.models import Provider, Role
 
 T = TypeVar("T")
 
@@ -47,11 +47,11 @@ def scoped(stmt: Select[Any], model: type[Any], actor: Actor) -> Select[Any]:
     """Restrict a select on ``model`` to what ``actor`` may see."""
     if actor.platform_level:
         return stmt
+    if model is Provider:
+        return stmt.where(Provider.id == actor.provider_id)
     column = provider_column(model)
     if column is None:
         return stmt
-    if model.__name__ == "Provider":
-        return stmt.where(model.id == actor.provider_id)
     return stmt.where(column == actor.provider_id)
 
 

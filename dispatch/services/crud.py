@@ -14,33 +14,12 @@ from sqlalchemy.orm import Session
 
 from dispatch import audit
 from dispatch.errors import Forbidden, Invalid, NotFound
-from dispatch.models import Provider, Role
+from dispatch.models import Role
 from dispatch.services.pages import page_of
-from dispatch.tenancy import Actor, resolve_provider, scoped
-from dispatch.tenancy import get_scoped as _tenancy_get
+from dispatch.tenancy import Actor, get_scoped, resolve_provider, scoped
 
 T = TypeVar("T")
 Check = Callable[[Session, Actor, Any], None]
-
-
-def _scoped(stmt: Any, model: type[Any], actor: Actor) -> Any:
-    stmt = scoped(stmt, model, actor)
-    # tenancy.scoped returns early for models without a provider_id column, before its
-    # Provider branch, so a provider's staff would see every provider; scope it here too.
-    if model is Provider and not actor.platform_level:
-        stmt = stmt.where(Provider.id == actor.provider_id)
-    return stmt
-
-
-def get_scoped(session: Session, model: type[T], ident: int, actor: Actor) -> T:
-    row = _tenancy_get(session, model, ident, actor)
-    if model is Provider and not actor.platform_level and ident != actor.provider_id:
-        raise NotFound(
-            f"No provider with id {ident}.",
-            code="PROVIDER_NOT_FOUND",
-            message_zh=f"找不到编号为 {ident} 的记录。",
-        )
-    return row
 
 
 @dataclass(frozen=True)
@@ -94,7 +73,7 @@ def check_refs(
         ident = data.get(name)
         if ident is None:
             continue
-        stmt = _scoped(select(model.id).where(model.id == ident), model, owner)
+        stmt = scoped(select(model.id).where(model.id == ident), model, owner)
         if provider_id is None or session.scalar(stmt) is None:
             problems[name] = [f"No {model.__tablename__[:-1].replace('_', ' ')} with id {ident}."]
     if problems:
@@ -115,7 +94,7 @@ def list_rows(
     page_size: int,
 ) -> tuple[list[T], int]:
     spec.can_read(actor)
-    stmt = _scoped(select(spec.model), spec.model, actor)
+    stmt = scoped(select(spec.model), spec.model, actor)
     for name, value in filters.items():
         if value is not None and name in spec.filters:
             stmt = stmt.where(spec.filters[name](value))
