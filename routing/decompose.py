@@ -96,7 +96,13 @@ def route_cost(inst: Instance, v: int, route: list[int]) -> int:
 
 
 def _solve_sub(args):
-    sub, t, init, first = args
+    sub, t, init, first, *rest = args
+    if rest:
+        # A shared deadline (time.monotonic is system-wide): jobs that start late get less,
+        # and model building counts against the time too.
+        t = min(t, rest[0] - time.monotonic())
+        if t < 0.2:
+            return None
     raw = solver.solve_instance(sub, t, first_solution=first, initial_routes=init)
     if raw is None:
         return None
@@ -161,12 +167,14 @@ def construct(
         jobs.append((vs, part))
     routes: dict[int, list[int]] = {v: [] for v in range(nv)}
     args = []
+    first = "PARALLEL_CHEAPEST_INSERTION"
+    deadline = time.monotonic() + time_limit_s
     # Jobs run `workers` at a time: each wave gets an equal share of the budget.
     waves = math.ceil(len(jobs) / workers)
     per_job = max(0.5, time_limit_s / waves - 0.3)
     for vs, part in jobs:
         sub, _ = sub_instance(inst, vs, part)
-        args.append((sub, per_job, None, "PARALLEL_CHEAPEST_INSERTION"))
+        args.append((sub, per_job, None, first, deadline))
     with _pool(workers) as pool:
         results = list(pool.map(_solve_sub, args))
     for (vs, part), res in zip(jobs, results, strict=True):
@@ -247,7 +255,7 @@ def improve(
                 sub, nodes = sub_instance(inst, vs, customers)
                 back = {old: i for i, old in enumerate(nodes)}
                 init = [[back[x] for x in routes[v]] for v in vs]
-                args.append((sub, t, init, "PARALLEL_CHEAPEST_INSERTION"))
+                args.append((sub, t, init, "PARALLEL_CHEAPEST_INSERTION", deadline))
                 before = sum(route_cost(inst, v, routes[v]) for v in vs)
                 before += sum(_penalty(inst, x) for x in extra)
                 metas.append((vs, nodes, before))

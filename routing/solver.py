@@ -354,6 +354,14 @@ def solve_instance(
             left = time_limit_s - (time.monotonic() - t0)
             params.time_limit.FromMilliseconds(max(1, int(left * 1000)))
             assignment = routing.SolveFromAssignmentWithParameters(initial, params)
+            if assignment is None:
+                # Out of time before the first solution: at least time the given routes
+                # (this may overrun the limit by a little).
+                params.solution_limit = 1
+                params.time_limit.FromMilliseconds(int(max(2.0, 0.1 * time_limit_s) * 1000))
+                assignment = routing.SolveFromAssignmentWithParameters(initial, params)
+            if assignment is None:
+                return None
     if assignment is None and model.break_names and solution_limit is None:
         assignment = _solve_in_rounds(model, params, t0 + time_limit_s)
     elif assignment is None:
