@@ -6,6 +6,7 @@ import csv
 import io
 import logging
 import re
+import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -171,12 +172,37 @@ def _check_zip(data: bytes) -> zipfile.ZipFile:
 
 def _read_xlsx(data: bytes) -> Table:
     _check_zip(data)
-    import openpyxl  # deferred: only uploads of XLSX pay for importing it
+    # Deferred: only uploads of XLSX pay for importing openpyxl.
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
     from openpyxl.utils.datetime import CALENDAR_WINDOWS_1900
 
+    # openpyxl reads the package, the shared strings and the styles (which cells are dates);
+    # the first sheet's XML is streamed by _SheetReader. load_workbook would also build every
+    # sheet, walking a whole sheet that lacks a <dimension> element just to size it.
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many unrelated types on a bad workbook
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles it cannot map
+            reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=False)
+            try:
+                reader.read_manifest()
+                reader.read_strings()
+                reader.read_workbook()
+                apply_stylesheet(reader.archive, reader.wb)
+                _sheet, rel = next(iter(reader.parser.find_sheets()))
+                epoch = getattr(reader.wb, "epoch", CALENDAR_WINDOWS_1900)
+                sheet = _SheetReader(
+                    list(reader.shared_strings),
+                    set(getattr(reader.wb, "_date_formats", ())),
+                    epoch,
+                )
+                with reader.archive.open(rel.target) as source:
+                    sheet.parse(source)
+            finally:
+                reader.archive.close()
+    except (PayloadTooLarge, Invalid):
+        raise
+    except Exception as exc:  # openpyxl and expat raise many unrelated types on a bad workbook
         log.info("unreadable workbook: %r", exc)
         raise Invalid(
             "The workbook could not be read. Open it in Excel or WPS, save it again as "
@@ -184,40 +210,14 @@ def _read_xlsx(data: bytes) -> Table:
             code="UNREADABLE_XLSX",
             message_zh="无法读取该工作簿，请在 Excel 或 WPS 中打开并另存为 .xlsx 后重新上传。",
         ) from None
-    try:
-        ws = wb.worksheets[0]
-        epoch = getattr(wb, "epoch", CALENDAR_WINDOWS_1900)
-        header: list[Any] | None = None
-        rows: list[tuple[int, list[Any]]] = []
-        formula_rows: dict[int, list[str]] = {}
-        # The sheet's declared width, when it has one: padding 100,000 rows to 32 cells is slow.
-        width = min(ws.max_column or MAX_COLUMNS, MAX_COLUMNS)
-        for number, cells in enumerate(ws.iter_rows(max_col=width), start=1):
-            values: list[Any] = []
-            for cell in cells:
-                if getattr(cell, "data_type", None) == "f":
-                    formula_rows.setdefault(number, []).append(getattr(cell, "coordinate", "?"))
-                values.append(getattr(cell, "value", None))
-            if header is None:
-                if any(v not in (None, "") for v in values):
-                    header = values
-                continue
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise too_large(f"more than {MAX_ROWS:,} rows")
-            rows.append((number, values))
-    except (PayloadTooLarge, Invalid):
-        raise
-    except Exception as exc:
-        log.info("workbook failed while reading: %r", exc)
-        raise Invalid(
-            "The workbook is damaged. Save it again as .xlsx and upload that.",
-            code="UNREADABLE_XLSX",
-            message_zh="工作簿已损坏，请另存为 .xlsx 后重新上传。",
-        ) from None
-    finally:
-        wb.close()
+    header: list[Any] | None = None
+    rows: list[tuple[int, list[Any]]] = []
+    formula_rows = sheet.formulas
+    for number, values in sheet.rows:
+        if header is None:
+            header = values
+            continue
+        rows.append((number, values))
     if formula_rows:
         raise Invalid(
             "Some cells hold formulas. Enter the values, not formulas (copy, then paste as "
@@ -230,6 +230,107 @@ def _read_xlsx(data: bytes) -> Table:
             },
         )
     return Table("xlsx", normalise_header(header or []), rows, epoch)
+
+
+class _SheetReader:
+    """A streaming reader of one worksheet's XML on expat.
+
+    openpyxl builds an element tree per cell and takes ~40 CPU seconds for 100,000 rows; this
+    keeps only what a timesheet needs (values, dates by style, formula cells) and takes a few.
+    Documents with a DTD are refused: no entity expansion, no external references.
+    """
+
+    def __init__(self, shared: list[Any], date_styles: set[int], epoch: datetime) -> None:
+        self.shared, self.date_styles, self.epoch = shared, date_styles, epoch
+        self.rows: list[tuple[int, list[Any]]] = []
+        self.formulas: dict[int, list[str]] = {}
+        self._row: dict[int, Any] = {}
+        self._row_no = 0
+        self._col = 0
+        self._cell: tuple[str, str, int, str] | None = None  # type, style, column, ref
+        self._text: list[str] = []
+        self._collect = False
+        self._formula = False
+
+    def parse(self, stream: Any) -> None:
+        from xml.parsers import expat
+
+        parser = expat.ParserCreate()
+        parser.StartDoctypeDeclHandler = self._refuse
+        parser.EntityDeclHandler = self._refuse
+        parser.ExternalEntityRefHandler = self._refuse
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._chars
+        parser.buffer_text = True
+        while chunk := stream.read(1 << 16):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+
+    def _refuse(self, *_args: Any) -> None:
+        raise ValueError("DTDs and entities are not allowed in a worksheet")
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        name = name.rpartition(":")[2]
+        if name == "c":
+            ref = attrs.get("r", "")
+            letters = ref.rstrip("0123456789")
+            col = 0
+            for ch in letters:
+                col = col * 26 + ord(ch) - 64
+            self._col = col if letters else self._col + 1
+            self._cell = (attrs.get("t", "n"), attrs.get("s", "0"), self._col, ref)
+            self._text, self._formula = [], False
+        elif name == "row":
+            self._row_no = int(attrs["r"]) if "r" in attrs else self._row_no + 1
+            self._row, self._col = {}, 0
+        elif name in ("v", "t") and self._cell is not None:
+            self._collect = True
+        elif name == "f":
+            self._formula = True
+        elif name == "rPh":  # phonetic hints (振り仮名) are not part of the text
+            self._collect = False
+
+    def _chars(self, data: str) -> None:
+        if self._collect:
+            self._text.append(data)
+
+    def _end(self, name: str) -> None:
+        name = name.rpartition(":")[2]
+        if name in ("v", "t"):
+            self._collect = False
+        elif name == "c" and self._cell is not None:
+            kind, style, col, ref = self._cell
+            self._cell = None
+            if col > MAX_COLUMNS:
+                return
+            if self._formula:
+                self.formulas.setdefault(self._row_no, []).append(ref or f"col {col}")
+            self._row[col] = self._value(kind, int(style or 0), "".join(self._text))
+        elif name == "row" and any(
+            v is not None and (not isinstance(v, str) or v.strip()) for v in self._row.values()
+        ):
+            if len(self.rows) > MAX_ROWS:  # the header is one of them
+                raise too_large(f"more than {MAX_ROWS:,} rows")
+            width = max(self._row)
+            self.rows.append((self._row_no, [self._row.get(c) for c in range(1, width + 1)]))
+
+    def _value(self, kind: str, style: int, text: str) -> Any:
+        if kind == "s":
+            return str(self.shared[int(text)]) if text else None
+        if kind in ("inlineStr", "str"):
+            return text
+        if kind == "b":
+            return text == "1"
+        if kind == "e" or not text:
+            return text or None
+        number: int | float = int(text) if text.lstrip("-").isdigit() else float(text)
+        if style in self.date_styles:
+            try:
+                return excel_serial(float(number), self.epoch)
+            except (ValueError, OverflowError):
+                return number
+        return number
 
 
 def normalise_header(values: Sequence[Any]) -> list[str]:

@@ -273,3 +273,22 @@ def test_big_uploads_are_validated_by_a_queued_job(client, staff, db, h, rules_s
         client.get(f"/api/v1/work-orders/{i}", headers=h).json for i in r.json["work_order_ids"]
     ]
     assert {o["status"] for o in orders} == {"verified"}
+
+
+def test_xml_entities_in_a_sheet_are_refused(client, staff, db, h):
+    # the "billion laughs": a DTD that expands an entity exponentially
+    good = xlsx_file([row("L1", 3)])
+    src = zipfile.ZipFile(io.BytesIO(good))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                dtd = (
+                    b'<!DOCTYPE lol [<!ENTITY a "aaaaaaaaaa">'
+                    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+                )
+                data = dtd + data if b"?>" not in data else data.replace(b"?>", b"?>" + dtd, 1)
+                assert b"<!DOCTYPE" in data
+            z.writestr(info, data)
+    assert refused(client, h, db, out.getvalue(), "ts.xlsx", 422)["code"] == "UNREADABLE_XLSX"
