@@ -34,6 +34,13 @@ def _period(start: date, end: date) -> tuple[datetime, datetime]:
             errors={"to": ["Must not be before from."]},
         )
     zone = ZoneInfo(config.current().timezone)
+    if end >= date(9999, 12, 31) or start <= date(1, 1, 2):
+        raise Invalid(
+            "from and to must be real calendar dates between 0001-01-02 and 9999-12-30.",
+            code="INVALID_PERIOD",
+            message_zh="日期超出范围。",
+            errors={"to": ["Out of range."]},
+        )
     return (
         datetime.combine(start, time(), zone),
         datetime.combine(end + timedelta(days=1), time(), zone),

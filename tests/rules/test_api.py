@@ -99,6 +99,9 @@ def test_revalidate_runs_a_batch_job(b: Builder, client, world, db) -> None:
     }
     r = client.post("/api/v1/rules:revalidate", json=body, headers=world.headers(world.finance))
     assert r.status_code == 202, r.json
+    huge = {**body, "provider_id": 2**40}
+    r_huge = client.post("/api/v1/rules:revalidate", json=huge, headers=world.headers(world.admin))
+    assert r_huge.status_code == 422
     bad = {"from": body["to"], "to": body["from"]}
     assert (
         client.post(
@@ -152,8 +155,6 @@ def test_funnel(b: Builder, client, world, db) -> None:
         headers=world.headers(world.p2.provider_admin),
     )
     assert r.json["generated"] == 1
-    assert (
-        client.get("/api/v1/reports/funnel?from=2026-11-17&to=2026-11-16", headers=h).status_code
-        == 422
-    )
+    for bad in ("from=2026-11-17&to=2026-11-16", "from=0001-01-01&to=9999-12-31", "from=x&to=y"):
+        assert client.get(f"/api/v1/reports/funnel?{bad}", headers=h).status_code == 422, bad
     assert short.id

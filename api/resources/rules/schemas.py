@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from api.fields import BaseSchema, Instant, text
+from api.fields import BaseSchema, Instant, ident, text
 from dispatch.models import Severity
 
 
@@ -39,9 +39,7 @@ class RuleUpdateSchema(BaseSchema):
 class RevalidateSchema(BaseSchema):
     from_ = Instant(data_key="from", required=True)
     to = Instant(required=True)
-    provider_id = fields.Integer(
-        allow_none=True, metadata={"description": "Only this provider; all when omitted."}
-    )
+    provider_id = ident("Only this provider; all when omitted.", allow_none=True)
 
 
 class RevalidateAnswerSchema(BaseSchema):
