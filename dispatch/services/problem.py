@@ -233,8 +233,7 @@ def load_day(
 @dataclass
 class Built:
     problem: routing.Problem
-    # visits left out of the problem before solving, with a reason code and detail
-    excluded: list[dict[str, Any]]
+    # caregivers with no shift that day (not in the problem)
     caregivers_off: list[int]
 
 
@@ -295,7 +294,6 @@ def build_problem(
     groups: list[routing.VisitGroup] = []
     pins: list[routing.Pin] = []
     locked: dict[int, list[tuple[int, int]]] = {}
-    excluded: list[dict[str, Any]] = []
     for v in data.visits:
         client = data.clients[v.client_id]
         service = data.services.get(v.service_type_id)
@@ -356,7 +354,8 @@ def build_problem(
                 start_s = seconds(o, v.planned_start_at) if v.planned_start_at else None
                 if cg_id in unavailable or cg_id not in cgs:
                     # The pin names someone who is not working: keep the time, free the caregiver.
-                    pins.append(routing.Pin(rid, None, start_s)) if start_s is not None else None
+                    if start_s is not None:
+                        pins.append(routing.Pin(rid, None, start_s))
                 else:
                     pins.append(routing.Pin(rid, cg_id, start_s))
             elif v.pinned and v.planned_start_at is not None:
@@ -407,7 +406,7 @@ def build_problem(
             time_limit_s=time_limit_s, first_solution="LOCAL_CHEAPEST_INSERTION"
         ),
     )
-    return Built(problem, excluded, off)
+    return Built(problem, off)
 
 
 def _minutes(s: int | None) -> int | None:
