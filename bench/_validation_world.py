@@ -567,16 +567,22 @@ def inject(
         mark(new, "DUPLICATE")
         partner(base)
         # PHOTO_REUSED: a later photo-proof order reuses an earlier one's photo, or a near copy.
-        first = pick(photo_app, lambda x: x["start_at"].day < 25)
-        mine = [x for x in photo_app if x["_cg"]["id"] == first["_cg"]["id"]]
-        later = pick(
-            mine,
-            lambda x, first=first: (
-                first["start_at"] + timedelta(days=1)
-                < x["start_at"]
-                < first["start_at"] + timedelta(days=6)
-            ),
-        )
+        later = None
+        while later is None:
+            first = pick(photo_app, lambda x: x["start_at"].day < 25)
+            later = next(
+                (
+                    x
+                    for x in photo_app
+                    if x["_cg"]["id"] == first["_cg"]["id"]
+                    and x["id"] not in used
+                    and first["start_at"] + timedelta(days=1)
+                    < x["start_at"]
+                    < first["start_at"] + timedelta(days=6)
+                ),
+                None,
+            )
+        used.add(later["id"])
         src = events_by_order[first["id"]]["check_in"]["photo_id"]
         ev = events_by_order[later["id"]]["check_in"]
         if rng.random() < 0.5:

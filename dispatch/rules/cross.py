@@ -176,51 +176,79 @@ def photo_reused(o: OrderData, ctx: Context, max_bits: float) -> Iterator[Findin
 
     The later of the two orders (by start) is flagged, naming the earlier one that first used it.
     """
-    for pid in ctx.photo_ids(o.id):
+    mine = ctx.photo_ids(o.id)
+    if not mine:
+        return
+    candidates: set[int] = set()
+    for pid in mine:
+        candidates.update(ctx.photo_orders.get(pid, ()))
         photo = ctx.photos.get(pid)
-        if photo is None:
+        if photo is None or photo.phash is None:
             continue
-        partners: dict[int, tuple[str, int, int]] = {}
-        for oid in ctx.photo_orders.get(pid, ()):
-            partners.setdefault(oid, ("content_hash", 0, pid))
-        if photo.phash is not None:
-            for oid, qid in ctx.phash_orders.get(photo.phash, ()):
-                partners.setdefault(oid, ("perceptual_hash", 0, qid))
-            # Near-identical copies (re-encoded, cropped) among the person's and client's orders.
-            for key in (("p", o.person), ("c", o.client_id)):
-                for _start, oid, qid in ctx.photos_near(key, o.start_at):
-                    if oid in partners or oid == o.id:
-                        continue
-                    q = ctx.photos.get(qid)
-                    if q is not None and q.phash is not None:
-                        bits = _hamming(photo.phash, q.phash)
-                        if bits <= max_bits:
-                            partners[oid] = ("perceptual_hash", bits, qid)
-        for oid, (how, bits, other_pid) in sorted(partners.items()):
-            other = ctx.orders.get(oid)
-            if (
-                other is None
-                or oid == o.id
-                or (other.visit_id is not None and other.visit_id == o.visit_id)
-            ):
+        candidates.update(oid for oid, _ in ctx.phash_orders.get(photo.phash, ()))
+        # Near-identical copies (re-encoded, cropped) among the person's and client's orders.
+        for key in (("p", o.person), ("c", o.client_id)):
+            for _start, oid, qid in ctx.photos_near(key, o.start_at):
+                q = ctx.photos.get(qid)
+                if (
+                    q is not None
+                    and q.phash is not None
+                    and _hamming(photo.phash, q.phash) <= max_bits
+                ):
+                    candidates.add(oid)
+    for oid in sorted(candidates):
+        other = ctx.orders.get(oid)
+        if (
+            other is None
+            or oid == o.id
+            or (other.visit_id is not None and other.visit_id == o.visit_id)
+        ):
+            continue
+        first, later = (other, o) if other.sort_key < o.sort_key else (o, other)
+        match = _photo_match(ctx, first, later, max_bits)
+        if match is None:
+            continue
+        how, bits, p_first, p_later = match
+        yield Finding(
+            later.id,
+            "PHOTO_REUSED",
+            {
+                "match": how,
+                "hamming_bits": bits,
+                "threshold_bits": max_bits,
+                "photo_id": p_later,
+                "first_photo_id": p_first,
+                "first_used_on_work_order": first.id,
+                "first_used_at": iso(first.start_at),
+                "other_work_order_id": first.id,
+            },
+            first.id,
+        )
+
+
+def _photo_match(
+    ctx: Context, first: OrderData, later: OrderData, max_bits: float
+) -> tuple[str, int, int, int] | None:
+    """How two orders' photos match, the same answer from either side: content, else closest."""
+    a, b = sorted(set(ctx.photo_ids(first.id))), sorted(set(ctx.photo_ids(later.id)))
+    shared = sorted(set(a) & set(b))
+    if shared:
+        return ("content_hash", 0, shared[0], shared[0])
+    best: tuple[int, int, int] | None = None
+    for p in a:
+        pp = ctx.photos.get(p)
+        if pp is None or pp.phash is None:
+            continue
+        for q in b:
+            qq = ctx.photos.get(q)
+            if qq is None or qq.phash is None:
                 continue
-            first, later = (other, o) if other.sort_key < o.sort_key else (o, other)
-            p_first, p_later = (other_pid, pid) if first is other else (pid, other_pid)
-            yield Finding(
-                later.id,
-                "PHOTO_REUSED",
-                {
-                    "match": how,
-                    "hamming_bits": bits,
-                    "threshold_bits": max_bits,
-                    "photo_id": p_later,
-                    "first_photo_id": p_first,
-                    "first_used_on_work_order": first.id,
-                    "first_used_at": iso(first.start_at),
-                    "other_work_order_id": first.id,
-                },
-                first.id,
-            )
+            cand = (_hamming(pp.phash, qq.phash), p, q)
+            if cand[0] <= max_bits and (best is None or cand < best):
+                best = cand
+    if best is None:
+        return None
+    return ("perceptual_hash", best[0], best[1], best[2])
 
 
 @rule("MOCK_LOCATION", severity="block", pairwise=True, zh="虚拟定位")

@@ -142,11 +142,16 @@ class Context:
     _starts: dict[tuple[str, object], list[datetime]] = field(default_factory=dict)
     _keys: dict[str, list[tuple[datetime, datetime, int]]] = field(default_factory=dict)
 
+    # Photos of orders known only from the photo history (their events are not loaded).
+    history_photo_ids: dict[int, set[int]] = field(default_factory=dict)
+
     def photo_ids(self, order_id: int) -> list[int]:
         hit = self._photo_ids.get(order_id)
         if hit is None:
             events = self.events.get(order_id, {})
-            hit = self._photo_ids[order_id] = [e.photo_id for e in events.values() if e.photo_id]
+            found = {e.photo_id for e in events.values() if e.photo_id}
+            found |= self.history_photo_ids.get(order_id, set())
+            hit = self._photo_ids[order_id] = sorted(found)
         return hit
 
     def coords(self, order_id: int) -> frozenset[tuple[float, float]]:

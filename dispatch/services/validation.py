@@ -380,6 +380,8 @@ def _load_photo_history(
         pid = r[12]
         if pid not in ctx.photos:
             ctx.photos[pid] = PhotoData(pid, r[13], int(r[14], 16) if r[14] else None, r[15])
+        ctx.history_photo_ids.setdefault(o.id, set()).add(pid)
+        ctx._photo_ids.pop(o.id, None)
         entry = (o.start_at, o.id, pid)
         if o.person in persons:
             history.setdefault(("p", o.person), set()).add(entry)
