@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.money.conftest import HEADER, csv_file, order_count, row, upload, xlsx_file
 
@@ -292,3 +294,29 @@ def test_xml_entities_in_a_sheet_are_refused(client, staff, db, h):
                 assert b"<!DOCTYPE" in data
             z.writestr(info, data)
     assert refused(client, h, db, out.getvalue(), "ts.xlsx", 422)["code"] == "UNREADABLE_XLSX"
+
+
+@given(
+    moment=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)),
+    style=st.sampled_from(
+        [
+            "{d:%Y}/{d.month}/{d.day} {d.hour}:{d:%M}",
+            "{d:%Y-%m-%d %H:%M:%S}",
+            "{d:%Y}年{d.month}月{d.day}日 {d.hour}:{d:%M}",
+            "{d:%Y-%m-%dT%H:%M:%S}+08:00",
+        ]
+    ),
+)
+def test_every_spreadsheet_date_form_means_the_same_shanghai_minute(moment, style):
+    # the pure parser behind the upload; wall time in Asia/Shanghai = UTC + 8 h (no DST)
+    from datetime import UTC, timedelta
+    from zoneinfo import ZoneInfo
+
+    from dispatch.services.timesheets import parse_instant
+
+    moment = moment.replace(microsecond=0)
+    if "%S" not in style:
+        moment = moment.replace(second=0)
+    text = style.format(d=moment)
+    got = parse_instant(text, None, ZoneInfo("Asia/Shanghai"))
+    assert got == (moment - timedelta(hours=8)).replace(tzinfo=UTC)
