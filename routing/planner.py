@@ -676,8 +676,16 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
             coords = np.array([(ctx.locs[i].lon, ctx.locs[i].lat) for i in built.loc_of])
             budget = s.time_limit_s - (time.monotonic() - t0)
             skip = frozenset(x for g in built.inst.groups for x in g)
+            heavy = bool(built.inst.pairs) or any(built.inst.breaks)
             routes_by_v = decompose.solve_large(
-                model_inst, coords, budget * 0.65, seed=s.seed, skip=skip, target=60, sub_visits=80
+                model_inst,
+                coords,
+                budget * 0.65,
+                seed=s.seed,
+                skip=skip,
+                # Meal pairs and breaks make sub-problems slow to start: cut them smaller.
+                target=60 if heavy else 150,
+                sub_visits=80 if heavy else 150,
             )
             initial = [routes_by_v.get(v, []) for v in range(built.inst.num_vehicles)]
         raw = solver.solve_instance(
