@@ -317,7 +317,8 @@ def generate(
                 )
                 evs[kind] = ev
             events_by_order[order["id"]] = evs
-        orders_by_day[(cg["id"], day)].append(order)
+        # By person, not registration: a person's day spans both providers' orders.
+        orders_by_day[(cg["person_hash"], day)].append(order)
         return order
 
     # Honest routes: up to five visits a day, 08:00 onwards, gaps = router travel + slack.
@@ -505,11 +506,12 @@ def inject(
             ev["raw_lat"], ev["raw_lon"] = src["lat"], src["lon"]
             mark(o, "MOCK_LOCATION")
             partner(other)
-        o = pick(app)
+        # Not baths: the second caregiver's leg shares the check-out photo that move_end re-dates.
+        o = pick(app, lambda x: code_of(x, svc) != "BATH")
         planned = o["_visit"]["duration_min"]
         move_end(o, o["start_at"] + timedelta(minutes=planned * rng.uniform(0.3, 0.6)))
         mark(o, "SHORT_VISIT")
-        o = pick(app, lambda x: x["id"] in last_of_day)
+        o = pick(app, lambda x: x["id"] in last_of_day and code_of(x, svc) != "BATH")
         planned = o["_visit"]["duration_min"]
         move_end(o, o["start_at"] + timedelta(minutes=planned * rng.uniform(1.6, 2.2)))
         mark(o, "LONG_VISIT")
