@@ -724,6 +724,7 @@ def update_visit(session: Session, actor: Actor, visit_id: int, data: dict[str, 
                 "找不到该在职护理员。",
                 code="REFERENCE_NOT_FOUND",
             )
+        _check_qualified(session, visit, cg)
         others = [a.caregiver_id for a in visit.assignments[1:]]
         if cg.id in others:
             raise _bad(
@@ -738,6 +739,12 @@ def update_visit(session: Session, actor: Actor, visit_id: int, data: dict[str, 
         if visit.status == VisitStatus.planned:
             visit.status = VisitStatus.assigned
         visit.unassigned_reason = None
+    if data.get("caregiver_id") is not None and data.get("planned_start") is None:
+        # A new caregiver without a time: her route decides the start when re-optimised; the
+        # old start (planned for someone else's route) shows in the plan but is not pinned.
+        visit.planned_start_at = None
+        for a in visit.assignments:
+            a.planned_start_at = a.planned_arrival_at = None
     if data.get("planned_start") is not None:
         start = data["planned_start"]
         _on_day(start, visit.date, "planned_start")
@@ -759,6 +766,29 @@ def update_visit(session: Session, actor: Actor, visit_id: int, data: dict[str, 
     if new:
         audit.record(session, actor, "update", visit, before=old, after=new)
     return visit
+
+
+def _check_qualified(session: Session, visit: Visit, cg: Caregiver) -> None:
+    """The same rules the optimiser applies: skill (with a valid certificate), gender, refusal."""
+    client = session.get(Client, visit.client_id)
+    problems = []
+    if visit.required_skill and visit.required_skill not in P.skills_on(cg, visit.date):
+        problems.append(f"lacks the skill {visit.required_skill} (or its certificate expired)")
+    if (
+        client is not None
+        and client.preferred_caregiver_gender
+        and (cg.gender != client.preferred_caregiver_gender)
+    ):
+        problems.append(f"is not {client.preferred_caregiver_gender.value}, as the client asks")
+    if client is not None and any(r.caregiver_id == cg.id for r in client.refusals):
+        problems.append("was refused by the client")
+    if problems:
+        raise _bad(
+            "caregiver_id",
+            f"Caregiver {cg.code} cannot do this visit: {'; '.join(problems)}.",
+            "该护理员不能承担此服务（技能/证书、性别或服务对象拒绝）。",
+            code="CAREGIVER_NOT_QUALIFIED",
+        )
 
 
 def _plan_of(session: Session, visit: Visit) -> DayPlan | None:
@@ -784,8 +814,14 @@ def _move_in_plan(session: Session, visit: Visit) -> None:
     plan = _plan_of(session, visit)
     if plan is None:
         return
+    old = next(
+        (s for r in plan.routes or [] for s in r["stops"] if s.get("visit_id") == visit.id),
+        None,
+    )
     _drop_from_plan(session, visit)
     start = visit.planned_start_at
+    if start is None and old is not None:
+        start = datetime.fromisoformat(old["start"])
     if start is None:
         return
     end = start + timedelta(minutes=visit.duration_min)

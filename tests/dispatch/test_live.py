@@ -256,3 +256,23 @@ def test_visits_list_filters_and_edit_rules(client, world, district, db):
         client.get(f"/api/v1/visits/{vid}", headers=world.headers(world.p2.dispatcher)).status_code
         == 404
     )
+
+
+def test_moving_a_visit_to_an_unqualified_caregiver_is_refused(client, world, district, db):
+    from dispatch.models import ClientRefusal
+
+    published_day(client, world)
+    h = world.headers(world.p1.dispatcher)
+    clean = db.scalars(
+        select(Visit).where(Visit.date == DAY, Visit.required_skill == "CLEAN")
+    ).first()
+    vid = clean.id
+    nobody = world.caregiver_at(world.p1.provider, "CGNONE", skills=()).id
+    refused = district.caregivers[1].id
+    db.add(ClientRefusal(client_id=clean.client_id, caregiver_id=refused))
+    db.commit()
+    r = client.patch(f"/api/v1/visits/{vid}", json={"caregiver_id": nobody}, headers=h)
+    assert r.status_code == 422 and r.json["code"] == "CAREGIVER_NOT_QUALIFIED"
+    assert "CLEAN" in r.json["message"]
+    r = client.patch(f"/api/v1/visits/{vid}", json={"caregiver_id": refused}, headers=h)
+    assert r.status_code == 422 and "refused" in r.json["message"]

@@ -315,3 +315,22 @@ def test_the_caregiver_sees_her_published_route_in_the_app(client, world, distri
         for vid in [s["visit_id"] for s in r_["stops"] if s["kind"] == "visit"]
     ]
     assert route == mine and vid in route
+
+
+def test_moving_to_a_caregiver_without_a_time_pins_only_the_caregiver(client, world, district):
+    h = world.headers(world.p1.dispatcher)
+    generate(client, h)
+    first = plan_day(client, h)["id"]
+    run_jobs()
+    stops = stops_of(get_plan(client, h, first))
+    vid, (cg, _) = next(iter(stops.items()))
+    other = next(c.id for c in district.caregivers if c.id != cg)
+    r = client.patch(f"/api/v1/visits/{vid}", json={"caregiver_id": other}, headers=h)
+    assert r.status_code == 200 and r.json["pinned"] is True
+    assert r.json["planned_start_at"] is None  # her route will decide the time
+    # The plan under review still shows the visit, now on her route.
+    assert stops_of(get_plan(client, h, first))[vid][0] == other
+    second = plan_day(client, h)["id"]
+    run_jobs()
+    plan = get_plan(client, h, second)
+    assert stops_of(plan)[vid][0] == other and plan["unassigned"] == []
