@@ -170,6 +170,9 @@ class World:
     services: dict[str, ServiceType] = field(default_factory=dict)
 
     def token(self, user: User) -> str:
+        # The app context's teardown removes the scoped session, which would roll back what
+        # the test only flushed; committing releases it into the per-test outer transaction.
+        self.db.commit()
         with self.app.app_context():
             return create_access_token(
                 identity=str(user.id),
