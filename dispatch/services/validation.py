@@ -207,8 +207,12 @@ def _load_context(
     targets: dict[int, OrderData],
     cache: _Cache,
     extra: dict[int, OrderData] | None = None,
+    known_cg_ids: set[int] | None = None,
 ) -> Context:
-    """``extra`` orders join only for rules that need no neighbours (OVER_ENTITLEMENT)."""
+    """``extra`` orders join only for rules that need no neighbours (OVER_ENTITLEMENT).
+
+    ``known_cg_ids``: every registration of the targets' people, when the caller has them.
+    """
     ctx = Context()
     ctx.orders.update(targets)
     if not targets:
@@ -219,8 +223,8 @@ def _load_context(
     # The same people, wherever they are registered, and the same clients, around the targets.
     persons = {o.person for o in targets.values()}
     hashes = [p for p in persons if not p.startswith("cg:")]
-    cg_ids = {o.caregiver_id for o in targets.values()}
-    if hashes:
+    cg_ids = {o.caregiver_id for o in targets.values()} | (known_cg_ids or set())
+    if hashes and known_cg_ids is None:
         cg_ids.update(
             session.scalars(select(Caregiver.id).where(Caregiver.person_hash.in_(hashes)))
         )
@@ -606,10 +610,11 @@ def _run(
     actor: Actor,
     *,
     audit_each: bool = True,
+    known_cg_ids: set[int] | None = None,
 ) -> RunStats:
     """Evaluate ``targets`` (all rules) and ``partial`` (some codes), reconcile, set statuses."""
     stats = RunStats()
-    ctx = _load_context(session, targets, cache, extra)
+    ctx = _load_context(session, targets, cache, extra, known_cg_ids)
     full = set(targets)
     findings = evaluate(ctx, full, partial, configs)
     stats.evaluated = len(full)
@@ -749,13 +754,22 @@ def _run(
     # Statuses: evaluated orders and partners whose flags changed, unless frozen.
     touched = (set(evaluated) | set(changes)) - frozen
     touched = {oid for oid in touched if oid in ctx.orders}
+    # Every flag of a fully evaluated order is in scope: whether it holds is known here. Only
+    # partners and OVER_ENTITLEMENT-only orders need asking.
     holding: set[int] = set()
-    if touched:
-        holding = set(
+    for key, f in findings.items():
+        if f.work_order_id not in full or configs[f.code].severity not in HOLDING:
+            continue
+        row = existing.get(key)
+        if row is None or str(getattr(row[4], "value", row[4])) != "overridden":
+            holding.add(f.work_order_id)
+    ask = sorted(touched - full)
+    if ask:
+        holding.update(
             session.scalars(
                 select(Flag.work_order_id)
                 .where(
-                    _in(session, Flag.work_order_id, sorted(touched)),
+                    _in(session, Flag.work_order_id, ask),
                     Flag.status == "open",
                     Flag.severity.in_(HOLDING),
                 )
@@ -878,7 +892,7 @@ def validate_orders(session: Session, order_ids: Iterable[int], actor: Actor = S
         )
     extra = _load_targets(session, later - set(full))
     partial = {oid: {"OVER_ENTITLEMENT"} for oid in extra}
-    stats = _run(session, full, partial, extra, configs, _Cache(), actor)
+    stats = _run(session, full, partial, extra, configs, _Cache(), actor, known_cg_ids=cg_ids)
     session.flush()
     log.debug("validated %s orders: %s", len(given), stats.as_dict())
     return stats
