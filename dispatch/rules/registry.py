@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 SEVERITIES = ("block", "review", "info")
@@ -95,14 +95,3 @@ def rule(
         return func
 
     return decorator
-
-
-@dataclass
-class Configs:
-    """Rule configs by code, as one evaluation sees them."""
-
-    by_code: dict[str, RuleConfig] = field(default_factory=dict)
-
-    @classmethod
-    def defaults(cls) -> Configs:
-        return cls({c: RuleConfig(c, r.default, r.severity) for c, r in RULES.items()})

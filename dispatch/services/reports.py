@@ -12,7 +12,7 @@ Definitions (docs/rules.md explains them at length), for orders whose start fall
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -124,7 +124,3 @@ def _figures(
         "_upheld": upheld,
         "_billed_min": minutes,
     }
-
-
-def hours(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
