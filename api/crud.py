@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_smorest import Blueprint
@@ -10,6 +11,21 @@ from marshmallow import Schema
 from api.auth import current_actor, roles
 from dispatch.db import Session
 from dispatch.services import crud
+
+ListFn = Callable[[Any, Any, Any, int, int], tuple[list[Any], int]]
+
+
+def paged(list_fn: ListFn, args: Any, pagination_parameters: Any) -> list[Any]:
+    """Call a service's ``list_*(session, actor, filters, page, page_size)`` for one page."""
+    rows, total = list_fn(
+        Session(),
+        current_actor(),
+        args,
+        pagination_parameters.page,
+        pagination_parameters.page_size,
+    )
+    pagination_parameters.item_count = total
+    return rows
 
 
 def crud_routes(
@@ -31,16 +47,7 @@ def crud_routes(
     @blp.paginate()
     @blp.doc(summary=f"List {plural}", description=f"The {plural} you may see, filtered and paged.")
     def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
-        rows, total = crud.list_rows(
-            Session(),
-            current_actor(),
-            spec,
-            args,
-            pagination_parameters.page,
-            pagination_parameters.page_size,
-        )
-        pagination_parameters.item_count = total
-        return rows
+        return paged(lister(spec), args, pagination_parameters)
 
     @blp.route("", endpoint="create", strict_slashes=False, methods=["POST"])
     @roles(*spec.write_roles)
@@ -76,6 +83,15 @@ def crud_routes(
     )
     def delete(ident: int) -> None:
         crud.delete_row(Session(), current_actor(), spec, ident)
+
+
+def lister(spec: crud.Crud[Any]) -> ListFn:
+    """The list service of a plain noun, in the shape ``paged`` calls."""
+
+    def list_fn(session: Any, actor: Any, args: Any, page: int, size: int) -> Any:
+        return crud.list_rows(session, actor, spec, args, page, size)
+
+    return list_fn
 
 
 def child_routes(

@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from api.auth import current_actor, roles
+from api.crud import paged
 from api.resources.appeals.schemas import (
     AppealDecisionSchema,
     AppealEvidenceFileSchema,
@@ -56,15 +57,7 @@ def upload_evidence(files: dict[str, Any]) -> Any:
 @blp.paginate()
 def list_appeals(args: dict[str, Any], pagination_parameters: Any) -> Any:
     """List appeals (finance's queue: status=open)"""
-    rows, total = appeals.list_appeals(
-        Session(),
-        current_actor(),
-        args,
-        pagination_parameters.page,
-        pagination_parameters.page_size,
-    )
-    pagination_parameters.item_count = total
-    return rows
+    return paged(appeals.list_appeals, args, pagination_parameters)
 
 
 @blp.route("/appeals/<int:ident>", methods=["GET"])

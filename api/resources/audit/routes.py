@@ -6,10 +6,10 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from api.auth import current_actor, roles
+from api.auth import roles
+from api.crud import paged
 from api.resources.audit.schemas import AuditQuerySchema
 from api.resources.work_orders.schemas import AuditEntrySchema
-from dispatch.db import Session
 from dispatch.models import Role
 from dispatch.services import work_orders
 
@@ -29,12 +29,4 @@ blp = Blueprint(
 def list_entries(args: dict[str, Any], pagination_parameters: Any) -> Any:
     """The audit log, newest first"""
     filters = {("from" if k == "from_" else k): v for k, v in args.items()}
-    rows, total = work_orders.audit_log(
-        Session(),
-        current_actor(),
-        filters,
-        pagination_parameters.page,
-        pagination_parameters.page_size,
-    )
-    pagination_parameters.item_count = total
-    return rows
+    return paged(work_orders.audit_log, filters, pagination_parameters)

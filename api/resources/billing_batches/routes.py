@@ -8,6 +8,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from api.auth import current_actor, roles
+from api.crud import paged
 from api.resources.billing_batches.schemas import (
     BillingBatchQuerySchema,
     BillingBatchSchema,
@@ -42,15 +43,7 @@ def create(data: dict[str, Any]) -> Any:
 @blp.paginate()
 def list_batches(args: dict[str, Any], pagination_parameters: Any) -> Any:
     """List billing batches"""
-    rows, total = billing.list_batches(
-        Session(),
-        current_actor(),
-        args,
-        pagination_parameters.page,
-        pagination_parameters.page_size,
-    )
-    pagination_parameters.item_count = total
-    return rows
+    return paged(billing.list_batches, args, pagination_parameters)
 
 
 @blp.route("/<int:ident>", methods=["GET"])

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from api.auth import current_actor, roles
+from api.auth import roles
+from api.crud import paged
 from api.resources.flags.schemas import FlagQuerySchema, FlagSchema
-from dispatch.db import Session
 from dispatch.models import Role
 from dispatch.services import validation
 
@@ -27,12 +27,4 @@ blp = Blueprint(
 @blp.paginate()
 def list_flags(args: dict[str, Any], pagination_parameters: Any) -> Any:
     """List flags, filtered by status, code, severity, provider or work order"""
-    rows, total = validation.list_flags(
-        Session(),
-        current_actor(),
-        args,
-        pagination_parameters.page,
-        pagination_parameters.page_size,
-    )
-    pagination_parameters.item_count = total
-    return rows
+    return paged(validation.list_flags, args, pagination_parameters)

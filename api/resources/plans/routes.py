@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from api.auth import current_actor, roles
+from api.crud import paged
 from api.resources.plans.schemas import (
     InsertionSchema,
     PlanQuerySchema,
@@ -57,15 +58,7 @@ def create(data: dict[str, Any]) -> Any:
 @blp.paginate()
 def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
     """List plans, newest day and version first"""
-    rows, total = planning.list_plans(
-        Session(),
-        current_actor(),
-        args,
-        pagination_parameters.page,
-        pagination_parameters.page_size,
-    )
-    pagination_parameters.item_count = total
-    return rows
+    return paged(planning.list_plans, args, pagination_parameters)
 
 
 @blp.route("/<int:ident>", methods=["GET"])

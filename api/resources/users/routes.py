@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from api.auth import current_actor, roles
+from api.crud import lister, paged
 from api.resources.users.schemas import UserQuerySchema, UserSchema, UserUpdateSchema
 from dispatch.db import Session
 from dispatch.services import crud, users
@@ -30,11 +31,7 @@ def list_users(args: dict[str, Any], pagination_parameters: Any) -> Any:
 
     Provider admins see the users of their own provider only.
     """
-    page = pagination_parameters
-    rows, page.item_count = crud.list_rows(
-        Session(), current_actor(), USERS, args, page.page, page.page_size
-    )
-    return rows
+    return paged(lister(USERS), args, pagination_parameters)
 
 
 @blp.route("", endpoint="create", strict_slashes=False, methods=["POST"])

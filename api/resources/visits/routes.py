@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from api.auth import current_actor, roles
+from api.crud import paged
 from api.resources.visits.schemas import (
     VisitCreateSchema,
     VisitPatchSchema,
@@ -31,15 +32,7 @@ blp = Blueprint(
 @blp.paginate()
 def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
     """List visits (filters: date, status, caregiver_id, client_id)"""
-    rows, total = planning.list_visits(
-        Session(),
-        current_actor(),
-        args,
-        pagination_parameters.page,
-        pagination_parameters.page_size,
-    )
-    pagination_parameters.item_count = total
-    return rows
+    return paged(planning.list_visits, args, pagination_parameters)
 
 
 @blp.route("", methods=["POST"], strict_slashes=False)

@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from api.auth import current_actor, roles
+from api.crud import paged
 from api.resources.work_orders.schemas import (
     AuditEntrySchema,
     BulkApproveResultSchema,
@@ -46,15 +47,7 @@ def list_orders(args: dict[str, Any], pagination_parameters: Any) -> Any:
     Providers see their own; finance and admin all. `open_flags=true` is finance's review
     queue: orders with an open block or review flag, each with the evidence.
     """
-    rows, total = work_orders.list_orders(
-        Session(),
-        current_actor(),
-        _filters(args),
-        pagination_parameters.page,
-        pagination_parameters.page_size,
-    )
-    pagination_parameters.item_count = total
-    return rows
+    return paged(work_orders.list_orders, _filters(args), pagination_parameters)
 
 
 @blp.route("/work-orders/<int:ident>", methods=["GET"])
