@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch import audit, photos
@@ -16,13 +15,18 @@ from dispatch.models import (
     Appeal,
     AppealState,
     AppealStatus,
-    FlagStatus,
     Photo,
     Role,
     WorkOrderStatus,
 )
 from dispatch.services.pages import page_of
-from dispatch.services.work_orders import ensure_changeable, load, open_blocking_flags
+from dispatch.services.photo_rows import find_photo, photo_row
+from dispatch.services.work_orders import (
+    ensure_changeable,
+    load,
+    open_blocking_flags,
+    override_flag,
+)
 from dispatch.tenancy import Actor, get_scoped, scoped
 
 APPEALABLE = (WorkOrderStatus.flagged, WorkOrderStatus.rejected)
@@ -129,21 +133,7 @@ def decide_appeal(
         order.appeal_state = AppealState.upheld
         resolution = f"appeal {appeal.id} upheld: {reason}"
         for flag in open_blocking_flags(order):
-            before = audit.snapshot(flag)
-            flag.status = FlagStatus.overridden
-            flag.resolved_by, flag.resolved_at, flag.resolution = actor.user_id, now, resolution
-            session.flush()
-            old, new = audit.changed(before, audit.snapshot(flag))
-            audit.record(
-                session,
-                actor,
-                "flag.override",
-                flag,
-                before=old,
-                after=new,
-                reason=resolution,
-                provider_id=order.provider_id,
-            )
+            override_flag(session, actor, flag, resolution, order.provider_id, now)
         if order.status in APPEALABLE:
             order.status = WorkOrderStatus.verified
             order.decided_by = order.decided_at = order.decision_reason = None
@@ -179,10 +169,8 @@ def upload_evidence(session: Session, actor: Actor, stream: Any) -> Photo:
     actor.require(Role.provider_admin)
     data = stream.read(photos.MAX_PHOTO_BYTES + 1)
     facts = photos.inspect_photo(data)  # 413/415 for anything that is not a sane image
-    found = session.scalars(select(Photo).where(Photo.sha256 == facts.sha256)).one_or_none()
-    if found is not None and found.provider_id == actor.provider_id:
-        return found
-    if found is not None:
+    found = find_photo(session, facts.sha256)
+    if found is not None and found.provider_id != actor.provider_id:
         # The same bytes already belong to another provider: that is for the rules to see,
         # not for this upload to reveal.
         raise Invalid(
@@ -190,28 +178,9 @@ def upload_evidence(session: Session, actor: Actor, stream: Any) -> Photo:
             code="EVIDENCE_NOT_ORIGINAL",
             message_zh="该文件已在别处上传过，请提供原始照片或扫描件。",
         )
-    photos.photo_store().put(facts.sha256, data)
-    row = Photo(
-        sha256=facts.sha256,
-        phash=facts.phash,
-        mime=facts.mime,
-        size_bytes=facts.size_bytes,
-        width=facts.width,
-        height=facts.height,
-        exif_taken_at=facts.exif_taken_at,
-        exif_lat=facts.exif_lat,
-        exif_lon=facts.exif_lon,
-        provider_id=actor.provider_id,
-        uploaded_by=actor.user_id,
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:  # the same bytes, uploaded at the same moment
-        return session.scalars(select(Photo).where(Photo.sha256 == facts.sha256)).one()
-    audit.record(session, actor, "appeal.evidence", row, after={"sha256": row.sha256})
-    return row
+    if found is None:
+        photos.photo_store().put(facts.sha256, data)
+    return photo_row(session, actor, facts, actor.provider_id, "appeal.evidence")
 
 
 def list_appeals(

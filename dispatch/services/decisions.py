@@ -27,6 +27,7 @@ from dispatch.services.work_orders import (
     ensure_changeable,
     load,
     open_blocking_flags,
+    override_flag,
 )
 from dispatch.tenancy import Actor, scoped
 
@@ -115,21 +116,7 @@ def _approve(
 ) -> None:
     now = utcnow()
     for flag in overrides:
-        before = audit.snapshot(flag)
-        flag.status = FlagStatus.overridden
-        flag.resolved_by, flag.resolved_at, flag.resolution = actor.user_id, now, reason
-        session.flush()
-        old, new = audit.changed(before, audit.snapshot(flag))
-        audit.record(
-            session,
-            actor,
-            "flag.override",
-            flag,
-            before=old,
-            after=new,
-            reason=reason,
-            provider_id=order.provider_id,
-        )
+        override_flag(session, actor, flag, reason, order.provider_id, now)
     before = audit.snapshot(order)
     order.status = WorkOrderStatus.approved
     order.decided_by, order.decided_at, order.decision_reason = actor.user_id, now, reason

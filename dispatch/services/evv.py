@@ -45,8 +45,9 @@ from dispatch.models import (
     WorkOrder,
     WorkOrderSource,
 )
-from dispatch.photos import MAX_PHOTO_BYTES, PhotoFacts, PhotoStore, inspect_photo, photo_store
+from dispatch.photos import MAX_PHOTO_BYTES, PhotoStore, inspect_photo, photo_store
 from dispatch.photos import sha256_of as photo_sha256
+from dispatch.services import photo_rows
 from dispatch.services.validation import validate_orders
 from dispatch.tenancy import Actor, scoped
 
@@ -261,7 +262,11 @@ def record_event(
             message_zh="该服务需要拍照留证：请在 photo 部分附上照片。",
             errors={"photo": ["Missing photo for a service that requires one."]},
         )
-    photo_row = _photo_row(session, actor, visit, facts) if facts is not None else None
+    photo_row = (
+        photo_rows.photo_row(session, actor, facts, visit.provider_id, "create")
+        if facts is not None
+        else None
+    )
 
     crs = str(data.get("crs") or "wgs84")
     lat, lon = to_wgs84(float(data["lat"]), float(data["lon"]), crs)
@@ -441,34 +446,6 @@ def _time_order() -> Invalid:
         message_zh="签退时间早于签到时间，请检查手机时钟。",
         errors={"device_time": ["Check-out must come after check-in."]},
     )
-
-
-def _photo_row(session: Session, actor: Actor, visit: Visit, facts: PhotoFacts) -> Photo:
-    """The photo's row, shared by every event that sent the same bytes (reuse is a flag)."""
-    found = session.scalars(select(Photo).where(Photo.sha256 == facts.sha256)).one_or_none()
-    if found is not None:
-        return found
-    row = Photo(
-        sha256=facts.sha256,
-        phash=facts.phash,
-        mime=facts.mime,
-        size_bytes=facts.size_bytes,
-        width=facts.width,
-        height=facts.height,
-        exif_taken_at=facts.exif_taken_at,
-        exif_lat=facts.exif_lat,
-        exif_lon=facts.exif_lon,
-        provider_id=visit.provider_id,
-        uploaded_by=actor.user_id,
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        return session.scalars(select(Photo).where(Photo.sha256 == facts.sha256)).one()
-    audit.record(session, actor, "create", row, after=audit.snapshot(row))
-    return row
 
 
 def _order_id(session: Session, visit_id: int, caregiver_id: int) -> int | None:

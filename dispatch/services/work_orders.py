@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from dispatch import audit
 from dispatch.errors import Conflict, NotFound
 from dispatch.models import (
     Appeal,
@@ -98,6 +99,27 @@ def get_order(session: Session, actor: Actor, ident: int) -> WorkOrder:
 
 def open_blocking_flags(order: WorkOrder) -> list[Flag]:
     return [f for f in order.flags if f.status == FlagStatus.open and f.severity in BLOCKING]
+
+
+def override_flag(
+    session: Session, actor: Actor, flag: Flag, reason: str, provider_id: int, now: datetime
+) -> None:
+    """Finance accepts an order despite ``flag``, with a written reason; audited."""
+    before = audit.snapshot(flag)
+    flag.status = FlagStatus.overridden
+    flag.resolved_by, flag.resolved_at, flag.resolution = actor.user_id, now, reason
+    session.flush()
+    old, new = audit.changed(before, audit.snapshot(flag))
+    audit.record(
+        session,
+        actor,
+        "flag.override",
+        flag,
+        before=old,
+        after=new,
+        reason=reason,
+        provider_id=provider_id,
+    )
 
 
 def ensure_changeable(session: Session, order: WorkOrder) -> None:
