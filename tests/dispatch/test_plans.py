@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -199,7 +200,9 @@ def test_split_by_street_solved_by_two_workers_and_merged(client, world, distric
     q = queue.get_queue(conn)
 
     def worker(name: str) -> None:
-        SimpleWorker([q], connection=conn, name=f"{name}-{plan_id}").work(burst=True, max_jobs=1)
+        # Worker names are global in Redis: another suite on the same Redis may have the same ids.
+        unique = f"{name}-{plan_id}-{uuid.uuid4().hex[:8]}"
+        SimpleWorker([q], connection=conn, name=unique).work(burst=True, max_jobs=1)
 
     # The day job splits: 3 clients on 稠城街道 and 3 on 北苑街道, at most 3 visits a part.
     worker("splitter")
