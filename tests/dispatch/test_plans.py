@@ -199,10 +199,13 @@ def test_split_by_street_solved_by_two_workers_and_merged(client, world, distric
     conn = queue.redis_connection()
     q = queue.get_queue(conn)
 
+    # Worker names are global in Redis: another suite on the same Redis may have the same ids.
+    run = uuid.uuid4().hex[:8]
+
     def worker(name: str) -> None:
-        # Worker names are global in Redis: another suite on the same Redis may have the same ids.
-        unique = f"{name}-{plan_id}-{uuid.uuid4().hex[:8]}"
-        SimpleWorker([q], connection=conn, name=unique).work(burst=True, max_jobs=1)
+        SimpleWorker([q], connection=conn, name=f"{name}-{plan_id}-{run}").work(
+            burst=True, max_jobs=1
+        )
 
     # The day job splits: 3 clients on 稠城街道 and 3 on 北苑街道, at most 3 visits a part.
     worker("splitter")
@@ -217,7 +220,7 @@ def test_split_by_street_solved_by_two_workers_and_merged(client, world, distric
     worker("b")
     run_jobs()  # the merge
     ran_by = {Job.fetch(p["job_id"], connection=conn).worker_name for p in parts}
-    assert ran_by == {f"a-{plan_id}", f"b-{plan_id}"}
+    assert ran_by == {f"a-{plan_id}-{run}", f"b-{plan_id}-{run}"}
     plan = get_plan(client, h, plan_id)
     assert plan["status"] == "proposed", plan
     assert plan["stats"]["parts"] == 2
