@@ -149,23 +149,19 @@ function routeMap(routes, locate) {
   return svg;
 }
 
-async function visitIndex(date) {
-  // visit id -> visit (with client location when the API includes it)
+async function indexOf(path) {
+  // id -> row over every page of a list endpoint
   const index = {};
-  for (let page = 1; page <= 20; page++) {
-    const rows = await api("GET", `/visits?date=${date}&page=${page}&page_size=100`);
-    rows.forEach((v) => { index[v.id] = v; });
+  for (let page = 1; page <= 50; page++) {
+    const rows = await api("GET", `${path}${path.includes("?") ? "&" : "?"}page=${page}&page_size=100`);
+    rows.forEach((row) => { index[row.id] = row; });
     if (rows.length < 100) break;
   }
   return index;
 }
 
-function locationOf(visit) {
-  if (!visit) return null;
-  const c = visit.client || visit;
-  if (typeof c.lat === "number" && typeof c.lon === "number") return { lat: c.lat, lon: c.lon };
-  if (typeof visit.lat === "number") return { lat: visit.lat, lon: visit.lon };
-  return null;
+function locationOf(client) {
+  return client && typeof client.lat === "number" ? { lat: client.lat, lon: client.lon } : null;
 }
 
 const VIEWS = {
@@ -183,17 +179,19 @@ const VIEWS = {
     if (plan.status === "optimizing") setTimeout(() => state.tab === "plan" && load(), 2000);
     const k = plan.kpis || {};
     panel.append(h("div", { class: "kpis" }, Object.entries(k).filter(([, v]) => typeof v !== "object").slice(0, 8).map(([name, v]) => h("div", { class: "kpi" }, h("b", {}, typeof v === "number" ? Math.round(v * 100) / 100 : v), h("span", { class: "muted small" }, name)))));
-    const visits = await visitIndex(date).catch(() => ({}));
+    const visits = await indexOf(`/visits?date=${date}`).catch(() => ({}));
+    const clients = await indexOf("/clients").catch(() => ({}));
+    const clientOf = (s) => clients[(visits[s.visit_id] || {}).client_id];
     const routes = plan.routes || [];
     const left = h("div", {}, routes.map((r, i) => h("div", { class: "card" },
       h("strong", { style: "color:" + COLORS[i % COLORS.length] }, `${t("caregiver")} #${r.caregiver_id}`),
       " ", h("span", { class: "muted small" }, `${r.stops.length} ${t("stops")}`),
       table([t("visit"), t("client"), t("start"), t("end"), t("travel")], r.stops.map((s) => {
-        const v = visits[s.visit_id];
-        return [`#${s.visit_id}`, v && v.client ? v.client.name || "" : "", hhmm(s.start), hhmm(s.end), s.travel_min];
+        const c = clientOf(s);
+        return [s.kind === "visit" ? `#${s.visit_id}` : s.kind, c ? c.name : "", hhmm(s.start), hhmm(s.end), s.travel_min];
       })))));
-    const right = h("div", {}, h("div", { class: "card" }, routeMap(routes, (s) => locationOf(visits[s.visit_id]))),
-      h("div", { class: "card" }, h("h3", {}, t("unassigned")), table([t("visit"), t("reason")], (plan.unassigned || []).map((u) => [`#${u.visit_id}`, u.reason + (u.detail ? " — " + u.detail : "")]))));
+    const right = h("div", {}, h("div", { class: "card" }, routeMap(routes, (s) => locationOf(clientOf(s)))),
+      h("div", { class: "card" }, h("h3", {}, t("unassigned")), table([t("visit"), t("reason")], (plan.unassigned || []).map((u) => [`#${u.visit_id}`, u.reason + " — " + ((lang === "zh" ? u.action_zh : u.action) || u.detail || "")]))));
     panel.append(h("div", { class: "grid2" }, left, right));
   },
   async board(panel, date) {
@@ -201,8 +199,8 @@ const VIEWS = {
     const rows = Array.isArray(data) ? data : data.visits || [];
     panel.append(h("button", { type: "button", class: "secondary", onclick: load }, t("refresh")));
     panel.append(table([t("visit"), t("caregiver"), t("client"), t("start"), t("state"), t("alerts")], rows.map((v) => [
-      `#${v.visit_id || v.id}`, (v.caregiver_ids || [v.caregiver_id]).filter(Boolean).join(", "),
-      v.client_name || (v.client && v.client.name) || "", hhmm(v.planned_start), pill(v.state || v.status || ""),
+      `#${v.visit_id}`, (v.caregivers || []).map((c) => c.name).join("、"),
+      v.client ? v.client.name : "", hhmm(v.planned_start), pill(v.state || v.status || ""),
       (v.alerts || []).map((a) => pill(typeof a === "string" ? a : a.code || a.kind)),
     ])));
   },
