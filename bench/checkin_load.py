@@ -8,7 +8,9 @@ caregivers and N x V published visits, starts gunicorn on 127.0.0.1 (a free port
 caregiver in through the API, then fires one check-in per visit (each with its own small JPEG)
 from a thread pool over keep-alive HTTP/1.1 connections, then one completed check-out per visit
 (which also makes a work order and runs the validation rules). A third phase replays every
-check-in (the idempotent path). Prints one JSON document and a one-line summary. Bounded: at
+check-in (the idempotent path). Before all that, a bad-input phase sends a decompression
+bomb, a non-image, an oversize photo, an out-of-range latitude, a check-out before check-in
+and an unknown visit id, each once. Prints one JSON document and a one-line summary. Bounded: at
 most --max-requests per phase and --timeout-s overall.
 """
 
@@ -23,12 +25,14 @@ import random
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -252,6 +256,74 @@ def summarise(shots: list[Shot], wall_s: float) -> dict[str, Any]:
     }
 
 
+def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A valid PNG whose header claims ``width`` x ``height``: a few hundred bytes on the wire."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * (1 + width // 8) * 4)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def bad_inputs(visit_id: int, token: str) -> list[tuple[str, str, str, str, bytes]]:
+    """(case, path, token, content type, body) for each kind of bad request the app may send."""
+    oversize = b"\xff\xd8\xff\xe0" + random.Random(7).randbytes(9 * 1024 * 1024)
+    cases: list[tuple[str, str, bytes, bytes, str]] = [
+        # case, path suffix, event JSON, photo bytes, photo file name
+        ("decompression_bomb", "check-in", event(5, str(uuid.uuid4())), png_bomb(), "p.png"),
+        ("not_an_image", "check-in", event(5, str(uuid.uuid4())), b"%PDF-1.7 not a photo", "p.jpg"),
+        ("oversize_photo", "check-in", event(5, str(uuid.uuid4())), oversize, "p.jpg"),
+        (
+            "lat_out_of_range",
+            "check-in",
+            event(5, str(uuid.uuid4()), lat=91.0),
+            make_jpeg(1),
+            "p.jpg",
+        ),
+        (
+            "check_out_before_check_in",
+            "check-out",
+            event(62, str(uuid.uuid4()), outcome="completed"),
+            make_jpeg(2),
+            "p.jpg",
+        ),
+    ]
+    out = []
+    for case, kind, body, photo, name in cases:
+        ctype, data = multipart(
+            {"event": (None, "application/json", body), "photo": (name, "image/jpeg", photo)}
+        )
+        out.append((case, f"/api/v1/visits/{visit_id}/{kind}", token, ctype, data))
+    ctype, data = multipart({"event": (None, "application/json", event(5, str(uuid.uuid4())))})
+    out.append(
+        ("unknown_or_foreign_visit", "/api/v1/visits/2147480000/check-in", token, ctype, data)
+    )
+    return out
+
+
+def measure_bad_inputs(
+    port: int, jobs: list[tuple[str, str, str, str, bytes]]
+) -> list[dict[str, Any]]:
+    rows = []
+    for case, path, token, ctype, body in jobs:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        t0 = time.perf_counter()
+        conn.request(
+            "POST", path, body, {"Content-Type": ctype, "Authorization": f"Bearer {token}"}
+        )
+        resp = conn.getresponse()
+        answer = json.loads(resp.read() or b"{}")
+        ms = (time.perf_counter() - t0) * 1000
+        conn.close()
+        rows.append(
+            {"case": case, "status": resp.status, "code": answer.get("code"), "ms": round(ms, 1)}
+        )
+    return rows
+
+
 def event(visit_minute: int, key: str, **kw: Any) -> bytes:
     when = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)
     body = {
@@ -365,6 +437,17 @@ def main() -> None:
                 "stack": "gunicorn sync-threads + PostgreSQL, jobs inline",
             },
         }
+        # Bad requests first: each must be a coded 4xx, quickly, and store nothing.
+        first_user, first_visits = routes[0]
+        result["bad_input"] = measure_bad_inputs(
+            port, bad_inputs(first_visits[0], tokens[first_user])
+        )
+        engine = create_engine(url)
+        with Session(engine) as s:
+            stored = s.scalar(select(func.count()).select_from(VisitEvent))
+            stored += s.scalar(select(func.count()).select_from(Photo))
+        engine.dispose()
+        result["bad_input_stored_nothing"] = stored == 0
         shots, wall = fire(port, ins, args.concurrency, deadline)
         result["check_in"] = summarise(shots, wall)
         shots, wall = fire(port, outs, args.concurrency, deadline)
@@ -405,6 +488,12 @@ def main() -> None:
         f"{co['throughput_rps']} req/s "
         f"(p95 {co['latency_ms']['p95']} ms); replays {result['replay_check_in']['throughput_rps']}"
         f" req/s; exactly once: {result['exactly_once']}"
+    )
+    worst = max(result["bad_input"], key=lambda r: r["ms"])
+    print(
+        f"bad input: {len(result['bad_input'])} cases, all 4xx with a code: "
+        f"{all(400 <= r['status'] < 500 and r['code'] for r in result['bad_input'])}, slowest "
+        f"{worst['case']} {worst['ms']} ms, stored nothing: {result['bad_input_stored_nothing']}"
     )
 
 
