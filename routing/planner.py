@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from routing.model import (
     Route,
     Solution,
     Stop,
+    TimeWindow,
     Unassigned,
     UnassignedReason,
     Visit,
@@ -32,6 +34,11 @@ R = UnassignedReason
 # Explaining dropped visits tries every insertion; on a day with hundreds left out this is
 # bounded, and the rest are reported as NOT_PLACED without the check.
 DIAGNOSE_BUDGET_S = 2.0
+# Inserting what the search left out (repair) gets its own bound before the diagnosis.
+REPAIR_BUDGET_S = 2.0
+# Common starts tried for a double-staffed visit besides each caregiver's earliest one.
+GROUP_START_STEP_S = 300
+GROUP_STARTS = 48
 
 
 class Context:
@@ -597,6 +604,158 @@ def diagnose(ctx: Context, visit: Visit, cands: list[int], routes: dict[int, Rou
     )
 
 
+def repair(
+    ctx: Context,
+    built: Built,
+    routes: list[Route],
+    eligible: dict[int, list[int]],
+    out: dict[int, Unassigned],
+    until: float,
+) -> int:
+    """Insert visits the search left out where best_insertion finds a feasible place.
+
+    Greedy: among the highest priority left, the visit (or double-staffed group) with the
+    cheapest added travel goes first; each changed route is re-timed by `schedule` (the code
+    that times inserted visits and late breaks) and rebuilt by `_route`. A group's visits go to
+    different caregivers at one common start. Meal deliveries (they need a kitchen pickup) are
+    left to the diagnosis. A caregiver whose route lacks some of their breaks (an empty route
+    has none yet) is not offered, so no break goes missing. Returns how many visits were
+    inserted; `routes` is updated in place.
+    """
+    served = {s.visit_id for r in routes for s in r.stops if s.kind == "visit"}
+
+    def open_(vid, partner_dropped=False):
+        # A placed half of a group dropped for want of its partner may come back with it.
+        left = vid not in out or (partner_dropped and out[vid].reason is R.GROUP_PARTNER_UNASSIGNED)
+        return eligible.get(vid) and vid not in served and left and not ctx.is_meal(ctx.visits[vid])
+
+    group_of = {vid: g.visit_ids for g in ctx.problem.groups for vid in g.visit_ids}
+    units: list[tuple[Visit, ...]] = []
+    for vid in eligible:
+        g = group_of.get(vid)
+        if g is None and open_(vid):
+            units.append((ctx.visits[vid],))
+        elif g is not None and vid == g[0] and all(open_(x, True) for x in g):
+            units.append(tuple(ctx.visits[x] for x in g))
+    node_of = {}
+    for x, (k, ref) in enumerate(zip(built.inst.kind, built.inst.ref, strict=True)):
+        if k == VISIT:
+            node_of[ref] = x
+        elif k == PICKUP:
+            node_of[("pickup", ref)] = x
+    pos_of = {r.caregiver_id: n for n, r in enumerate(routes)}
+    fixed = fixed_visits(ctx)
+    done = 0
+    while units and time.monotonic() < until:
+        top = max(max(v.priority for v in u) for u in units)
+        by_id = {r.caregiver_id: r for r in routes}
+
+        def cands(v, by_id=by_id):
+            return [
+                i
+                for i in eligible[v.id]
+                if sum(s.kind == "break" for s in by_id[ctx.cgs[i].id].stops)
+                == len(ctx.cgs[i].breaks)
+            ]
+
+        choice = None
+        for u in units:
+            if max(v.priority for v in u) != top or time.monotonic() >= until:
+                continue
+            if len(u) == 1:
+                best, _ = best_insertion(ctx, u[0], by_id, cands(u[0]))
+                placed = None if best is None else (best[0], [best])
+            else:
+                placed = _group_insertion(ctx, u, by_id, cands)
+            if placed is not None and (choice is None or placed[0] < choice[1][0]):
+                choice = (u, placed)
+        if choice is None:
+            # Nothing of this priority fits; lower priorities may still fit.
+            units = [u for u in units if max(v.priority for v in u) != top]
+            continue
+        u, (_added, inserts) = choice
+        for _added, i, pos, timing, item in inserts:
+            c = ctx.cgs[i]
+            route = by_id[c.id]
+            items = route_items(ctx, route, fixed) if route.stops else []
+            items = [*items[:pos], item, *items[pos:]]
+            starts = timing.starts
+            rr = RawRoute(
+                i,
+                [node_of[it.key] for it in items if it.loc is not None],
+                [st for it, st in zip(items, starts, strict=True) if it.loc is not None],
+                timing.depart,
+                timing.ret,
+                [(st, it.duration) for it, st in zip(items, starts, strict=True) if it.loc is None],
+            )
+            routes[pos_of[c.id]] = _route(ctx, built, rr)
+            log.info("repair: visit %s inserted for caregiver %s at %s", item.key, c.id, pos)
+        for v in u:
+            out.pop(v.id, None)
+        units.remove(u)
+        done += len(u)
+    return done
+
+
+def _diagnose_group(ctx: Context, visit: Visit, eligible, routes) -> Unassigned | None:
+    """A double-staffed visit only "fits" if all its visits fit at one start on different people."""
+    group = next((g.visit_ids for g in ctx.problem.groups if visit.id in g.visit_ids), None)
+    if group is None or not all(eligible.get(x) for x in group):
+        return None
+    members = tuple(ctx.visits[x] for x in group)
+    if _group_insertion(ctx, members, routes, lambda v: eligible[v.id]) is not None:
+        return None
+    return Unassigned(
+        visit.id,
+        R.NO_TIME,
+        f"double-staffed: no {len(group)} different qualified caregivers have room at one "
+        "common start",
+    )
+
+
+def _group_insertion(ctx: Context, group: tuple[Visit, ...], routes: dict[int, Route], cands):
+    """Cheapest insertion of a double-staffed group: (total added travel, [insertion per visit]).
+
+    Candidate common starts are the earliest start each visit could get with each of its
+    caregivers inside the shared windows, plus starts every GROUP_START_STEP_S (or wider:
+    about GROUP_STARTS in all) through those windows; at each, every visit is inserted with
+    that start fixed, on different caregivers (each visit order is tried, groups are tiny).
+    """
+    common = _intersect([ctx.windows(v) for v in group])
+    if not common:
+        return None
+    shared = tuple(TimeWindow(a, b) for a, b in common)
+    starts = set()
+    for v in group:
+        for i in cands(v):
+            best, _ = best_insertion(ctx, replace(v, windows=shared), routes, [i])
+            if best is not None:
+                starts.add(best[3].starts[best[2]])
+    step = max(GROUP_START_STEP_S, sum(b - a for a, b in common) // GROUP_STARTS + 1)
+    starts.update(t for a, b in common for t in range(a, b + 1, step))
+    found = None
+    for s in sorted(starts):
+        for order in itertools.permutations(group):
+            used: set[int] = set()
+            inserts = []
+            for v in order:
+                best, _ = best_insertion(
+                    ctx,
+                    replace(v, windows=(TimeWindow(s, s),)),
+                    routes,
+                    [i for i in cands(v) if i not in used],
+                )
+                if best is None:
+                    break
+                used.add(best[1])
+                inserts.append(best)
+            else:
+                total = sum(b[0] for b in inserts)
+                if found is None or total < found[0]:
+                    found = (total, inserts)
+    return found
+
+
 def kpis(ctx: Context, routes: list[Route], unassigned: list[Unassigned]) -> Kpis:
     assigned = [(r, s) for r in routes for s in r.stops if s.kind == "visit"]
     by_cg = {r.caregiver_id: r.travel_s for r in routes}
@@ -739,6 +898,9 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
         else:
             c = ctx.cgs[i]
             routes.append(Route(c.id, (), c.shift_start_s, c.shift_start_s))
+    repaired = 0
+    if built is not None:
+        repaired = repair(ctx, built, routes, eligible, out, time.monotonic() + REPAIR_BUDGET_S)
     by_id = {r.caregiver_id: r for r in routes}
     served = {s.visit_id for r in routes for s in r.stops if s.kind == "visit"}
     diagnose_until = time.monotonic() + DIAGNOSE_BUDGET_S
@@ -746,6 +908,8 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
         if v.id not in served and v.id not in out:
             if time.monotonic() < diagnose_until:
                 out[v.id] = diagnose(ctx, v, eligible.get(v.id, []), by_id)
+                if out[v.id].reason is R.NOT_PLACED:
+                    out[v.id] = _diagnose_group(ctx, v, eligible, by_id) or out[v.id]
             else:
                 out[v.id] = Unassigned(
                     v.id, R.NOT_PLACED, "left out by the search; not re-checked (time budget)"
@@ -761,6 +925,7 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
             "wall_s": round(time.monotonic() - t0, 3),
             "matrix_s": round(t_matrix, 3),
             "nodes": built.inst.n if built else 0,
+            "repaired": repaired,
         },
     )
 
