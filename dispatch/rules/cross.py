@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
+from dispatch.geo import distance_m
 from dispatch.rules.data import (
     NEAR,
     ZONE,
     Context,
     OrderData,
     double_staffed,
-    haversine_m,
     iso,
     overlap_s,
 )
@@ -150,7 +150,7 @@ def impossible_travel(o: OrderData, ctx: Context, factor: float) -> Iterator[Fin
                     "required_min": round(needed_s / 60, 1),
                     "speed_factor": factor,
                     "travel_mode": mode,
-                    "distance_m": round(haversine_m(ca.lat, ca.lon, cb.lat, cb.lon)),
+                    "distance_m": round(distance_m(ca.lat, ca.lon, cb.lat, cb.lon)),
                     "from_order": a.id,
                     "to_order": b.id,
                 },

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from geopy.distance import geodesic
 
+from dispatch.geo import distance_m
+
 # Orders and events are judged in the platform's zone: a "day" and a "month" are local ones.
 ZONE = ZoneInfo("Asia/Shanghai")
 # Orders compared with one another (repeated coordinates, near-identical photos, overlaps) start
@@ -18,7 +19,6 @@ ZONE = ZoneInfo("Asia/Shanghai")
 NEAR = timedelta(hours=24)
 # Near-identical photos are looked for among the same person's and client's orders this close.
 PHOTO_HORIZON = timedelta(days=7)
-_EARTH_M = 6371008.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,13 +212,6 @@ class Context:
         return i if i < len(keys) and keys[i] == o.sort_key else None
 
 
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_M * math.asin(min(1.0, math.sqrt(a)))
-
-
 def geodesic_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return float(geodesic((lat1, lon1), (lat2, lon2)).meters)
 
@@ -231,7 +224,7 @@ def farther_than(
     The sphere differs from the WGS84 ellipsoid by at most ~0.5 %: a point clearly inside is
     settled by the fast formula, and the ellipsoid decides (and is reported) otherwise.
     """
-    if haversine_m(lat1, lon1, lat2, lon2) < limit_m * 0.99:
+    if distance_m(lat1, lon1, lat2, lon2) < limit_m * 0.99:
         return None
     d = geodesic_m(lat1, lon1, lat2, lon2)
     return d if d > limit_m else None

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from dispatch import audit
 from dispatch.errors import Forbidden, Invalid, NotFound
 from dispatch.models import Role
-from dispatch.services.pages import page_of
+from dispatch.services.pages import filtered, page_of
 from dispatch.tenancy import Actor, get_scoped, resolve_provider, scoped
 
 T = TypeVar("T")
@@ -95,9 +95,7 @@ def list_rows(
 ) -> tuple[list[T], int]:
     spec.can_read(actor)
     stmt = scoped(select(spec.model), spec.model, actor)
-    for name, value in filters.items():
-        if value is not None and name in spec.filters:
-            stmt = stmt.where(spec.filters[name](value))
+    stmt = filtered(stmt, filters, spec.filters)
     stmt = stmt.order_by(*(spec.order_by or (spec.model.id,)))  # type: ignore[attr-defined]
     return page_of(session, stmt, page, page_size)
 

@@ -22,6 +22,7 @@ from dispatch.models import (
     WorkOrderStatus,
 )
 from dispatch.services import billing, entitlements
+from dispatch.services.pages import filtered
 from dispatch.services.work_orders import (
     FILTERS,
     ensure_changeable,
@@ -231,9 +232,7 @@ def bulk_approve(
         stmt = stmt.where(WorkOrder.id.in_(ids))
     else:
         stmt = stmt.where(WorkOrder.status == WorkOrderStatus.verified)
-        for name, value in (filters or {}).items():
-            if value is not None and name in FILTERS:
-                stmt = stmt.where(FILTERS[name](value))
+        stmt = filtered(stmt, filters or {}, FILTERS)
     orders = list(
         session.scalars(stmt.order_by(WorkOrder.start_at, WorkOrder.id).limit(BULK_LIMIT + 1))
     )

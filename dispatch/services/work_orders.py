@@ -24,7 +24,7 @@ from dispatch.models import (
     WorkOrderStatus,
 )
 from dispatch.services import entitlements
-from dispatch.services.pages import page_of
+from dispatch.services.pages import filtered, page_of
 from dispatch.tenancy import Actor, scoped
 
 READ_ROLES = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin)
@@ -44,7 +44,7 @@ FILTERS: Mapping[str, Any] = {
     "provider_id": lambda v: WorkOrder.provider_id == v,
     "upload_id": lambda v: WorkOrder.upload_id == v,
     "billing_batch_id": lambda v: WorkOrder.billing_batch_id == v,
-    "from": lambda v: WorkOrder.start_at >= _bounds(v),
+    "from_": lambda v: WorkOrder.start_at >= _bounds(v),
     "to": lambda v: WorkOrder.start_at < _bounds(v, end=True),
     "flag_code": lambda v: WorkOrder.flags.any(Flag.code == v),
     "open_flags": lambda v: (
@@ -61,9 +61,7 @@ def list_orders(
     """Orders the actor may see, newest visit first, each with its flags and appeals."""
     actor.require(*READ_ROLES)
     stmt = scoped(select(WorkOrder), WorkOrder, actor)
-    for name, value in filters.items():
-        if value is not None and name in FILTERS:
-            stmt = stmt.where(FILTERS[name](value))
+    stmt = filtered(stmt, filters, FILTERS)
     stmt = stmt.options(selectinload(WorkOrder.flags), selectinload(WorkOrder.appeals)).order_by(
         WorkOrder.start_at.desc(), WorkOrder.id.desc()
     )
@@ -173,7 +171,7 @@ AUDIT_FILTERS: Mapping[str, Any] = {
     "action": lambda v: AuditEntry.action == v,
     "actor_user_id": lambda v: AuditEntry.actor_user_id == v,
     "provider_id": lambda v: AuditEntry.provider_id == v,
-    "from": lambda v: AuditEntry.at >= _bounds(v),
+    "from_": lambda v: AuditEntry.at >= _bounds(v),
     "to": lambda v: AuditEntry.at < _bounds(v, end=True),
 }
 
@@ -184,7 +182,5 @@ def audit_log(
     """The audit log, newest first; provider admins see only their provider's entries."""
     actor.require(Role.provider_admin, Role.finance, Role.admin)
     stmt = scoped(select(AuditEntry), AuditEntry, actor)
-    for name, value in filters.items():
-        if value is not None and name in AUDIT_FILTERS:
-            stmt = stmt.where(AUDIT_FILTERS[name](value))
+    stmt = filtered(stmt, filters, AUDIT_FILTERS)
     return page_of(session, stmt.order_by(AuditEntry.id.desc()), page, page_size)

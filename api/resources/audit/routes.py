@@ -28,5 +28,4 @@ blp = Blueprint(
 @blp.paginate()
 def list_entries(args: dict[str, Any], pagination_parameters: Any) -> Any:
     """The audit log, newest first"""
-    filters = {("from" if k == "from_" else k): v for k, v in args.items()}
-    return paged(work_orders.audit_log, filters, pagination_parameters)
+    return paged(work_orders.audit_log, args, pagination_parameters)

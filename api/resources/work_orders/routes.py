@@ -32,10 +32,6 @@ blp = Blueprint(
 READERS = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin)
 
 
-def _filters(args: dict[str, Any]) -> dict[str, Any]:
-    return {("from" if k == "from_" else k): v for k, v in args.items()}
-
-
 @blp.route("/work-orders", methods=["GET"])
 @roles(*READERS)
 @blp.arguments(WorkOrderQuerySchema, location="query")
@@ -47,7 +43,7 @@ def list_orders(args: dict[str, Any], pagination_parameters: Any) -> Any:
     Providers see their own; finance and admin all. `open_flags=true` is finance's review
     queue: orders with an open block or review flag, each with the evidence.
     """
-    return paged(work_orders.list_orders, _filters(args), pagination_parameters)
+    return paged(work_orders.list_orders, args, pagination_parameters)
 
 
 @blp.route("/work-orders/<int:ident>", methods=["GET"])
@@ -86,7 +82,7 @@ def decide(data: dict[str, Any], ident: int) -> Any:
 @blp.response(200, BulkApproveResultSchema)
 def bulk_approve(data: dict[str, Any]) -> Any:
     """Approve verified orders in bulk; the answer lists those refused and why"""
-    filters = _filters(data["filter"]) if data.get("filter") is not None else None
+    filters = data.get("filter")
     return decisions.bulk_approve(
         Session(), current_actor(), data.get("ids"), filters, data.get("reason")
     )
