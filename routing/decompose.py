@@ -272,28 +272,56 @@ def improve(
     return routes
 
 
+# A first-solution strategy that finds nothing within this share of the time (at most PROBE_S)
+# hands its worker to the next strategy of its chain.
+PROBE_SHARE, PROBE_S = 0.1, 1.0
+
+
 def _solve_full(args):
-    inst, t, first = args
-    raw = solver.solve_instance(inst, t, first_solution=first)
-    if raw is None:
-        return None
-    return [r.nodes for r in raw.routes], raw.dropped, raw.objective
+    """Solve with the first strategy of a chain that finds a first solution, then search.
+
+    Some strategies (PATH_CHEAPEST_ARC on tight windows) search for a first solution until the
+    time limit and find none; each but the last is therefore probed for one solution first.
+    """
+    inst, t, chain = args
+    deadline = time.monotonic() + t
+    for i, first in enumerate(chain):
+        left = deadline - time.monotonic()
+        if left <= 0.1:
+            return None
+        initial = None
+        if i < len(chain) - 1:
+            probe = solver.solve_instance(
+                inst, min(PROBE_S, PROBE_SHARE * t), first_solution=first, solution_limit=1
+            )
+            if probe is None:
+                continue
+            initial = [list(r.nodes) for r in probe.routes]
+            left = deadline - time.monotonic()
+        raw = solver.solve_instance(inst, left, first_solution=first, initial_routes=initial)
+        if raw is not None:
+            return [r.nodes for r in raw.routes], raw.dropped, raw.objective
+    return None
 
 
 def portfolio(
-    inst: Instance, time_limit_s: float, strategies: list[str], workers: int | None = None
+    inst: Instance,
+    time_limit_s: float,
+    strategies: list[tuple[str, ...]],
+    workers: int | None = None,
 ):
     """Solve with several first-solution strategies side by side; keep the cheapest result.
 
     On tight windows PATH_CHEAPEST_ARC-like strategies may find nothing, on wide ones the
-    insertion heuristics start from poor routes that guided local search rarely repairs;
-    running both covers both. Returns (routes, dropped) or None.
+    insertion heuristics start from routes that guided local search rarely repairs; running
+    both covers both. Each entry is a chain: its later strategies stand in when the earlier
+    find no first solution. Returns (routes, dropped) or None.
     """
     workers = workers or max(1, min(2, os.cpu_count() or 1))
     waves = math.ceil(len(strategies) / workers)
     per = max(0.5, time_limit_s / waves - 0.4)
     with _pool(workers) as pool:
-        results = list(pool.map(_solve_full, [(inst, per, s) for s in strategies]))
+        results = list(pool.map(_solve_full, [(inst, per, tuple(s)) for s in strategies]))
     best = None
     for res in results:
         if res is None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from routing import solomon
+from routing import decompose, solomon
 
 DATA = Path("/work/shared/benchmarks/vrptw/solomon")
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason="benchmark data not available")
@@ -58,3 +58,19 @@ def test_solomon_command_prints_json():
     assert {"instance", "vehicles", "distance", "routes", "time_s"} <= set(d)
     assert d["instance"] == "c101" and d["vehicles"] == len(d["routes"])
     check(DATA / "c101.txt", d["routes"])
+
+
+def test_portfolio_chain_falls_back_when_a_strategy_finds_no_first_solution():
+    # On r101's tight windows with the header's 25 vehicles, PATH_CHEAPEST_ARC searches until the
+    # time limit without finding a first solution. Alone it gives nothing; chained, its worker
+    # passes to LOCAL_CHEAPEST_INSERTION after the probe and serves every customer.
+    si = solomon.read(DATA / "r101.txt")
+    inst = solomon.to_instance(si)
+    assert decompose.portfolio(inst, 2.0, [("PATH_CHEAPEST_ARC",)], workers=1) is None
+    res = decompose.portfolio(
+        inst, 2.0, [("PATH_CHEAPEST_ARC", "LOCAL_CHEAPEST_INSERTION")], workers=1
+    )
+    assert res is not None
+    routes, dropped = res
+    assert dropped == []
+    check(DATA / "r101.txt", [r for r in routes if r])
