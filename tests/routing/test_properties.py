@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routing import Break, Kitchen, Problem, Settings, TimeWindow, VisitGroup, solve
+from routing import Break, Kitchen, Problem, Settings, TimeWindow, VisitGroup, decompose, solve
 from tests.routing.checker import violations
 from tests.routing.conftest import GridTravel, at, cg, visit
 
@@ -76,3 +77,25 @@ def test_every_plan_is_feasible_and_complete(problem):
     sol = solve(problem, grid)
     assert violations(problem, sol, grid) == []
     assert sol.kpis.visits_assigned + sol.kpis.visits_unassigned == len(problem.visits)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pts=st.lists(
+        st.tuples(st.floats(0, 1, allow_nan=False), st.floats(0, 1, allow_nan=False)),
+        min_size=1,
+        max_size=120,
+    ),
+    k=st.integers(1, 12),
+)
+def test_decomposition_cells_cover_every_visit_once_in_near_equal_parts(pts, k):
+    # Caregivers starting from home get compact cells of the day's visits; each visit must be
+    # in exactly one cell, and the cells' sizes differ by at most two (rounding at each cut).
+    coords = np.array(pts)
+    customers = list(range(len(pts)))
+    parts = decompose.cells(coords, customers, k)
+    assert sorted(x for p in parts for x in p) == customers
+    if len(pts) >= k:
+        sizes = [len(p) for p in parts]
+        assert len(parts) == k
+        assert max(sizes) - min(sizes) <= 2
