@@ -268,7 +268,11 @@ def improve(
                 seed_v = rng.choice(pool_v)
                 near = sorted(pool_v, key=lambda v, s=reps[seed_v]: cost[s, reps[v]])
                 group = near[:routes_per_sub]
-                spare = [v for v in empty if v not in taken][:2]
+                # Two idle vehicles join, those starting nearest (all alike from one depot).
+                spare = sorted(
+                    (v for v in empty if v not in taken),
+                    key=lambda v, s=reps[seed_v]: cost[inst.starts[v], s],
+                )[:2]
                 taken.update(group)
                 taken.update(spare)
                 batches.append((group + spare, group))

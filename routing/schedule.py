@@ -74,7 +74,20 @@ def schedule(
     if items and first_travel is not None:
         depart = max(depart, starts[0] - first_travel[1]) if items[0].loc is not None else depart
     if max_span is not None and ret - depart > max_span:
-        return None
+        # Starting the route later absorbs waiting inside it: delay the first start just
+        # enough, if the waiting and every stop's window (the one it starts in) allow.
+        shifts = _later_by(items, arrivals, starts, ret - depart - max_span)
+        if shifts is None:
+            return None
+        prev = 0
+        for i in range(len(items)):
+            if i > 0:
+                arrivals[i] += prev  # the previous stop ends later by its own shift
+            starts[i] += shifts[i]
+            prev = shifts[i]
+        depart += shifts[0]
+        if first_travel is not None and items[0].loc is not None:
+            arrivals[0] = max(arrivals[0], depart + first_travel[1])
     # Ride times of meal deliveries picked up on this route.
     pos = {item.key: i for i, item in enumerate(items) if item.key is not None}
     for i, item in enumerate(items):
@@ -83,3 +96,24 @@ def schedule(
             if j is not None and starts[j] - (starts[i] + item.duration) > item.max_ride:
                 return None
     return Timing(arrivals, starts, depart, ret, travel_total)
+
+
+def _later_by(items, arrivals, starts, need: int) -> list[int] | None:
+    """Shift of each start when the first one moves `need` later; None if a window forbids it.
+
+    A stop's start moves by what is left of `need` after the waiting before it (from the
+    second stop on) has absorbed it; the return home does not move once all is absorbed.
+    """
+    waited = 0
+    shifts = []
+    for i, item in enumerate(items):
+        if i > 0:
+            waited += starts[i] - arrivals[i]
+        shift = max(0, need - waited)
+        end = next(b for a, b in item.windows if a <= starts[i] <= b)
+        if starts[i] + shift > end:
+            return None
+        shifts.append(shift)
+    if need > waited:
+        return None  # the return home would move as much as the start: no span saved
+    return shifts
