@@ -65,12 +65,10 @@ PER_ORDER: dict[str, str] = {
     "GEOFENCE_OUT": _geofence("co").replace("{code}", "GEOFENCE_OUT"),
     "GPS_POOR": _each_event(f"{{e}}.accuracy_m > :t_GPS_POOR - {_EPS}"),
     "SHORT_VISIT": (
-        f"(coalesce({_PLANNED}, 0) <> 0"
-        f" AND {_ACTUAL_MIN} < {_PLANNED} * :t_SHORT_VISIT + {_EPS})"
+        f"(coalesce({_PLANNED}, 0) <> 0 AND {_ACTUAL_MIN} < {_PLANNED} * :t_SHORT_VISIT + {_EPS})"
     ),
     "LONG_VISIT": (
-        f"(coalesce({_PLANNED}, 0) <> 0"
-        f" AND {_ACTUAL_MIN} > {_PLANNED} * :t_LONG_VISIT - {_EPS})"
+        f"(coalesce({_PLANNED}, 0) <> 0 AND {_ACTUAL_MIN} > {_PLANNED} * :t_LONG_VISIT - {_EPS})"
     ),
     "OFF_SCHEDULE": (
         "(v.id IS NOT NULL AND greatest(extract(epoch FROM v.window_start_at - o.start_at),"
@@ -127,18 +125,25 @@ CROSS JOIN LATERAL (SELECT (o.start_at AT TIME ZONE {_TZ})::date AS o_day) d
 """
 
 PERSON = "coalesce(g.person_hash, 'cg:' || g.id::text)"
+# Caregivers with a small number per person (the same human across providers), so that the
+# windows partition and sort by an integer.
+_PEOPLE = f"""people AS (
+  SELECT g.id AS caregiver_id, g.travel_mode, dense_rank() OVER (ORDER BY {PERSON}) AS person
+  FROM caregivers g
+)"""  # noqa: S608  (constants only)
 
 # Orders of the widened period with their person, for the window prefilters.
-_UNIVERSE = f"""
+_UNIVERSE = """
 SELECT o.id, o.start_at, o.end_at, o.visit_id, o.caregiver_id, o.client_id,
-       o.service_type_id, o.status, o.billable_min, {PERSON} AS person,
+       o.service_type_id, o.status, o.billable_min, g.person, g.travel_mode, c.lat, c.lon,
        greatest(coalesce(v.caregivers_needed, 1), s.caregivers_needed) >= 2 AS two
 FROM work_orders o
-JOIN caregivers g ON g.id = o.caregiver_id
+JOIN people g ON g.caregiver_id = o.caregiver_id
+JOIN clients c ON c.id = o.client_id
 JOIN service_types s ON s.id = o.service_type_id
 LEFT JOIN visits v ON v.id = o.visit_id
 WHERE o.start_at >= :ulo AND o.start_at < :uhi
-"""  # noqa: S608  (constants only; values are bound parameters)
+"""
 
 
 def _double_staffed(a: str, b: str) -> str:
@@ -149,6 +154,11 @@ def _double_staffed(a: str, b: str) -> str:
     )
 
 
+_OVERLAPS = """
+  (p_end > start_at AND NOT {ds_prev}) OR (n_start < end_at AND NOT {ds_next})
+  OR far_end > start_at OR far_start < end_at"""
+
+
 def _overlapping(partition: str) -> str:
     """Orders overlapping another of the partition, double-staffed neighbours exempt.
 
@@ -156,57 +166,51 @@ def _overlapping(partition: str) -> str:
     previous order's end or before the largest end of the ones before that; it overlaps a later
     one iff its end is after the next start or the one after. Only adjacent pairs are checked
     for the exemption, which keeps the set a superset.
+
+    Partitioned by person, the same pass finds IMPOSSIBLE_TRAVEL's pairs: consecutive orders
+    at two homes whose gap (0..24 h) is shorter than the router's time, with a margin for its
+    rounding up to whole seconds and the sphere it measures on. ``:on_<CODE>`` says which of
+    the two rules are enabled.
     """
+    travel = "false"
+    if partition == "person":
+        speed = (
+            "(CASE travel_mode WHEN 'walk' THEN :speed_walk WHEN 'car' THEN :speed_car"
+            " ELSE :speed_ebike END)"
+        )
+        travel = (
+            ":on_IMPOSSIBLE_TRAVEL AND p_id IS NOT NULL AND (p_lat <> lat OR p_lon <> lon)"
+            " AND extract(epoch FROM start_at - p_end) BETWEEN -1 AND 86401"
+            " AND extract(epoch FROM start_at - p_end) < "
+            f"{_sphere_m('p_lat', 'p_lon', 'lat', 'lon')} * :detour / {speed}"
+            f" * :t_IMPOSSIBLE_TRAVEL / {_REL} + 2"
+        )
+    overlaps = _OVERLAPS.format(
+        ds_prev=_double_staffed("", "p_"), ds_next=_double_staffed("", "n_")
+    )
     return f"""
-WITH u AS ({_UNIVERSE}),
+WITH {_PEOPLE}, u AS ({_UNIVERSE}),
 w AS (
-  SELECT id, start_at, end_at, visit_id, caregiver_id, two,
-         lag(end_at) OVER p AS p_end, lag(visit_id) OVER p AS p_visit_id,
+  SELECT id, start_at, end_at, visit_id, caregiver_id, two, lat, lon, travel_mode,
+         lag(id) OVER p AS p_id, lag(end_at) OVER p AS p_end,
+         lag(lat) OVER p AS p_lat, lag(lon) OVER p AS p_lon, lag(visit_id) OVER p AS p_visit_id,
          lag(caregiver_id) OVER p AS p_caregiver_id, lag(two) OVER p AS p_two,
          lead(start_at) OVER p AS n_start, lead(visit_id) OVER p AS n_visit_id,
          lead(caregiver_id) OVER p AS n_caregiver_id, lead(two) OVER p AS n_two,
          max(end_at) OVER (p ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING) AS far_end,
          lead(start_at, 2) OVER p AS far_start
   FROM u WINDOW p AS (PARTITION BY {partition} ORDER BY start_at, end_at, id)
+),
+z AS (SELECT id, p_id, :on_OVERLAP AND ({overlaps}) AS overlap, {travel} AS travel FROM w),
+hit AS MATERIALIZED (
+  SELECT id, CASE WHEN travel THEN p_id END AS p_id FROM z WHERE overlap OR travel
 )
-SELECT id FROM w
-WHERE (p_end > start_at AND NOT {_double_staffed("", "p_")})
-   OR (n_start < end_at AND NOT {_double_staffed("", "n_")})
-   OR far_end > start_at OR far_start < end_at
+SELECT id FROM hit UNION ALL SELECT p_id FROM hit WHERE p_id IS NOT NULL
 """  # noqa: S608  (constants only; values are bound parameters)
 
-
-_IMPOSSIBLE_TRAVEL = f"""
-WITH u AS (
-  SELECT o.id, o.start_at, o.end_at, {PERSON} AS person, c.lat, c.lon, g.travel_mode
-  FROM work_orders o
-  JOIN caregivers g ON g.id = o.caregiver_id
-  JOIN clients c ON c.id = o.client_id
-  WHERE o.start_at >= :ulo AND o.start_at < :uhi
-),
-w AS (
-  SELECT id, start_at, lat, lon, travel_mode,
-         lag(id) OVER p AS a_id, lag(end_at) OVER p AS a_end,
-         lag(lat) OVER p AS a_lat, lag(lon) OVER p AS a_lon
-  FROM u WINDOW p AS (PARTITION BY person ORDER BY start_at, end_at, id)
-),
-x AS (
-  SELECT id, a_id, extract(epoch FROM start_at - a_end) AS gap_s,
-         {_sphere_m("a_lat", "a_lon", "lat", "lon")} * :detour
-           / (CASE travel_mode WHEN 'walk' THEN :speed_walk WHEN 'car' THEN :speed_car
-              ELSE :speed_ebike END) AS travel_s
-  FROM w
-  WHERE a_id IS NOT NULL AND (a_lat <> lat OR a_lon <> lon)
-),
-hit AS (
-  SELECT id, a_id FROM x
-  WHERE gap_s >= -1 AND gap_s <= 86401 AND gap_s < travel_s * :t_IMPOSSIBLE_TRAVEL / {_REL} + 2
-)
-SELECT id FROM hit UNION ALL SELECT a_id FROM hit
-"""  # noqa: S608  (constants only; values are bound parameters)
 
 _DAILY_HOURS = f"""
-WITH u AS ({_UNIVERSE})
+WITH {_PEOPLE}, u AS ({_UNIVERSE})
 SELECT id FROM (
   SELECT id, status, sum(CASE WHEN status = 'rejected' THEN 0 ELSE billable_min END) OVER (
     PARTITION BY person, (start_at AT TIME ZONE {_TZ})::date
@@ -228,22 +232,25 @@ SELECT id FROM (
 WHERE status <> 'rejected' AND total > entitled
 """  # noqa: S608  (constants only; values are bound parameters)
 
-# The same coordinates (rounded to 1e-6°) at two clients of one person: events are put in
-# cells of 1e-4°, and an event within 3e-6° of a cell's edge in the neighbouring cell too, so
-# two positions that round alike always share a cell. A cell of one person with two clients
-# makes its orders candidates (Python then rounds and applies the 24 h window).
+# The same coordinates (rounded to 1e-6°) at two clients of one person. Python's round(x, 6)
+# is k when x·1e6 lies in [k − ½, k + ½]; the float product x·1e6 is off by a few 1e-9 at most,
+# so floor(x·1e6 + ½) is k or a neighbour whose fraction is within 0.01 of the edge, and such
+# an event is keyed both ways: two positions Python rounds alike always share a key. A key of
+# one person with two clients makes its orders candidates (Python then rounds, within 24 h).
 _MOCK_REPEATED = f"""
-WITH e AS MATERIALIZED (
-  SELECT o.id, o.client_id, {PERSON} AS person, ev.lat * 10000 AS y, ev.lon * 10000 AS x
+WITH {_PEOPLE},
+e AS (
+  SELECT o.id, o.client_id, g.person,
+         ev.lat * 1000000 + 0.5 AS y, ev.lon * 1000000 + 0.5 AS x
   FROM work_orders o
-  JOIN caregivers g ON g.id = o.caregiver_id
+  JOIN people g ON g.caregiver_id = o.caregiver_id
   JOIN visit_events ev ON ev.visit_id = o.visit_id AND ev.caregiver_id = o.caregiver_id
   WHERE o.start_at >= :ulo AND o.start_at < :uhi
 ),
 f AS MATERIALIZED (
-  SELECT id, client_id, person, floor(y) AS cy, floor(x) AS cx,
-         CASE WHEN y - floor(y) < 0.03 THEN -1 WHEN y - floor(y) > 0.97 THEN 1 ELSE 0 END AS dy,
-         CASE WHEN x - floor(x) < 0.03 THEN -1 WHEN x - floor(x) > 0.97 THEN 1 ELSE 0 END AS dx
+  SELECT id, client_id, person, floor(y)::bigint AS cy, floor(x)::bigint AS cx,
+         CASE WHEN y - floor(y) < 0.01 THEN -1 WHEN y - floor(y) > 0.99 THEN 1 ELSE 0 END AS dy,
+         CASE WHEN x - floor(x) < 0.01 THEN -1 WHEN x - floor(x) > 0.99 THEN 1 ELSE 0 END AS dx
   FROM e
 ),
 cells AS (
@@ -261,13 +268,20 @@ SELECT cells.id FROM cells JOIN hot USING (person, cy, cx)
 # The same stored photo or the same perceptual hash on two visits (any time, any order).
 _PHOTO_SAME = """
 WITH e AS MATERIALIZED (
-  SELECT o.id, o.visit_id, coalesce('h:' || lower(p.phash), 'id:' || p.id::text) AS h
+  SELECT o.id, o.visit_id, p.id AS photo_id,
+         CASE WHEN p.phash ~ '^[0-9a-fA-F]{16}$' THEN ('x' || p.phash)::bit(64)::bigint END AS h
   FROM work_orders o
   JOIN visit_events ev ON ev.visit_id = o.visit_id AND ev.caregiver_id = o.caregiver_id
   JOIN photos p ON p.id = ev.photo_id
 ),
-hot AS (SELECT h FROM e GROUP BY h HAVING min(visit_id) <> max(visit_id))
-SELECT e.id FROM e JOIN hot USING (h)
+same_hash AS (
+  SELECT h FROM e WHERE h IS NOT NULL GROUP BY h HAVING min(visit_id) <> max(visit_id)
+),
+same_photo AS (
+  SELECT photo_id FROM e WHERE h IS NULL GROUP BY photo_id HAVING min(visit_id) <> max(visit_id)
+)
+SELECT e.id FROM e JOIN same_hash USING (h)
+UNION ALL SELECT e.id FROM e JOIN same_photo USING (photo_id)
 UNION ALL
 SELECT o.id FROM work_orders o
 JOIN visit_events ev ON ev.visit_id = o.visit_id AND ev.caregiver_id = o.caregiver_id
@@ -289,15 +303,21 @@ WHERE p.phash ~ '^[0-9a-fA-F]{{16}}$'
   AND o.start_at >= :ulo - interval '7 days' AND o.start_at < :uhi + interval '7 days'
 """  # noqa: S608  (constants only; values are bound parameters)
 
-CROSS: dict[str, list[str]] = {
-    "OVERLAP": [_overlapping("person")],
-    "DUPLICATE": [_overlapping("client_id, service_type_id")],
-    "IMPOSSIBLE_TRAVEL": [_IMPOSSIBLE_TRAVEL],
-    "DAILY_HOURS": [_DAILY_HOURS],
-    "OVER_ENTITLEMENT": [_OVER_ENTITLEMENT],
-    "MOCK_LOCATION": [_MOCK_REPEATED],
-    "PHOTO_REUSED": [_PHOTO_SAME],
-}
+# Statements, each with the rules it serves (one pass may serve two; ``:on_<CODE>`` tells it
+# which of them are enabled).
+CROSS: list[tuple[tuple[str, ...], str]] = [
+    (("OVERLAP", "IMPOSSIBLE_TRAVEL"), _overlapping("person")),
+    (("DUPLICATE",), _overlapping("client_id, service_type_id").replace(":on_OVERLAP", "true")),
+    (("DAILY_HOURS",), _DAILY_HOURS),
+    (("OVER_ENTITLEMENT",), _OVER_ENTITLEMENT),
+    (("MOCK_LOCATION",), _MOCK_REPEATED),
+    (("PHOTO_REUSED",), _PHOTO_SAME),
+]
+
+
+def covered() -> set[str]:
+    """The rules some prefilter serves."""
+    return set(PER_ORDER) | {code for codes, _ in CROSS for code in codes}
 
 
 def near_photo_pairs(

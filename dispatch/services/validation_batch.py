@@ -3,13 +3,16 @@
 ``validate_period`` re-evaluates every open order of a period. Running the Python rules with a
 loaded context on each of a million orders costs minutes; instead:
 
-1. the period's open orders go into a temporary table (the scope);
-2. every enabled rule's prefilter (``dispatch.rules.prefilter``: SQL over the whole period,
-   plus a numpy pass for near-identical photos) puts the orders it *may* flag into a second
-   temporary table, the candidates; so does every order an open flag is on or names, because
-   its flags must be re-judged (kept, updated or closed with the reason);
-3. the scope's other orders hold no finding and no open flag: one UPDATE sets them
-   ``verified`` and writes their audit entries, exactly what the per-order pipeline would do;
+1. the period's open orders go into a temporary table (the scope), and one statement sets them
+   all ``verified``;
+2. meanwhile every enabled rule's prefilter (``dispatch.rules.prefilter``: SQL over the whole
+   period, on a second connection reading the same snapshot when the transaction has written
+   nothing yet, plus a numpy pass over the photo hashes here) names the orders it *may* flag:
+   the candidates; so does every order an open flag is on or names, because its flags must be
+   re-judged (kept, updated or closed with the reason);
+3. the candidates get their status back; the other orders hold no finding and no open flag, so
+   step 1 is exactly what the rules would have done to them: they get the audit entry ``_run``
+   writes for the change;
 4. the candidates go through the same pipeline as the incremental path (``_run``: context,
    every rule, reconciliation, statuses, audit), in chunks of at most a day of start times so
    that each chunk's context stays the few days around it.
@@ -21,12 +24,14 @@ The prefilters are supersets, so the flags are those of evaluating every order; 
 from __future__ import annotations
 
 import logging
+import re
 import time
-from datetime import datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from dispatch.models import Flag, WorkOrder
@@ -49,7 +54,8 @@ MARGIN = timedelta(days=2)
 OPEN = "('submitted', 'flagged', 'verified')"
 # The last run's counts and seconds per step, for the benchmark and the logs.
 LAST_RUN: dict[str, Any] = {}
-DEBUG_COUNTS = True
+# The prefilters run on a second connection when they can (see _second_connection).
+TWO_CONNECTIONS = True
 
 
 def _params(sql: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -79,20 +85,13 @@ def _near_photo_ids(session: Session, values: dict[str, Any], max_bits: float) -
     )
 
 
-def candidates(
-    session: Session,
-    start: datetime,
-    end: datetime,
-    provider_id: int | None,
-    configs: dict[str, RuleConfig],
-) -> dict[str, float]:
-    """Fill ``_vb_scope`` (the period's open orders) and ``_vb_cand`` (those that may hold a
-    finding or have open flags); answers seconds per step."""
+def _values(
+    start: datetime, end: datetime, provider_id: int | None, configs: dict[str, RuleConfig]
+) -> dict[str, Any]:
     from dispatch.services.validation import _month_bounds
     from routing import GeodesicTravel
 
-    timings: dict[str, float] = {}
-    travel = GeodesicTravel()
+    travel = GeodesicTravel()  # the model the rules' travel times come from
     values: dict[str, Any] = {
         "lo": start,
         "hi": end,
@@ -110,94 +109,81 @@ def candidates(
         if cfg.threshold is not None:
             values[f"t_{code}"] = float(cfg.threshold)
     values["t_GPS_POOR"] = float(configs["GPS_POOR"].threshold or 150.0)
+    for code in RULES:
+        values[f"on_{code}"] = bool(code in configs and configs[code].enabled)
+    return values
+
+
+def _scope(provider_id: int | None) -> str:
     scope = f"o.start_at >= :lo AND o.start_at < :hi AND o.status IN {OPEN}"
-    if provider_id is not None:
-        scope += " AND o.provider_id = :provider"
+    return scope + (" AND o.provider_id = :provider" if provider_id is not None else "")
 
-    def step(name: str, sql: str) -> None:
-        t = time.perf_counter()
-        res = _exec(session, sql, values)
-        timings[name] = round(time.perf_counter() - t, 3)
-        if DEBUG_COUNTS:
-            timings[name + "#"] = res.rowcount
 
-    session.execute(text("SET LOCAL work_mem = '256MB'"))
-    session.execute(text("DROP TABLE IF EXISTS _vb_scope, _vb_cand"))
-    sql = f"CREATE TEMP TABLE _vb_scope AS SELECT o.id, o.status, o.start_at FROM work_orders o WHERE {scope}"  # noqa: E501, S608  (constants only)
-    step("scope", sql)
-    session.execute(text("CREATE TEMP TABLE _vb_cand (id bigint NOT NULL)"))
+def _prefilter_queries(scope: str, configs: dict[str, RuleConfig]) -> list[tuple[str, str]]:
+    """(name, SELECT of order ids) for every enabled rule, and the orders open flags concern."""
     enabled = [code for code, cfg in configs.items() if cfg.enabled and code in RULES]
-    unknown = [c for c in enabled if c not in pf.PER_ORDER and c not in pf.CROSS]
-    if unknown:  # a rule without a prefilter: every order may hold it
-        step("all", "INSERT INTO _vb_cand SELECT id FROM _vb_scope")
+    out: list[tuple[str, str]] = []
+    if any(c not in pf.covered() for c in enabled):
+        # A rule without a prefilter: every order may hold it.
+        out.append(("all", f"SELECT o.id FROM work_orders o WHERE {scope}"))  # noqa: S608
     per_order = [pf.PER_ORDER[c] for c in enabled if c in pf.PER_ORDER]
     if per_order:
-        step(
-            "per_order",
-            f"INSERT INTO _vb_cand SELECT o.id {pf.PER_ORDER_FROM} WHERE {scope} AND ("
-            + "\n OR ".join(per_order)
-            + ")",
+        where = f"{scope} AND (" + "\n OR ".join(per_order) + ")"
+        out.append(("per_order", f"SELECT o.id {pf.PER_ORDER_FROM} WHERE {where}"))
+    for codes, sql in pf.CROSS:
+        if any(c in enabled for c in codes):
+            out.append(("+".join(codes), sql))
+    out.append(
+        (
+            "open_flags",
+            "SELECT work_order_id FROM flags WHERE status = 'open' UNION ALL SELECT "
+            "other_work_order_id FROM flags WHERE status = 'open' AND other_work_order_id <> 0",
         )
-    for code in enabled:
-        for i, sql in enumerate(pf.CROSS.get(code, ())):
-            step(f"{code}.{i}", f"INSERT INTO _vb_cand SELECT id FROM ({sql}) q")  # noqa: S608
-    if "PHOTO_REUSED" in enabled:
+    )
+    return out
+
+
+def _run_queries(
+    conn: Any, queries: list[tuple[str, str]], values: dict[str, Any], timings: dict[str, Any]
+) -> set[int]:
+    found: set[int] = set()
+    for name, sql in queries:
         t = time.perf_counter()
-        ids = _near_photo_ids(session, values, float(configs["PHOTO_REUSED"].threshold or 0))
-        if ids.size:
-            session.execute(
-                text("INSERT INTO _vb_cand SELECT unnest(CAST(:ids AS bigint[]))"),
-                {"ids": ids.tolist()},
-            )
-        timings["PHOTO_REUSED.near"] = round(time.perf_counter() - t, 3)
-    step(
-        "open_flags",
-        "INSERT INTO _vb_cand SELECT work_order_id FROM flags WHERE status = 'open' "
-        "UNION ALL SELECT other_work_order_id FROM flags "
-        "WHERE status = 'open' AND other_work_order_id <> 0",
-    )
-    session.execute(text("ANALYZE _vb_scope"))
-    session.execute(text("ANALYZE _vb_cand"))
-    return timings
+        ids = conn.execute(text(sql), _params(sql, values)).scalars().all()
+        timings[name] = round(time.perf_counter() - t, 2)
+        timings[name + "#"] = len(ids)
+        found.update(ids)
+    return found
 
 
-def verify_the_rest(session: Session, actor: Actor, now: datetime) -> tuple[int, int]:
-    """Scope orders that are no candidate hold nothing: set them verified, audited like
-    ``_run`` does. Answers (how many such orders, how many changed status)."""
-    rest = session.scalar(
-        text(
-            "SELECT count(*) FROM _vb_scope s "
-            "WHERE NOT EXISTS (SELECT 1 FROM _vb_cand c WHERE c.id = s.id)"
-        )
-    )
-    changed = session.scalar(
-        text(
-            """
-WITH upd AS (
-  UPDATE work_orders o SET status = 'verified'
-  FROM _vb_scope s
-  WHERE o.id = s.id AND o.status <> 'verified'
-    AND NOT EXISTS (SELECT 1 FROM _vb_cand c WHERE c.id = s.id)
-  RETURNING o.id, o.provider_id, s.status AS old
-), ins AS (
-  INSERT INTO audit_log
-    (at, actor_user_id, actor_role, provider_id, action, entity_type, entity_id, before, after,
-     reason)
-  SELECT :now, :uid, :role, provider_id, 'work_order.validate', 'work_orders', id,
-         jsonb_build_object('status', old)::json, jsonb_build_object('status', 'verified')::json,
-         'validation rules'
-  FROM upd
-  RETURNING 1
-)
-SELECT count(*) FROM ins
+def _second_connection(session: Session) -> Any:
+    """A connection reading the same snapshot as the session, when the session's transaction
+    has written nothing yet (else another connection could not see its writes): None then."""
+    bind = session.get_bind()
+    if not TWO_CONNECTIONS or not isinstance(bind, Engine):
+        return None
+    if session.scalar(text("SELECT pg_current_xact_id_if_assigned() IS NULL")) is not True:
+        return None
+    snapshot = session.scalar(text("SELECT pg_export_snapshot()"))
+    if not re.fullmatch(r"[0-9A-F-]+", snapshot or ""):
+        return None
+    conn = bind.connect().execution_options(isolation_level="REPEATABLE READ")
+    conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+    conn.execute(text("SET LOCAL work_mem = '256MB'"))
+    return conn
+
+
+# The audit entry ``_run`` writes for a status change, for the orders that are no candidate.
+_AUDIT_THE_REST = """
+INSERT INTO audit_log
+  (at, actor_user_id, actor_role, provider_id, action, entity_type, entity_id, before, after,
+   reason)
+SELECT :now, :uid, :role, s.provider_id, 'work_order.validate', 'work_orders', s.id,
+       jsonb_build_object('status', s.status)::json,
+       jsonb_build_object('status', 'verified')::json, 'validation rules'
+FROM _vb_scope s
+WHERE s.status <> 'verified' AND NOT EXISTS (SELECT 1 FROM _vb_cand c WHERE c.id = s.id)
 """
-        ),
-        {"now": now, "uid": actor.user_id, "role": actor.role.value},
-    )
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, WorkOrder | Flag):
-            session.expire(obj)
-    return int(rest or 0), int(changed or 0)
 
 
 def run_period(
@@ -208,24 +194,88 @@ def run_period(
     actor: Actor,
     configs: dict[str, RuleConfig],
 ) -> RunStats:
-    from datetime import UTC
-
+    """The batch; see the module's docstring. Answers the same counts as ``_run``."""
     from dispatch.services.validation import RunStats, _Cache, _load_targets, _run
 
     t0 = time.perf_counter()
-    timings = candidates(session, start, end, provider_id, configs)
-    found = session.execute(
+    timings: dict[str, Any] = {}
+    values = _values(start, end, provider_id, configs)
+    scope = _scope(provider_id)
+    queries = _prefilter_queries(scope, configs)
+    # The prefilters only read: with a second connection on the same snapshot they run on the
+    # other core while this one sets the scope verified (restored below for the candidates).
+    second = _second_connection(session)
+    pool = ThreadPoolExecutor(max_workers=1) if second is not None else None
+    remote_timings: dict[str, Any] = {}
+    remote = pool.submit(_run_queries, second, queries, values, remote_timings) if pool else None
+    try:
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
+        session.execute(text("DROP TABLE IF EXISTS _vb_scope"))
+        sql = f"CREATE TEMP TABLE _vb_scope AS SELECT o.id, o.provider_id, o.status, o.start_at FROM work_orders o WHERE {scope}"  # noqa: E501, S608  (constants only)
+        _exec(session, sql, values)
+        t = time.perf_counter()
+        session.execute(
+            text(
+                "UPDATE work_orders o SET status = 'verified' FROM _vb_scope s "
+                "WHERE o.id = s.id AND s.status <> 'verified'"
+            )
+        )
+        timings["set_verified"] = round(time.perf_counter() - t, 2)
+        found: set[int] = set()
+        if "PHOTO_REUSED" in configs and configs["PHOTO_REUSED"].enabled:
+            t = time.perf_counter()
+            bits = float(configs["PHOTO_REUSED"].threshold or 0)
+            found.update(_near_photo_ids(session, values, bits).tolist())
+            timings["PHOTO_REUSED.near"] = round(time.perf_counter() - t, 2)
+        if remote is None:
+            found |= _run_queries(session, queries, values, timings)
+        else:
+            t = time.perf_counter()
+            found |= remote.result()
+            timings["waited_for_second_connection"] = round(time.perf_counter() - t, 2)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+            second.rollback()
+            second.close()
+    t1 = time.perf_counter()
+    session.execute(text("DROP TABLE IF EXISTS _vb_cand"))
+    session.execute(text("CREATE TEMP TABLE _vb_cand (id bigint PRIMARY KEY)"))
+    session.execute(
         text(
-            "SELECT s.id, s.start_at FROM _vb_scope s "
-            "WHERE EXISTS (SELECT 1 FROM _vb_cand c WHERE c.id = s.id) ORDER BY s.start_at, s.id"
+            "INSERT INTO _vb_cand SELECT DISTINCT s.id FROM unnest(CAST(:ids AS bigint[])) u(id) "
+            "JOIN _vb_scope s ON s.id = u.id"
+        ),
+        {"ids": sorted(found)},
+    )
+    # Candidates get their status back (_run decides); the others: their audit entries.
+    session.execute(
+        text(
+            "UPDATE work_orders o SET status = s.status FROM _vb_scope s JOIN _vb_cand c "
+            "ON c.id = s.id WHERE o.id = s.id AND s.status <> 'verified'"
+        )
+    )
+    audit = {"now": datetime.now(UTC), "uid": actor.user_id, "role": actor.role.value}
+    changed = session.execute(text(_AUDIT_THE_REST), audit).rowcount
+    rest = session.scalar(
+        text(
+            "SELECT count(*) FROM _vb_scope s "
+            "WHERE NOT EXISTS (SELECT 1 FROM _vb_cand c WHERE c.id = s.id)"
+        )
+    )
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, WorkOrder | Flag):
+            session.expire(obj)
+    found_rows = session.execute(
+        text(
+            "SELECT s.id, s.start_at FROM _vb_scope s JOIN _vb_cand c ON c.id = s.id "
+            "ORDER BY s.start_at, s.id"
         )
     ).all()
-    t1 = time.perf_counter()
-    rest, changed = verify_the_rest(session, actor, datetime.now(UTC))
     t2 = time.perf_counter()
     chunks: list[list[int]] = []
     first = None
-    for oid, at in found:
+    for oid, at in found_rows:
         if not chunks or at - first > CHUNK_SPAN or len(chunks[-1]) >= CHUNK_MAX:
             chunks.append([])
             first = at
@@ -234,35 +284,23 @@ def run_period(
     cache = _Cache()
     for chunk in chunks:
         # Loaded chunk by chunk: an earlier chunk may have flagged an order as a partner.
-        targets = _load_targets(session, chunk)
-        total.add(_run(session, targets, {}, {}, configs, cache, actor))
+        total.add(_run(session, _load_targets(session, chunk), {}, {}, configs, cache, actor))
     session.execute(text("DROP TABLE IF EXISTS _vb_scope, _vb_cand"))
     session.flush()
+    timings.update(remote_timings)
     LAST_RUN.clear()
     LAST_RUN.update(
-        orders=rest + len(found),
-        candidates=len(found),
+        orders=rest + len(found_rows),
+        candidates=len(found_rows),
         verified_without_rules=rest,
         status_changed_without_rules=changed,
+        two_connections=second is not None,
         seconds={
-            "prefilters": round(t1 - t0, 2),
-            "prefilter_steps": timings,
-            "verify_rest": round(t2 - t1, 2),
+            "prefilters_and_set_verified": round(t1 - t0, 2),
+            "steps": timings,
+            "audit_the_rest": round(t2 - t1, 2),
             "rules_on_candidates": round(time.perf_counter() - t2, 2),
         },
     )
-    log.info(
-        "batch %s..%s: %s orders, %s candidates, %s verified without rules (%s changed); "
-        "prefilters %.1f s %s, rest %.1f s, rules %.1f s",
-        start,
-        end,
-        rest + len(found),
-        len(found),
-        rest,
-        changed,
-        t1 - t0,
-        timings,
-        t2 - t1,
-        time.perf_counter() - t2,
-    )
+    log.info("batch %s..%s: %s", start, end, LAST_RUN)
     return total
