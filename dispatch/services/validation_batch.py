@@ -156,18 +156,22 @@ def _run_queries(
     return found
 
 
+def _may_share(session: Session) -> bool:
+    """Whether another connection can read what the session reads: the session's transaction
+    has written nothing yet (another connection would not see its writes)."""
+    return (
+        TWO_CONNECTIONS
+        and isinstance(session.get_bind(), Engine)
+        and session.scalar(text("SELECT pg_current_xact_id_if_assigned() IS NULL")) is True
+    )
+
+
 def _second_connection(session: Session) -> Any:
-    """A connection reading the same snapshot as the session, when the session's transaction
-    has written nothing yet (else another connection could not see its writes): None then."""
-    bind = session.get_bind()
-    if not TWO_CONNECTIONS or not isinstance(bind, Engine):
-        return None
-    if session.scalar(text("SELECT pg_current_xact_id_if_assigned() IS NULL")) is not True:
-        return None
+    """A connection reading the session's snapshot as of now."""
     snapshot = session.scalar(text("SELECT pg_export_snapshot()"))
     if not re.fullmatch(r"[0-9A-F-]+", snapshot or ""):
-        return None
-    conn = bind.connect().execution_options(isolation_level="REPEATABLE READ")
+        raise RuntimeError(f"unexpected snapshot id {snapshot!r}")
+    conn = session.get_bind().connect().execution_options(isolation_level="REPEATABLE READ")
     conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
     conn.execute(text("SET LOCAL work_mem = '256MB'"))
     return conn
@@ -202,17 +206,19 @@ def run_period(
     values = _values(start, end, provider_id, configs)
     scope = _scope(provider_id)
     queries = _prefilter_queries(scope, configs)
-    # The prefilters only read: with a second connection on the same snapshot they run on the
-    # other core while this one sets the scope verified (restored below for the candidates).
-    second = _second_connection(session)
+    share = _may_share(session)
+    session.execute(text("SET LOCAL work_mem = '256MB'"))
+    session.execute(text("DROP TABLE IF EXISTS _vb_scope"))
+    sql = f"CREATE TEMP TABLE _vb_scope AS SELECT o.id, o.provider_id, o.status, o.start_at FROM work_orders o WHERE {scope}"  # noqa: E501, S608  (constants only)
+    _exec(session, sql, values)
+    # The prefilters only read: on a second connection with a snapshot taken after the scope
+    # (so it sees every order of the scope) they run on the other core while this one sets
+    # the scope verified (restored below for the candidates).
+    second = _second_connection(session) if share else None
     pool = ThreadPoolExecutor(max_workers=1) if second is not None else None
     remote_timings: dict[str, Any] = {}
     remote = pool.submit(_run_queries, second, queries, values, remote_timings) if pool else None
     try:
-        session.execute(text("SET LOCAL work_mem = '256MB'"))
-        session.execute(text("DROP TABLE IF EXISTS _vb_scope"))
-        sql = f"CREATE TEMP TABLE _vb_scope AS SELECT o.id, o.provider_id, o.status, o.start_at FROM work_orders o WHERE {scope}"  # noqa: E501, S608  (constants only)
-        _exec(session, sql, values)
         t = time.perf_counter()
         session.execute(
             text(
