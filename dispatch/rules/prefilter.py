@@ -304,14 +304,14 @@ WHERE p.phash ~ '^[0-9a-fA-F]{{16}}$'
 """  # noqa: S608  (constants only; values are bound parameters)
 
 # Statements, each with the rules it serves (one pass may serve two; ``:on_<CODE>`` tells it
-# which of them are enabled).
+# which of them are enabled). The costliest first: two connections share them.
 CROSS: list[tuple[tuple[str, ...], str]] = [
+    (("MOCK_LOCATION",), _MOCK_REPEATED),
     (("OVERLAP", "IMPOSSIBLE_TRAVEL"), _overlapping("person")),
+    (("PHOTO_REUSED",), _PHOTO_SAME),
     (("DUPLICATE",), _overlapping("client_id, service_type_id").replace(":on_OVERLAP", "true")),
     (("DAILY_HOURS",), _DAILY_HOURS),
     (("OVER_ENTITLEMENT",), _OVER_ENTITLEMENT),
-    (("MOCK_LOCATION",), _MOCK_REPEATED),
-    (("PHOTO_REUSED",), _PHOTO_SAME),
 ]
 
 

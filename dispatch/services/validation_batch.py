@@ -28,6 +28,7 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -144,16 +145,21 @@ def _prefilter_queries(scope: str, configs: dict[str, RuleConfig]) -> list[tuple
 
 
 def _run_queries(
-    conn: Any, queries: list[tuple[str, str]], values: dict[str, Any], timings: dict[str, Any]
+    conn: Any, queries: SimpleQueue, values: dict[str, Any], timings: dict[str, Any]
 ) -> set[int]:
+    """Run prefilters taken from ``queries`` until none is left (both connections take from
+    it, each as soon as it is free); answers the order ids found."""
     found: set[int] = set()
-    for name, sql in queries:
+    while True:
+        try:
+            name, sql = queries.get_nowait()
+        except Empty:
+            return found
         t = time.perf_counter()
         ids = conn.execute(text(sql), _params(sql, values)).scalars().all()
         timings[name] = round(time.perf_counter() - t, 2)
         timings[name + "#"] = len(ids)
         found.update(ids)
-    return found
 
 
 def _may_share(session: Session) -> bool:
@@ -216,8 +222,11 @@ def run_period(
     # the scope verified (restored below for the candidates).
     second = _second_connection(session) if share else None
     pool = ThreadPoolExecutor(max_workers=1) if second is not None else None
+    todo: SimpleQueue = SimpleQueue()
+    for query in queries:
+        todo.put(query)
     remote_timings: dict[str, Any] = {}
-    remote = pool.submit(_run_queries, second, queries, values, remote_timings) if pool else None
+    remote = pool.submit(_run_queries, second, todo, values, remote_timings) if pool else None
     try:
         t = time.perf_counter()
         session.execute(
@@ -233,9 +242,10 @@ def run_period(
             bits = float(configs["PHOTO_REUSED"].threshold or 0)
             found.update(_near_photo_ids(session, values, bits).tolist())
             timings["PHOTO_REUSED.near"] = round(time.perf_counter() - t, 2)
-        if remote is None:
-            found |= _run_queries(session, queries, values, timings)
-        else:
+        # What the second connection has not taken yet is done here (the scope's statuses
+        # changed on this side only: verified is one of the open statuses the scope has).
+        found |= _run_queries(session, todo, values, timings)
+        if remote is not None:
             t = time.perf_counter()
             found |= remote.result()
             timings["waited_for_second_connection"] = round(time.perf_counter() - t, 2)
