@@ -14,8 +14,7 @@ loaded context on each of a million orders costs minutes; instead:
    step 1 is exactly what the rules would have done to them: they get the audit entry ``_run``
    writes for the change;
 4. the candidates go through the same pipeline as the incremental path (``_run``: context,
-   every rule, reconciliation, statuses, audit), in chunks of at most a day of start times so
-   that each chunk's context stays the few days around it.
+   every rule, reconciliation, statuses, audit), in chunks of at most a week of start times.
 
 The prefilters are supersets, so the flags are those of evaluating every order; the tests in
 ``tests/rules/test_batch.py`` compare batch and incremental at each rule's threshold edge.
@@ -46,9 +45,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Candidates evaluated together: a chunk spans at most a day of start times (its context is the
-# people's and clients' orders around that day), and at most this many orders.
-CHUNK_SPAN = timedelta(hours=24)
+# Candidates evaluated together, sorted by start: a chunk spans at most a week of start times
+# and holds at most CHUNK_MAX orders. Its context holds the candidates' people's and clients'
+# orders over the span and 36 h around it. Measured on the shared machine: 9,000 candidates of
+# 100,000 orders took 40 s in chunks of a day, 18 s of a week, 15 s in one; 684 candidates of
+# 1,000,000 took 6 s, 4 s and 8 s.
+CHUNK_SPAN = timedelta(days=7)
 CHUNK_MAX = 20_000
 # Cross-order prefilters look this far around the period (neighbours, local days).
 MARGIN = timedelta(days=2)
