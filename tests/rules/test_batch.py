@@ -4,7 +4,8 @@ Each case puts one rule at its threshold edge: an order just past it and one jus
 orders are validated one by one as they arrive (incremental); then flags and statuses are wiped
 and ``validate_period`` re-evaluates the period. Flags (code, partner, status, severity,
 evidence) and statuses must come out the same: a prefilter that misses an order the rule flags
-makes the batch verify it, and the case fails.
+makes the batch verify it, and the case fails. The flagged order of each case trips no other
+rule's prefilter, so that no other prefilter hides a miss.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from typing import Any
 import numpy as np
 import pytest
 from geopy.distance import geodesic
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from dispatch.geo import distance_m
 from dispatch.models import Certificate, ClientAbsence, Flag, RuleSetting, WorkOrder
 from dispatch.rules import RULES
 from dispatch.rules import prefilter as pf
-from dispatch.services.validation import validate_orders, validate_period
+from dispatch.services import validation_batch as vb
+from dispatch.services.validation import rule_configs, validate_orders, validate_period
 from tests.rules.conftest import T0, Builder
 
 FROM, TO = T0 - timedelta(days=3), T0 + timedelta(days=12)
@@ -46,6 +48,24 @@ def _state(db: Any) -> tuple[list[tuple], list[tuple]]:
     )
     statuses = sorted((o.id, o.status.value) for o in db.scalars(select(WorkOrder)))
     return flags, statuses
+
+
+def _named_by(db: Any, order_id: int) -> set[str]:
+    """The rules whose prefilters name the order (a statement serving two names both)."""
+    configs = rule_configs(db)
+    values = vb._values(FROM, TO, None, configs)
+    scope = vb._scope(None)
+    named = set()
+    for code, expr in pf.PER_ORDER.items():
+        sql = f"SELECT o.id {pf.PER_ORDER_FROM} WHERE {scope} AND {expr}"
+        if order_id in db.execute(text(sql), vb._params(sql, values)).scalars().all():
+            named.add(code)
+    for codes, sql in pf.CROSS:
+        if order_id in db.execute(text(sql), vb._params(sql, values)).scalars().all():
+            named.update(codes)
+    if order_id in vb._near_photo_ids(db, values, 6.0).tolist():
+        named.add("PHOTO_REUSED")
+    return named
 
 
 def _wipe(db: Any) -> None:
@@ -147,16 +167,23 @@ def skill_mismatch(b, world, db):
     ]
     valid.certificates = [Certificate(kind="护理证", skill="NURSE", expires_on=T0.date())]
     db.flush()
+    p1, p2 = b.photo(), b.photo()
     return (
         "SKILL_MISMATCH",
-        b.order(service="NURSE", minutes=60, caregiver=expired),
-        b.order(service="NURSE", minutes=60, caregiver=valid),
+        b.order(service="NURSE", minutes=60, caregiver=expired, checkin={"photo_id": p1.id}),
+        b.order(
+            service="NURSE",
+            minutes=60,
+            caregiver=valid,
+            start=T0 + 3 * H,
+            checkin={"photo_id": p2.id},
+        ),
     )
 
 
 def client_absent(b, world, db):
-    away = world.client_at(world.p1.provider, "C1201")
-    back = world.client_at(world.p1.provider, "C1202")
+    away = world.client_at(world.p1.provider, "C1201", lat=29.3169)
+    back = world.client_at(world.p1.provider, "C1202", lat=29.3269)
     db.add(ClientAbsence(client_id=away.id, start_at=T0 - 48 * H, end_at=T0 + M, reason="hospital"))
     db.add(ClientAbsence(client_id=back.id, start_at=T0 - 48 * H, end_at=T0, reason="hospital"))
     db.flush()
@@ -169,7 +196,7 @@ def client_absent(b, world, db):
 
 def unscheduled(b, world, db):
     other = world.client_at(world.p1.provider, "C1203")
-    b.order(validate=False, source="timesheet", client=other)  # the day's visit of CHAT
+    b.order(validate=False, source="timesheet", client=other, start=T0 + 8 * H)  # the day's visit
     return (
         "UNSCHEDULED",
         b.order(source="timesheet", visit=False),
@@ -245,16 +272,16 @@ def photo_reused(b, world, db):
 
 def daily_hours(b, world, db):
     # 12 h = 720 min: 400 + 321 passes it, 400 + 320 does not
-    b.order(minutes=30, billable_min=400)
-    hit = b.order(minutes=30, billable_min=321, start=T0 + H)
-    b.order(minutes=30, billable_min=400, start=T0 + 24 * H)
-    clear = b.order(minutes=30, billable_min=320, start=T0 + 25 * H)
+    b.order(billable_min=400)
+    hit = b.order(billable_min=321, start=T0 + H)
+    b.order(billable_min=400, start=T0 + 24 * H)
+    clear = b.order(billable_min=320, start=T0 + 25 * H)
     return "DAILY_HOURS", hit, clear
 
 
 def over_entitlement(b, world, db):
-    over = world.client_at(world.p1.provider, "C1301", monthly_entitlement_min=100)
-    under = world.client_at(world.p1.provider, "C1302", monthly_entitlement_min=100)
+    over = world.client_at(world.p1.provider, "C1301", monthly_entitlement_min=100, lat=29.3169)
+    under = world.client_at(world.p1.provider, "C1302", monthly_entitlement_min=100, lat=29.3269)
     b.order(client=over, minutes=60)
     hit = b.order(client=over, minutes=41, start=T0 + 24 * H)
     b.order(client=under, minutes=60, start=T0 + 2 * H)
@@ -298,6 +325,10 @@ def test_batch_equals_incremental_at_the_threshold_edge(case: Case, b: Builder, 
     code, hit, clear = case(b, world, db)
     assert code in b.codes(hit)
     assert code not in b.codes(clear)
+    # Only the rule's own prefilter names the flagged order: none other hides a miss.
+    named = _named_by(db, hit.id)
+    shared = {c for codes, _ in pf.CROSS if code in codes for c in codes} | {code}
+    assert code in named and named <= shared, named
     incremental = _state(db)
     _wipe(db)
     validate_period(db, FROM, TO)
