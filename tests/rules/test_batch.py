@@ -25,7 +25,13 @@ from dispatch.models import Certificate, ClientAbsence, Flag, RuleSetting, WorkO
 from dispatch.rules import RULES
 from dispatch.rules import prefilter as pf
 from dispatch.services import validation_batch as vb
-from dispatch.services.validation import rule_configs, validate_orders, validate_period
+from dispatch.services.validation import (
+    _validate_every_order,
+    rule_configs,
+    validate_orders,
+    validate_period,
+)
+from dispatch.tenancy import SYSTEM
 from tests.rules.conftest import T0, Builder
 
 FROM, TO = T0 - timedelta(days=3), T0 + timedelta(days=12)
@@ -402,3 +408,25 @@ def test_near_photo_pairs_equal_the_pairwise_search(seed: int) -> None:
     ]
     got = pf.near_photo_pairs(*cols, max_bits=3, horizon_s=7 * 3600)
     assert set(got.tolist()) == _near_brute(*cols, 3, 7 * 3600)
+
+
+def test_one_providers_batch_equals_every_order_through_the_rules(b: Builder, world, db) -> None:
+    """A provider's batch touches its orders (and the partners they name), as the rules would."""
+    world.p1.caregiver.person_hash = "h" * 64
+    world.p2.caregiver.person_hash = "h" * 64  # one person at two providers
+    db.flush()
+    mine = b.order(caregiver=world.p2.caregiver, client=world.p2.client, minutes=30)  # short
+    theirs = b.order(start=T0 + 20 * M)  # overlaps it: the same person
+    away = world.client_at(world.p1.provider, "C1401", lat=29.3369)
+    short = b.order(client=away, start=T0 + 5 * H, minutes=30)  # provider 1's own short visit
+    _wipe(db)
+    nested = db.begin_nested()
+    _validate_every_order(db, FROM, TO, world.p2.provider.id, SYSTEM, rule_configs(db))
+    expected = _state(db)
+    nested.rollback()
+    db.expire_all()
+    validate_period(db, FROM, TO, provider_id=world.p2.provider.id)
+    assert _state(db) == expected
+    assert {"SHORT_VISIT", "OVERLAP"} <= b.codes(mine)
+    assert "OVERLAP" in b.codes(theirs)  # the partner's side of the pair
+    assert not b.codes(short) and b.status(short) == "submitted"  # not this provider's
