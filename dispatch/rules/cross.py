@@ -6,7 +6,7 @@ and, when the evaluated order's partner lies outside the evaluation, still updat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from dispatch.geo import distance_m
@@ -37,10 +37,21 @@ def _pair_evidence(a: OrderData, b: OrderData) -> dict[str, object]:
     }
 
 
-def _both(code: str, a: OrderData, b: OrderData, shared: dict[str, object]) -> Iterator[Finding]:
-    """Symmetric findings: one on each order, each naming the other."""
-    yield Finding(a.id, code, {**shared, **_pair_evidence(a, b), "other_work_order_id": b.id}, b.id)
-    yield Finding(b.id, code, {**shared, **_pair_evidence(b, a), "other_work_order_id": a.id}, a.id)
+def _both(
+    code: str,
+    a: OrderData,
+    b: OrderData,
+    shared: dict[str, object],
+    side: Callable[[OrderData, OrderData], dict[str, object]] = lambda mine, other: {},
+) -> Iterator[Finding]:
+    """Symmetric findings: one on each order, each naming the other.
+
+    ``shared`` must read the same from either order; what depends on the side goes in ``side``
+    (mine, other), so that a flag's evidence does not depend on which order was evaluated.
+    """
+    for mine, other in ((a, b), (b, a)):
+        evidence = {**shared, **side(mine, other), **_pair_evidence(mine, other)}
+        yield Finding(mine.id, code, {**evidence, "other_work_order_id": other.id}, other.id)
 
 
 @rule(
@@ -102,8 +113,8 @@ def duplicate(o: OrderData, ctx: Context, share: float) -> Iterator[Finding]:
                     "overlap_min": round(ov / 60, 1),
                     "overlap_share": round(ov / shorter, 3),
                     "threshold_share": share,
-                    "sources": [o.source, other.source],
                 },
+                lambda mine, other: {"sources": [mine.source, other.source]},
             )
 
 
@@ -271,11 +282,8 @@ def mock_location(o: OrderData, ctx: Context, _t: None) -> Iterator[Finding]:
                 "MOCK_LOCATION",
                 o,
                 other,
-                {
-                    "repeated_coordinates": [lat, lon],
-                    "client_id": o.client_id,
-                    "other_client": other.client_id,
-                },
+                {"repeated_coordinates": [lat, lon]},
+                lambda mine, other: {"client_id": mine.client_id, "other_client": other.client_id},
             )
 
 
