@@ -82,6 +82,21 @@ def rule_configs(session: Session) -> dict[str, RuleConfig]:
     return out
 
 
+def load_services(session: Session) -> dict[int, ServiceData]:
+    """The service catalogue as the rules see it."""
+    return {
+        s.id: ServiceData(
+            s.id,
+            s.code,
+            s.required_skill,
+            bool(s.photo_required),
+            s.caregivers_needed,
+            s.default_duration_min,
+        )
+        for s in session.scalars(select(ServiceType))
+    }
+
+
 class _Travel:
     """The router's travel model, with a cache and a vectorised fill for the geodesic model."""
 
@@ -398,17 +413,7 @@ def _load_reference(
     session: Session, ctx: Context, cache: _Cache, lo: datetime, hi: datetime
 ) -> None:
     if cache.services is None:
-        cache.services = {
-            s.id: ServiceData(
-                s.id,
-                s.code,
-                s.required_skill,
-                bool(s.photo_required),
-                s.caregivers_needed,
-                s.default_duration_min,
-            )
-            for s in session.scalars(select(ServiceType))
-        }
+        cache.services = load_services(session)
     ctx.services = cache.services
     orders = list(ctx.orders.values())
     client_ids = sorted({o.client_id for o in orders})
@@ -611,10 +616,15 @@ def _run(
     *,
     audit_each: bool = True,
     known_cg_ids: set[int] | None = None,
+    ctx: Context | None = None,
 ) -> RunStats:
-    """Evaluate ``targets`` (all rules) and ``partial`` (some codes), reconcile, set statuses."""
+    """Evaluate ``targets`` (all rules) and ``partial`` (some codes), reconcile, set statuses.
+
+    ``ctx``: the context, when the caller loaded it already (the incremental path).
+    """
     stats = RunStats()
-    ctx = _load_context(session, targets, cache, extra, known_cg_ids)
+    if ctx is None:
+        ctx = _load_context(session, targets, cache, extra, known_cg_ids)
     full = set(targets)
     findings = evaluate(ctx, full, partial, configs)
     stats.evaluated = len(full)
@@ -847,54 +857,28 @@ def validate_orders(session: Session, order_ids: Iterable[int], actor: Actor = S
 
     Orders whose flags depend on these are re-evaluated too: the same person's open orders
     within a day and a half (overlap, travel, daily hours), and for OVER_ENTITLEMENT the
-    client's later orders of the same month.
+    client's later orders of the same month. The context is read in a few wide queries
+    (``validation_incremental``), the same context ``_load_context`` would read.
     """
+    from dispatch.services.validation_incremental import plan
+
     session.flush()
-    given = _load_targets(session, order_ids)
-    if not given:
+    p = plan(session, order_ids)
+    if p is None:
         return RunStats()
-    configs = rule_configs(session)
-    persons = {o.person for o in given.values()}
-    hashes = [p for p in persons if not p.startswith("cg:")]
-    cg_ids = {o.caregiver_id for o in given.values()}
-    if hashes:
-        cg_ids.update(
-            session.scalars(select(Caregiver.id).where(Caregiver.person_hash.in_(hashes)))
-        )
-    around = session.execute(
-        _order_select().where(
-            _in(session, WorkOrder.caregiver_id, sorted(cg_ids)),
-            WorkOrder.start_at >= min(o.start_at for o in given.values()) - WINDOW,
-            WorkOrder.start_at <= max(o.end_at for o in given.values()) + WINDOW,
-            WorkOrder.status.in_(OPEN_STATUSES),
-        )
+    stats = _run(
+        session,
+        p.full,
+        p.partial,
+        p.extra,
+        p.configs,
+        _Cache(),
+        actor,
+        known_cg_ids=p.known_cg_ids,
+        ctx=p.ctx,
     )
-    full = {o.id: o for o in given.values() if o.status in OPEN_STATUSES}
-    for r in around:
-        o = _order(r)
-        full.setdefault(o.id, o)
-    # Later orders of the same client and month: their running total moved.
-    later: set[int] = set()
-    for o in given.values():
-        month_end = _month_bounds(o.start_at)[2]
-        later.update(
-            session.scalars(
-                select(WorkOrder.id)
-                .join(Client, Client.id == WorkOrder.client_id)
-                .where(
-                    WorkOrder.client_id == o.client_id,
-                    Client.monthly_entitlement_min.is_not(None),
-                    WorkOrder.start_at > o.start_at,
-                    WorkOrder.start_at < month_end,
-                    WorkOrder.status.in_(OPEN_STATUSES),
-                )
-            )
-        )
-    extra = _load_targets(session, later - set(full))
-    partial = {oid: {"OVER_ENTITLEMENT"} for oid in extra}
-    stats = _run(session, full, partial, extra, configs, _Cache(), actor, known_cg_ids=cg_ids)
     session.flush()
-    log.debug("validated %s orders: %s", len(given), stats.as_dict())
+    log.debug("validated %s orders: %s", len(p.full), stats.as_dict())
     return stats
 
 
@@ -1023,6 +1007,9 @@ def update_rule(session: Session, actor: Actor, code: str, data: dict[str, Any])
     row.updated_by = actor.user_id
     row.updated_at = datetime.now(UTC)
     session.flush()
+    from dispatch.services.validation_incremental import REFERENCE
+
+    REFERENCE.clear()  # this process at once; the others see the settings' fingerprint change
     old, new = audit.changed(before, audit.snapshot(row))
     audit.record(
         session,
