@@ -65,8 +65,19 @@ BATCH_CHUNK = 20_000
 
 
 def rule_configs(session: Session) -> dict[str, RuleConfig]:
-    """Every registered rule with the database's settings over the registry defaults."""
-    rows = {r.code: r for r in session.scalars(select(RuleSetting))}
+    """Every registered rule with the database's settings over the registry defaults.
+
+    Columns, not ORM objects: an object already in the session would show its old values after
+    a change made in SQL (another process's, or a bulk UPDATE).
+    """
+    rows = {
+        r.code: r
+        for r in session.execute(
+            select(
+                RuleSetting.code, RuleSetting.threshold, RuleSetting.severity, RuleSetting.enabled
+            )
+        )
+    }
     out: dict[str, RuleConfig] = {}
     for code, r in RULES.items():
         row = rows.get(code)
@@ -83,7 +94,7 @@ def rule_configs(session: Session) -> dict[str, RuleConfig]:
 
 
 def load_services(session: Session) -> dict[int, ServiceData]:
-    """The service catalogue as the rules see it."""
+    """The service catalogue as the rules see it (columns, as in ``rule_configs``)."""
     return {
         s.id: ServiceData(
             s.id,
@@ -93,7 +104,16 @@ def load_services(session: Session) -> dict[int, ServiceData]:
             s.caregivers_needed,
             s.default_duration_min,
         )
-        for s in session.scalars(select(ServiceType))
+        for s in session.execute(
+            select(
+                ServiceType.id,
+                ServiceType.code,
+                ServiceType.required_skill,
+                ServiceType.photo_required,
+                ServiceType.caregivers_needed,
+                ServiceType.default_duration_min,
+            )
+        )
     }
 
 

@@ -9,14 +9,16 @@ import sys
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from dispatch.db import Base, make_engine
 from dispatch.models import Caregiver, Client, Photo, VisitEvent, WorkOrder
 from dispatch.services import validation as v
-from dispatch.services.validation_incremental import plan
+from dispatch.services.validation import validate_orders
+from dispatch.services.validation_incremental import REFERENCE, plan
 from tests.conftest import ROOT, create_database, drop_database
+from tests.rules.conftest import Builder
 
 
 def _world_module() -> Any:
@@ -211,3 +213,42 @@ def test_findings_hold_for_every_rule(month: Any) -> None:
                 assert p is not None and p.ctx is not None
                 found = v.evaluate(p.ctx, p.full, p.partial, p.configs)
                 assert (later, "PHOTO_REUSED", first) in found, case
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def test_rule_patch_applies_to_the_next_arrival(b: Builder, client, world, db) -> None:
+    o = b.order(minutes=30)  # 30 < 45 × 0.67
+    assert "SHORT_VISIT" in b.codes(o)
+    db.commit()
+    r = client.patch(
+        "/api/v1/rules/SHORT_VISIT",
+        json={"threshold": 0.6, "reason": "短时服务"},
+        headers=world.headers(world.admin),
+    )
+    assert r.status_code == 200, r.json
+    validate_orders(db, [o.id])  # 30 >= 45 × 0.6
+    assert "SHORT_VISIT" in b.flags(o, status="closed")
+
+
+def test_changes_made_by_another_process_are_seen(b: Builder, db) -> None:
+    """Another worker's PATCH or an edited service type never passes through this process's
+    ``update_rule``: the fingerprints read with every run still reload the cache."""
+    o = b.order(minutes=15, service="VISIT")  # no photo; 15 < 30 × 0.67
+    assert {"PHOTO_MISSING", "SHORT_VISIT"} <= b.codes(o)
+    loads = REFERENCE.loads
+    validate_orders(db, [o.id])
+    assert REFERENCE.loads == loads  # nothing changed: the cache answered
+    db.execute(text("UPDATE service_types SET photo_required = false WHERE code = 'VISIT'"))
+    db.execute(
+        text(
+            "INSERT INTO rule_settings (code, enabled, updated_at)"
+            " VALUES ('SHORT_VISIT', false, now())"
+        )
+    )
+    validate_orders(db, [o.id])
+    assert REFERENCE.loads == loads + 2
+    closed = b.flags(o, status="closed")
+    assert "PHOTO_MISSING" in closed
+    assert "disabled" in closed["SHORT_VISIT"].resolution
