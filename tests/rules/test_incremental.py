@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import random
 import sys
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from dispatch.services import validation as v
 from dispatch.services.validation import validate_orders
 from dispatch.services.validation_incremental import REFERENCE, plan
 from tests.conftest import ROOT, create_database, drop_database
-from tests.rules.conftest import Builder
+from tests.rules.conftest import T0, Builder
 
 
 def _world_module() -> Any:
@@ -188,12 +189,22 @@ def test_single_orders_find_what_the_generic_context_finds(month: Any) -> None:
 
 
 def test_uploads_find_what_the_generic_context_finds(month: Any) -> None:
+    """One person's orders together take the wide path; several people's the generic loader,
+    which evaluates the same orders."""
     engine, _, _ = month
     with Session(engine) as s:
-        ids = s.scalars(select(WorkOrder.id).order_by(WorkOrder.id)).all()
+        rows = s.execute(
+            select(WorkOrder.id, WorkOrder.caregiver_id).order_by(WorkOrder.start_at)
+        ).all()
         rng = random.Random(2)
+        for _ in range(6):
+            caregiver = rng.choice(rows)[1]
+            mine = [oid for oid, cg in rows if cg == caregiver]
+            start = rng.randrange(len(mine))
+            assert _check(s, mine[start : start + rng.choice((2, 5, 20))])
+        ids = [oid for oid, _ in rows]
         for size in (2, 5, 20, 60):
-            assert _check(s, rng.sample(ids, size))
+            assert not _check(s, rng.sample(ids, size))
 
 
 def test_findings_hold_for_every_rule(month: Any) -> None:
@@ -252,3 +263,12 @@ def test_changes_made_by_another_process_are_seen(b: Builder, db) -> None:
     closed = b.flags(o, status="closed")
     assert "PHOTO_MISSING" in closed
     assert "disabled" in closed["SHORT_VISIT"].resolution
+
+
+def test_a_neighbour_longer_than_a_day_takes_the_generic_path(b: Builder, db) -> None:
+    """The wide rows reach a day past the evaluated orders; a longer order is read generically."""
+    long = b.order(start=T0 + timedelta(hours=30), minutes=32 * 60)
+    o = b.order()
+    p = plan(db, [o.id])
+    assert p is not None and p.ctx is None and {o.id, long.id} <= set(p.full)
+    assert "LONG_VISIT" in b.codes(long)
