@@ -1,7 +1,7 @@
 """Incremental validation latency: ``validate_orders`` of one order with a month of N stored.
 
     .venv/bin/python bench/validation_incremental.py [--orders 1000000] [--samples 300]
-        [--fresh 300] [--seed 11] [--keep] [--db NAME] [--explain]
+        [--fresh 300] [--seed 11] [--keep] [--db NAME] [--explain] [--against COMMIT]
 
 Creates its own PostgreSQL database and COPY-loads a generated month of about N work orders with
 their visits, events and photos (bench/_validation_world.py; ANALYZE after the load), then times
@@ -17,18 +17,24 @@ Every sample is rolled back, so each sees the same data. No batch runs first: th
 empty at the start (at 100k the batch leaves fewer than 1 % of the orders with a flag). Prints
 the statements issued per validation as well, JSON and a one-line summary. ``--db`` reuses a
 database kept by ``--keep`` (no generation); ``--explain`` prints EXPLAIN (ANALYZE, BUFFERS) of
-every SELECT of one fresh arrival (on stderr).
+every SELECT of one fresh arrival (on stderr). ``--against COMMIT`` also times the
+``validate_orders`` of ``dispatch/services/validation.py`` as of that commit on the same samples,
+alternating with this tree's sample by sample, so that both see the same load on a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -145,6 +151,25 @@ def arrive(session, oid: int, rng: random.Random) -> int:
     ).scalar_one()
 
 
+def validate_orders_as_of(commit: str) -> Callable[..., Any]:
+    """``validate_orders`` from ``dispatch/services/validation.py`` at ``commit`` (git show)."""
+    root = Path(__file__).resolve().parent.parent
+    source = subprocess.run(
+        ["git", "show", f"{commit}:dispatch/services/validation.py"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / f"validation_{commit}.py"
+    path.write_bytes(source)
+    spec = importlib.util.spec_from_file_location(f"validation_{commit}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.validate_orders
+
+
 def explain(session, statements: list[tuple[str, Any]]) -> None:
     conn = session.connection()
     for sql, params in statements:
@@ -164,7 +189,9 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the database")
     ap.add_argument("--db", help="reuse this database (kept by an earlier --keep)")
     ap.add_argument("--explain", action="store_true")
+    ap.add_argument("--against", metavar="COMMIT", help="also time validate_orders as of COMMIT")
     args = ap.parse_args()
+    against = validate_orders_as_of(args.against) if args.against else None
     name = args.db or f"bench_valincr_{os.getpid()}"
     seconds: dict[str, float] = {}
     if args.db:
@@ -193,37 +220,50 @@ def main() -> None:
         rng = random.Random(args.seed)
         # Warm-up (imports, statement caches), not counted.
         for oid in rng.sample(app_ids, 5):
-            validate_orders(session, [oid])
-            session.rollback()
+            for f in (validate_orders, against) if against else (validate_orders,):
+                f(session, [oid])
+                session.rollback()
 
-        stored, stored_q = [], []
-        for oid in rng.sample(range(1, n_orders + 1), min(args.samples, n_orders)):
-            session.execute(
-                WorkOrder.__table__.update()
-                .where(WorkOrder.__table__.c.id == oid)
-                .values(status="submitted")
-            )
-            session.flush()
+        def timed(f: Callable[..., Any], oid: int, into: list[float]) -> int:
+            """Validate ``oid`` (everything before is flushed); the statements it took."""
             c0 = counter.count
             t = time.perf_counter()
-            validate_orders(session, [oid])
-            stored.append((time.perf_counter() - t) * 1000)
-            stored_q.append(counter.count - c0)
-            session.rollback()
+            f(session, [oid])
+            into.append((time.perf_counter() - t) * 1000)
+            return counter.count - c0
 
-        fresh, fresh_total, fresh_q = [], [], []
-        for oid in rng.sample(app_ids, min(args.fresh, len(app_ids))):
-            t0 = time.perf_counter()
-            new_id = arrive(session, oid, rng)
-            session.flush()
-            c0 = counter.count
-            t = time.perf_counter()
-            validate_orders(session, [new_id])
-            end = time.perf_counter()
-            fresh.append((end - t) * 1000)
-            fresh_total.append((end - t0) * 1000)
-            fresh_q.append(counter.count - c0)
-            session.rollback()
+        def both(i: int) -> list[tuple[Callable[..., Any], str]]:
+            """This tree's validate_orders, and the other one's first on every second sample."""
+            if against is None:
+                return [(validate_orders, "here")]
+            pair = [(validate_orders, "here"), (against, "against")]
+            return pair[::-1] if i % 2 else pair
+
+        times: dict[str, list[float]] = {k: [] for k in ("stored", "fresh", "total")}
+        times |= {"stored_a": [], "fresh_a": []}
+        counts: dict[str, list[int]] = {k: [] for k in ("stored", "fresh", "stored_a", "fresh_a")}
+        for i, oid in enumerate(rng.sample(range(1, n_orders + 1), min(args.samples, n_orders))):
+            for f, which in both(i):
+                session.execute(
+                    WorkOrder.__table__.update()
+                    .where(WorkOrder.__table__.c.id == oid)
+                    .values(status="submitted")
+                )
+                session.flush()
+                key = "stored" if which == "here" else "stored_a"
+                counts[key].append(timed(f, oid, times[key]))
+                session.rollback()
+        for i, oid in enumerate(rng.sample(app_ids, min(args.fresh, len(app_ids)))):
+            for f, which in both(i):
+                t0 = time.perf_counter()
+                new_id = arrive(session, oid, rng)
+                session.flush()
+                inserted = (time.perf_counter() - t0) * 1000
+                key = "fresh" if which == "here" else "fresh_a"
+                counts[key].append(timed(f, new_id, times[key]))
+                if which == "here":
+                    times["total"].append(inserted + times[key][-1])
+                session.rollback()
 
         if args.explain:
             new_id = arrive(session, rng.choice(app_ids), rng)
@@ -238,13 +278,21 @@ def main() -> None:
             "orders": n_orders,
             "events": n_events,
             "seconds": seconds,
-            "stored_order_ms": percentiles(stored),
-            "stored_statements_per_call": round(statistics.fmean(stored_q), 1),
-            "fresh_order_ms": percentiles(fresh),
-            "fresh_insert_and_validate_ms": percentiles(fresh_total),
-            "fresh_statements_per_call": round(statistics.fmean(fresh_q), 1),
+            "stored_order_ms": percentiles(times["stored"]),
+            "stored_statements_per_call": round(statistics.fmean(counts["stored"]), 1),
+            "fresh_order_ms": percentiles(times["fresh"]),
+            "fresh_insert_and_validate_ms": percentiles(times["total"]),
+            "fresh_statements_per_call": round(statistics.fmean(counts["fresh"]), 1),
             "loadavg": [round(x, 2) for x in os.getloadavg()],
         }
+        if against:
+            out["against"] = {
+                "commit": args.against,
+                "stored_order_ms": percentiles(times["stored_a"]),
+                "stored_statements_per_call": round(statistics.fmean(counts["stored_a"]), 1),
+                "fresh_order_ms": percentiles(times["fresh_a"]),
+                "fresh_statements_per_call": round(statistics.fmean(counts["fresh_a"]), 1),
+            }
         print(json.dumps(out, indent=1))
         s, f = out["stored_order_ms"], out["fresh_order_ms"]
         print(
@@ -253,6 +301,15 @@ def main() -> None:
             f" p50 {f['p50']} / p95 {f['p95']} / p99 {f['p99']} ms"
             f" ({out['fresh_statements_per_call']} statements); load {out['loadavg'][0]}"
         )
+        if against:
+            a = out["against"]
+            s, f = a["stored_order_ms"], a["fresh_order_ms"]
+            print(
+                f"  as of {args.against}, alternating: stored p50 {s['p50']} / p95 {s['p95']}"
+                f" / p99 {s['p99']} ms ({a['stored_statements_per_call']} statements); fresh"
+                f" p50 {f['p50']} / p95 {f['p95']} / p99 {f['p99']} ms"
+                f" ({a['fresh_statements_per_call']} statements)"
+            )
         session.close()
     finally:
         db.Session.remove()

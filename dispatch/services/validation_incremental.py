@@ -1,21 +1,23 @@
 """Loading for the incremental path: a few wide queries around the orders that just arrived.
 
-``validate_orders`` runs on every check-out and timesheet row, so its loading is cut to four
-round trips, however many neighbours, events and photos there are:
+``validate_orders`` runs on every check-out and timesheet row, so for one person's orders its
+loading is cut to four round trips, however many neighbours, events and photos there are:
 
 1. the given orders with every registration of their people, and fingerprints of the rule
    settings and the service catalogue (both cached per process, see ``Reference``);
-2. the same people's orders around them, each with its client, caregiver, visit, events and
-   photos (one row per event);
+2. the same people's orders around them, each with its client, caregiver, events and photos
+   (one row per event);
 3. the same for the evaluated orders' clients (their neighbours, their photo history, and for a
    client with an entitlement the whole local month), and every order whose events carry one of
    the evaluated orders' photos or a photo of the same perceptual hash;
-4. absences, skills, certificates and the planned visits of unplanned orders, in one UNION ALL.
+4. absences, skills, certificates and visits, in one UNION ALL.
 
-From these it builds the same ``Context`` that ``validation._load_context`` builds for these
-orders (the same windows, photo partners and photo history, in the same order of steps), so the
-rules find exactly what the batch finds. Anything unusual (an order longer than a day, no open
-order to evaluate) goes through the generic path instead.
+From these it builds the ``Context`` that ``validation._load_context`` builds for these orders
+(the same windows, photo partners and photo history, in the same order of steps; the one
+difference: whether the other orders of a partner's visit, which did not use the photo, come
+along when only an event without an order yet used it; they change no finding), so the rules
+find exactly what the batch finds. Several people's orders at once (an upload), or an
+order longer than a day, go through the generic loader instead.
 """
 
 from __future__ import annotations
