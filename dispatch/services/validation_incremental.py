@@ -1,7 +1,8 @@
 """Loading for the incremental path: a few wide queries around the orders that just arrived.
 
 ``validate_orders`` runs on every check-out and timesheet row, so for one person's orders its
-loading is cut to four round trips, however many neighbours, events and photos there are:
+loading is cut to four round trips, however many neighbours, events and photos there are
+(three for a single order on PostgreSQL, where the first two are one query):
 
 1. the given orders with every registration of their people, and fingerprints of the rule
    settings and the service catalogue (both cached per process, see ``Reference``);
