@@ -1,7 +1,7 @@
 """Incremental validation latency: ``validate_orders`` of one order with a month of N stored.
 
     .venv/bin/python bench/validation_incremental.py [--orders 1000000] [--samples 300]
-        [--fresh 300] [--seed 11] [--keep] [--db NAME] [--explain] [--against COMMIT]
+        [--fresh 300] [--seed 11] [--keep] [--db NAME] [--explain] [--against COMMIT] [--commit]
 
 Creates its own PostgreSQL database and COPY-loads a generated month of about N work orders with
 their visits, events and photos (bench/_validation_world.py; ANALYZE after the load), then times
@@ -13,9 +13,13 @@ their visits, events and photos (bench/_validation_world.py; ANALYZE after the l
   that day), inserted and flushed first; only ``validate_orders`` is timed, and separately the
   insert plus the validation.
 
-Every sample is rolled back, so each sees the same data. No batch runs first: the flags table is
-empty at the start (at 100k the batch leaves fewer than 1 % of the orders with a flag). Prints
-the statements issued per validation as well, JSON and a one-line summary. ``--db`` reuses a
+Every sample is rolled back, so each sees the same data; but psycopg drops its prepared
+statements at every ROLLBACK, so every statement is planned afresh. ``--commit`` commits each
+sample instead, as a server's requests do: a statement is then prepared on its fifth run on the
+connection and PostgreSQL may reuse its plan (the database keeps the samples' flags, statuses,
+audit entries and new orders; use it on a database of its own). No batch runs first: the flags
+table is empty at the start (at 100k the batch leaves fewer than 1 % of the orders with a flag).
+Prints the statements issued per validation as well, JSON and a one-line summary. ``--db`` reuses a
 database kept by ``--keep`` (no generation); ``--explain`` prints EXPLAIN (ANALYZE, BUFFERS) of
 every SELECT of one fresh arrival (on stderr). ``--against COMMIT`` also times the
 ``validate_orders`` of ``dispatch/services/validation.py`` as of that commit on the same samples,
@@ -190,6 +194,7 @@ def main() -> None:
     ap.add_argument("--db", help="reuse this database (kept by an earlier --keep)")
     ap.add_argument("--explain", action="store_true")
     ap.add_argument("--against", metavar="COMMIT", help="also time validate_orders as of COMMIT")
+    ap.add_argument("--commit", action="store_true", help="commit each sample (see above)")
     args = ap.parse_args()
     against = validate_orders_as_of(args.against) if args.against else None
     name = args.db or f"bench_valincr_{os.getpid()}"
@@ -218,11 +223,14 @@ def main() -> None:
             select(WorkOrder.id).where(WorkOrder.source == "app").order_by(WorkOrder.id)
         ).all()
         rng = random.Random(args.seed)
-        # Warm-up (imports, statement caches), not counted.
-        for oid in rng.sample(app_ids, 5):
+        # psycopg forgets its prepared statements at every ROLLBACK; committed, a statement is
+        # prepared at its 5th run on a connection, as in a server whose requests commit.
+        end = session.commit if args.commit else session.rollback
+        # Warm-up (imports, statement caches, prepared statements), not counted.
+        for oid in rng.sample(app_ids, 10):
             for f in (validate_orders, against) if against else (validate_orders,):
                 f(session, [oid])
-                session.rollback()
+                end()
 
         def timed(f: Callable[..., Any], oid: int, into: list[float]) -> int:
             """Validate ``oid`` (everything before is flushed); the statements it took."""
@@ -252,7 +260,7 @@ def main() -> None:
                 session.flush()
                 key = "stored" if which == "here" else "stored_a"
                 counts[key].append(timed(f, oid, times[key]))
-                session.rollback()
+                end()
         for i, oid in enumerate(rng.sample(app_ids, min(args.fresh, len(app_ids)))):
             for f, which in both(i):
                 t0 = time.perf_counter()
@@ -263,7 +271,7 @@ def main() -> None:
                 counts[key].append(timed(f, new_id, times[key]))
                 if which == "here":
                     times["total"].append(inserted + times[key][-1])
-                session.rollback()
+                end()
 
         if args.explain:
             new_id = arrive(session, rng.choice(app_ids), rng)
@@ -284,6 +292,7 @@ def main() -> None:
             "fresh_insert_and_validate_ms": percentiles(times["total"]),
             "fresh_statements_per_call": round(statistics.fmean(counts["fresh"]), 1),
             "loadavg": [round(x, 2) for x in os.getloadavg()],
+            "each_sample": "committed" if args.commit else "rolled back",
         }
         if against:
             out["against"] = {
