@@ -64,20 +64,31 @@ BATCH_CHUNK = 20_000
 # --------------------------------------------------------------------------- configuration
 
 
+# What the rules read of the rule settings and of the service catalogue; the incremental path
+# caches both, keyed by a fingerprint of exactly these columns.
+RULE_SETTING_COLS = (
+    RuleSetting.code,
+    RuleSetting.threshold,
+    RuleSetting.severity,
+    RuleSetting.enabled,
+)
+SERVICE_COLS = (
+    ServiceType.id,
+    ServiceType.code,
+    ServiceType.required_skill,
+    ServiceType.photo_required,
+    ServiceType.caregivers_needed,
+    ServiceType.default_duration_min,
+)
+
+
 def rule_configs(session: Session) -> dict[str, RuleConfig]:
     """Every registered rule with the database's settings over the registry defaults.
 
     Columns, not ORM objects: an object already in the session would show its old values after
     a change made in SQL (another process's, or a bulk UPDATE).
     """
-    rows = {
-        r.code: r
-        for r in session.execute(
-            select(
-                RuleSetting.code, RuleSetting.threshold, RuleSetting.severity, RuleSetting.enabled
-            )
-        )
-    }
+    rows = {r.code: r for r in session.execute(select(*RULE_SETTING_COLS))}
     out: dict[str, RuleConfig] = {}
     for code, r in RULES.items():
         row = rows.get(code)
@@ -104,16 +115,7 @@ def load_services(session: Session) -> dict[int, ServiceData]:
             s.caregivers_needed,
             s.default_duration_min,
         )
-        for s in session.execute(
-            select(
-                ServiceType.id,
-                ServiceType.code,
-                ServiceType.required_skill,
-                ServiceType.photo_required,
-                ServiceType.caregivers_needed,
-                ServiceType.default_duration_min,
-            )
-        )
+        for s in session.execute(select(*SERVICE_COLS))
     }
 
 

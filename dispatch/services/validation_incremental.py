@@ -98,21 +98,8 @@ def _fingerprint(columns: Sequence[Any], order_by: Any) -> Any:
     return select(func.coalesce(func.aggregate_strings(rows.c.r, ";"), "")).scalar_subquery()
 
 
-_RULES_FP = _fingerprint(
-    (RuleSetting.code, RuleSetting.threshold, RuleSetting.severity, RuleSetting.enabled),
-    RuleSetting.code,
-)
-_SERVICES_FP = _fingerprint(
-    (
-        ServiceType.id,
-        ServiceType.code,
-        ServiceType.required_skill,
-        ServiceType.photo_required,
-        ServiceType.caregivers_needed,
-        ServiceType.default_duration_min,
-    ),
-    ServiceType.id,
-)
+_RULES_FP = _fingerprint(v.RULE_SETTING_COLS, RuleSetting.code)
+_SERVICES_FP = _fingerprint(v.SERVICE_COLS, ServiceType.id)
 
 
 class Reference:
