@@ -64,9 +64,31 @@ BATCH_CHUNK = 20_000
 # --------------------------------------------------------------------------- configuration
 
 
+# What the rules read of the rule settings and of the service catalogue; the incremental path
+# caches both, keyed by a fingerprint of exactly these columns.
+RULE_SETTING_COLS = (
+    RuleSetting.code,
+    RuleSetting.threshold,
+    RuleSetting.severity,
+    RuleSetting.enabled,
+)
+SERVICE_COLS = (
+    ServiceType.id,
+    ServiceType.code,
+    ServiceType.required_skill,
+    ServiceType.photo_required,
+    ServiceType.caregivers_needed,
+    ServiceType.default_duration_min,
+)
+
+
 def rule_configs(session: Session) -> dict[str, RuleConfig]:
-    """Every registered rule with the database's settings over the registry defaults."""
-    rows = {r.code: r for r in session.scalars(select(RuleSetting))}
+    """Every registered rule with the database's settings over the registry defaults.
+
+    Columns, not ORM objects: an object already in the session would show its old values after
+    a change made in SQL (another process's, or a bulk UPDATE).
+    """
+    rows = {r.code: r for r in session.execute(select(*RULE_SETTING_COLS))}
     out: dict[str, RuleConfig] = {}
     for code, r in RULES.items():
         row = rows.get(code)
@@ -80,6 +102,21 @@ def rule_configs(session: Session) -> dict[str, RuleConfig]:
             enabled=row.enabled if row is not None else True,
         )
     return out
+
+
+def load_services(session: Session) -> dict[int, ServiceData]:
+    """The service catalogue as the rules see it (columns, as in ``rule_configs``)."""
+    return {
+        s.id: ServiceData(
+            s.id,
+            s.code,
+            s.required_skill,
+            bool(s.photo_required),
+            s.caregivers_needed,
+            s.default_duration_min,
+        )
+        for s in session.execute(select(*SERVICE_COLS))
+    }
 
 
 class _Travel:
@@ -398,17 +435,7 @@ def _load_reference(
     session: Session, ctx: Context, cache: _Cache, lo: datetime, hi: datetime
 ) -> None:
     if cache.services is None:
-        cache.services = {
-            s.id: ServiceData(
-                s.id,
-                s.code,
-                s.required_skill,
-                bool(s.photo_required),
-                s.caregivers_needed,
-                s.default_duration_min,
-            )
-            for s in session.scalars(select(ServiceType))
-        }
+        cache.services = load_services(session)
     ctx.services = cache.services
     orders = list(ctx.orders.values())
     client_ids = sorted({o.client_id for o in orders})
@@ -611,10 +638,15 @@ def _run(
     *,
     audit_each: bool = True,
     known_cg_ids: set[int] | None = None,
+    ctx: Context | None = None,
 ) -> RunStats:
-    """Evaluate ``targets`` (all rules) and ``partial`` (some codes), reconcile, set statuses."""
+    """Evaluate ``targets`` (all rules) and ``partial`` (some codes), reconcile, set statuses.
+
+    ``ctx``: the context, when the caller loaded it already (the incremental path).
+    """
     stats = RunStats()
-    ctx = _load_context(session, targets, cache, extra, known_cg_ids)
+    if ctx is None:
+        ctx = _load_context(session, targets, cache, extra, known_cg_ids)
     full = set(targets)
     findings = evaluate(ctx, full, partial, configs)
     stats.evaluated = len(full)
@@ -847,54 +879,28 @@ def validate_orders(session: Session, order_ids: Iterable[int], actor: Actor = S
 
     Orders whose flags depend on these are re-evaluated too: the same person's open orders
     within a day and a half (overlap, travel, daily hours), and for OVER_ENTITLEMENT the
-    client's later orders of the same month.
+    client's later orders of the same month. The context is read in a few wide queries
+    (``validation_incremental``), the same context ``_load_context`` would read.
     """
+    from dispatch.services.validation_incremental import plan
+
     session.flush()
-    given = _load_targets(session, order_ids)
-    if not given:
+    p = plan(session, order_ids)
+    if p is None:
         return RunStats()
-    configs = rule_configs(session)
-    persons = {o.person for o in given.values()}
-    hashes = [p for p in persons if not p.startswith("cg:")]
-    cg_ids = {o.caregiver_id for o in given.values()}
-    if hashes:
-        cg_ids.update(
-            session.scalars(select(Caregiver.id).where(Caregiver.person_hash.in_(hashes)))
-        )
-    around = session.execute(
-        _order_select().where(
-            _in(session, WorkOrder.caregiver_id, sorted(cg_ids)),
-            WorkOrder.start_at >= min(o.start_at for o in given.values()) - WINDOW,
-            WorkOrder.start_at <= max(o.end_at for o in given.values()) + WINDOW,
-            WorkOrder.status.in_(OPEN_STATUSES),
-        )
+    stats = _run(
+        session,
+        p.full,
+        p.partial,
+        p.extra,
+        p.configs,
+        _Cache(),
+        actor,
+        known_cg_ids=p.known_cg_ids,
+        ctx=p.ctx,
     )
-    full = {o.id: o for o in given.values() if o.status in OPEN_STATUSES}
-    for r in around:
-        o = _order(r)
-        full.setdefault(o.id, o)
-    # Later orders of the same client and month: their running total moved.
-    later: set[int] = set()
-    for o in given.values():
-        month_end = _month_bounds(o.start_at)[2]
-        later.update(
-            session.scalars(
-                select(WorkOrder.id)
-                .join(Client, Client.id == WorkOrder.client_id)
-                .where(
-                    WorkOrder.client_id == o.client_id,
-                    Client.monthly_entitlement_min.is_not(None),
-                    WorkOrder.start_at > o.start_at,
-                    WorkOrder.start_at < month_end,
-                    WorkOrder.status.in_(OPEN_STATUSES),
-                )
-            )
-        )
-    extra = _load_targets(session, later - set(full))
-    partial = {oid: {"OVER_ENTITLEMENT"} for oid in extra}
-    stats = _run(session, full, partial, extra, configs, _Cache(), actor, known_cg_ids=cg_ids)
     session.flush()
-    log.debug("validated %s orders: %s", len(given), stats.as_dict())
+    log.debug("validated %s orders: %s", len(p.full), stats.as_dict())
     return stats
 
 
@@ -1044,6 +1050,9 @@ def update_rule(session: Session, actor: Actor, code: str, data: dict[str, Any])
     row.updated_by = actor.user_id
     row.updated_at = datetime.now(UTC)
     session.flush()
+    from dispatch.services.validation_incremental import REFERENCE
+
+    REFERENCE.clear()  # this process at once; the others see the settings' fingerprint change
     old, new = audit.changed(before, audit.snapshot(row))
     audit.record(
         session,
