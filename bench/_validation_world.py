@@ -735,6 +735,17 @@ def drop_database(admin_url: str, name: str) -> None:
     admin.dispose()
 
 
+def release_database(admin_url: str, name: str, keep: bool) -> None:
+    """End the app's sessions and engines on the bench database, then drop it unless kept."""
+    from dispatch import db
+
+    db.Session.remove()
+    for engine in db._engines.values():
+        engine.dispose()
+    if not keep:
+        drop_database(admin_url, name)
+
+
 def copy_rows(url: str, w: World) -> None:
     """COPY every table in dependency order, then move the id sequences past the loaded ids."""
     import psycopg

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _validation_world import INJECTED_CODES, copy_rows, create_database, drop_database, generate
+from _validation_world import INJECTED_CODES, copy_rows, create_database, generate, release_database
 from sqlalchemy import select
 
 from dispatch import config, db
@@ -125,11 +125,7 @@ def main() -> None:
         )
         session.close()
     finally:
-        db.Session.remove()
-        for engine in db._engines.values():
-            engine.dispose()
-        if not args.keep:
-            drop_database(ADMIN, name)
+        release_database(ADMIN, name, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _validation_world import copy_rows, create_database, drop_database, generate
+from _validation_world import copy_rows, create_database, generate, release_database
 from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -321,11 +321,7 @@ def main() -> None:
             )
         session.close()
     finally:
-        db.Session.remove()
-        for e in db._engines.values():
-            e.dispose()
-        if not args.keep and not args.db:
-            drop_database(ADMIN, name)
+        release_database(ADMIN, name, keep=args.keep or bool(args.db))
 
 
 if __name__ == "__main__":

@@ -840,9 +840,11 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
                 for m, bs in zip(built.inst.max_span, built.inst.breaks, strict=True)
             ]
         info: dict = {}
+        initial = None
+        search = True
         if large:
-            # Decompose. The sub-problems leave out double-staffed visits; the repair step
-            # below places them (whole or not at all), with what else is left.
+            # Decompose. The sub-problems leave out double-staffed visits; the whole-day model
+            # (when it polishes) or the repair step below places them, whole or not at all.
             coords = np.array([(ctx.locs[i].lon, ctx.locs[i].lat) for i in built.loc_of])
             budget = s.time_limit_s - (time.monotonic() - t0)
             skip = frozenset(x for g in built.inst.groups for x in g)
@@ -851,13 +853,13 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
             # skills, gender or refusals leave visits a sub-problem cannot place; up to
             # POLISH_UP_TO visits the whole-day model then starts from the routes and places
             # them wherever they fit.
-            polish = len(eligible) <= POLISH_UP_TO and (
+            search = len(eligible) <= POLISH_UP_TO and (
                 heavy or bool(built.inst.groups) or bool(built.inst.allowed)
             )
             routes_by_v = decompose.solve_large(
                 model_inst,
                 coords,
-                budget * POLISH_DECOMPOSE_SHARE if polish else budget - LARGE_MARGIN_S,
+                budget * POLISH_DECOMPOSE_SHARE if search else budget - LARGE_MARGIN_S,
                 seed=s.seed,
                 skip=skip,
                 # Meal pairs and breaks make sub-problems slow to start: cut them smaller.
@@ -865,34 +867,25 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
                 sub_visits=80 if heavy else 150,
             )
             initial = [routes_by_v.get(v, []) for v in range(built.inst.num_vehicles)]
-            raw = None
-            if polish:
-                raw = solver.solve_instance(
-                    model_inst,
-                    max(0.05, s.time_limit_s - (time.monotonic() - t0)),
-                    s.first_solution,
-                    s.metaheuristic,
-                    initial_routes=initial,
-                    log_search=s.log_search,
-                    overrides=SEARCH_OVERRIDES,
-                    info=info,
-                )
-            planned = sum(len(r) for r in initial)
-            if raw is None or sum(len(r.nodes) for r in raw.routes) < planned:
-                # Not polished, or the whole-day model lost routes (out of time before it
-                # timed them): the decomposition's routes, timed here.
-                raw = timed_routes(ctx, built, model_inst, initial)
-        else:
+        raw = None
+        if search:
             raw = solver.solve_instance(
                 model_inst,
                 max(0.05, s.time_limit_s - (time.monotonic() - t0)),
                 s.first_solution,
                 s.metaheuristic,
                 s.solution_limit,
+                initial_routes=initial,
                 log_search=s.log_search,
                 overrides=SEARCH_OVERRIDES,
                 info=info,
             )
+        if initial is not None:
+            planned = sum(len(r) for r in initial)
+            if raw is None or sum(len(r.nodes) for r in raw.routes) < planned:
+                # Not polished, or the whole-day model lost routes (out of time before it
+                # timed them): the decomposition's routes, timed here.
+                raw = timed_routes(ctx, built, model_inst, initial)
         if raw is None:
             status = info.get("status", "NO_SOLUTION")
             timeout = status in ("ROUTING_FAIL_TIMEOUT", "ROUTING_NOT_SOLVED")
