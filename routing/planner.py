@@ -853,9 +853,7 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
             # skills, gender or refusals leave visits a sub-problem cannot place; up to
             # POLISH_UP_TO visits the whole-day model then starts from the routes and places
             # them wherever they fit.
-            search = len(eligible) <= POLISH_UP_TO and (
-                heavy or bool(built.inst.groups) or bool(built.inst.allowed)
-            )
+            search = len(eligible) <= POLISH_UP_TO and (heavy or bool(built.inst.groups))
             routes_by_v = decompose.solve_large(
                 model_inst,
                 coords,

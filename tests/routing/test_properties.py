@@ -6,7 +6,18 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routing import Break, Kitchen, Problem, Settings, TimeWindow, VisitGroup, decompose, solve
+from routing import (
+    Break,
+    Kitchen,
+    Location,
+    Problem,
+    Settings,
+    TimeWindow,
+    Visit,
+    VisitGroup,
+    decompose,
+    solve,
+)
 from tests.routing.checker import violations
 from tests.routing.conftest import GridTravel, at, cg, visit
 
@@ -64,9 +75,7 @@ def problems(draw):
         tuple(visits),
         groups=groups,
         kitchens=(Kitchen(1, at(0.5), ready_s=0, pickup_s=60),),
-        settings=Settings(
-            time_limit_s=0.3, break_intervals_up_to=draw(st.sampled_from([120, 0]))
-        ),
+        settings=Settings(time_limit_s=0.3, break_intervals_up_to=draw(st.sampled_from([120, 0]))),
     )
 
 
@@ -99,3 +108,69 @@ def test_decomposition_cells_cover_every_visit_once_in_near_equal_parts(pts, k):
         sizes = [len(p) for p in parts]
         assert len(parts) == k
         assert max(sizes) - min(sizes) <= 2
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_decomposed_and_polished_plans_are_feasible_and_complete(problem):
+    # The same small days through the large-day path: decomposition, then our own local
+    # search (routing.localsearch) on the whole day.
+    s = problem.settings
+    problem = Problem(
+        problem.caregivers,
+        problem.visits,
+        problem.groups,
+        problem.kitchens,
+        settings=Settings(
+            time_limit_s=1.0, decompose_above=0, break_intervals_up_to=s.break_intervals_up_to
+        ),
+    )
+    grid = GridTravel()
+    sol = solve(problem, grid)
+    assert violations(problem, sol, grid) == []
+    assert sol.kpis.visits_assigned + sol.kpis.visits_unassigned == len(problem.visits)
+
+
+def test_a_day_of_150_visits_is_polished_on_both_cores_and_keeps_every_rule():
+    # 150 visits and 30 caregivers living all over a 3 x 3 km grid: enough nodes for the polish
+    # to cut the day into one half per core. Skills, gender, usual caregivers and windows of
+    # one to three hours; every visit can be served, and every route is checked independently.
+    rng = np.random.default_rng(7)
+
+    def place():
+        return Location(round(float(rng.uniform(0, 3)), 2), round(float(rng.uniform(0, 3)), 2))
+
+    cgs = []
+    for i in range(30):
+        home = place()
+        cgs.append(
+            cg(
+                i + 1,
+                shift=(7 * 3600, 17 * 3600),
+                loc=home,
+                skills=frozenset(["nurse"]) if i % 3 == 0 else frozenset(),
+                gender="F" if i % 2 else "M",
+                max_work_s=8 * 3600,
+            )
+        )
+    visits = []
+    for j in range(150):
+        a = int(rng.integers(8, 14)) * 3600
+        visits.append(
+            Visit(
+                1000 + j,
+                place(),
+                (TimeWindow(a, a + int(rng.integers(1, 4)) * 3600),),
+                int(rng.choice([1800, 2700, 3600])),
+                required_skills=frozenset(["nurse"]) if j % 10 == 0 else frozenset(),
+                required_gender="F" if j % 7 == 0 else None,
+                preferred_caregiver=int(rng.integers(1, 31)) if j % 2 else None,
+            )
+        )
+    problem = Problem(
+        tuple(cgs), tuple(visits), settings=Settings(time_limit_s=6, decompose_above=100)
+    )
+    grid = GridTravel()
+    sol = solve(problem, grid)
+    assert violations(problem, sol, grid) == []
+    assert sol.kpis.visits_assigned == 150
