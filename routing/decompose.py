@@ -473,6 +473,18 @@ def halves(
     return [g for g in groups if g]
 
 
+def _day_cost(inst: Instance, routes: dict[int, list[int]], customers: list[int]) -> int:
+    routed = {x for r in routes.values() for x in r}
+    return sum(route_cost(inst, v, r) for v, r in routes.items() if r) + sum(
+        _penalty(inst, x) for x in customers if x not in routed
+    )
+
+
+# Days of fewer nodes are searched whole by every worker (own seeds, the best kept) instead of
+# being cut into halves: halves of a 100-customer instance leave too few moves.
+SPLIT_FROM = 200
+
+
 def polish(
     inst: Instance,
     coords: np.ndarray,
@@ -486,15 +498,19 @@ def polish(
     """Our own local search and ruin-and-recreate (routing.localsearch), on all cores.
 
     Each epoch the vehicles are cut into one angular part per worker (at a new angle each
-    time), every part is searched on its own, and the results are put together.
+    time), every part is searched on its own, and the results are put together. Below
+    SPLIT_FROM nodes every worker searches the whole day from the same routes with its own
+    seed, and the cheapest result goes on to the next epoch.
     """
     start = time.monotonic()
-    if workers <= 1 or inst.n < 200:
+    if workers <= 1:
         return localsearch.improve(inst, routes, deadline, seed, skip)
     _POLISH["shared"] = (inst, skip, seed)
     rng = random.Random(seed)
     routes = dict(routes)
     customers = [x for x in range(inst.n) if inst.kind[x] not in (START, END) and x not in skip]
+    split = inst.n >= SPLIT_FROM
+    cost = (inst.cost or inst.time)[inst.vehicle_mode[0]]
     whole = max(1e-3, deadline - start)
     ctx = mp.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_polish_init) as pool:
@@ -504,17 +520,36 @@ def polish(
             until = min(deadline, now + epoch_s)
             if deadline - until < 0.5 * epoch_s:
                 until = deadline
-            groups = halves(inst, coords, routes, workers, rng.uniform(0, 2 * math.pi))
-            routed = {x for r in routes.values() for x in r}
-            owner = {x: k for k, g in enumerate(groups) for v in g for x in routes.get(v, [])}
-            loose = [x for x in customers if x not in routed]
-            for x in loose:
-                owner[x] = rng.randrange(len(groups))
             heat = ((now - start) / whole, (until - start) / whole)
+            if not split:
+                args = [
+                    (
+                        routes,
+                        list(range(inst.num_vehicles)),
+                        customers,
+                        until,
+                        seed + 7919 * epoch + k,
+                        heat,
+                    )
+                    for k in range(workers)
+                ]
+                results = list(pool.map(_polish_part, args))
+                routes = min(results, key=lambda r: _day_cost(inst, r, customers))
+                epoch += 1
+                continue
+            groups = halves(inst, coords, routes, workers, rng.uniform(0, 2 * math.pi))
+            owner = {x: k for k, g in enumerate(groups) for v in g for x in routes.get(v, [])}
+            routed = list(owner)
+            loose = [x for x in customers if x not in owner]
+            if loose and routed:
+                # A visit left out goes with the part serving the visit nearest to it.
+                near = np.asarray(routed)[np.argmin(cost[np.ix_(loose, routed)], axis=1)]
+                for x, y in zip(loose, near.tolist(), strict=True):
+                    owner[x] = owner[y]
             args = []
             for k, g in enumerate(groups):
                 part = {v: routes.get(v, []) for v in g}
-                mine = [x for x in customers if owner.get(x) == k]
+                mine = [x for x in customers if owner.get(x, 0) == k]
                 args.append((part, g, mine, until, seed + 7919 * epoch + k, heat))
             for res in pool.map(_polish_part, args):
                 routes.update(res)

@@ -341,7 +341,7 @@ class LocalSearch:
         drop_u = C1[pu][u] + C1[u][su] - C1[pu][su] + self._cont(u, r1)
         if len(R1) == 1:
             drop_u += self.fixed
-        mode1, plain = self.mode[r1], not self.cc
+        plain = not self.cc
         for v in self.neigh[u]:
             w = self.where.get(v)
             if w is None or w[0] not in self.free_set:
@@ -404,25 +404,8 @@ class LocalSearch:
                     )
                 ):
                     return True
-            # 2-opt*: u then v (u's tail to r2), and v then u; screened here when it is cheap.
-            if plain and self.mode[r2] == mode1:
-                E1, E2 = self.E[r1], self.E[r2]
-                l1, l2 = R1[-1], R2[-1]
-                hb = i + 1 < len(R1)
-                old = C1[u][su] + C1[pv][v] + C1[l2][E2] + (C1[l1][E1] if hb else 0)
-                new = C1[u][v] + C1[l2][E1] + C1[pv][su if hb else E2] + (C1[l1][E2] if hb else 0)
-                if new - (self.fixed if not hb and j == 0 else 0) < old and self._two_opt_star(
-                    r1, i, r2, j
-                ):
-                    return True
-                hb = j + 1 < len(R2)
-                old = C1[v][sv] + C1[pu][u] + C1[l1][E1] + (C1[l2][E2] if hb else 0)
-                new = C1[v][u] + C1[l1][E2] + C1[pu][sv if hb else E1] + (C1[l2][E1] if hb else 0)
-                if new - (self.fixed if not hb and i == 0 else 0) < old and self._two_opt_star(
-                    r2, j, r1, i
-                ):
-                    return True
-            elif self._two_opt_star(r1, i, r2, j) or self._two_opt_star(r2, j, r1, i):
+            # 2-opt*: u then v (u's tail to r2), and v then u.
+            if self._two_opt_star(r1, i, r2, j) or self._two_opt_star(r2, j, r1, i):
                 return True
         return self._to_empty(u, r1, i, drop_u)
 
@@ -430,19 +413,26 @@ class LocalSearch:
         """r1 keeps its head up to u and continues with v and r2's tail; r2 gets r1's tail."""
         R1, R2 = self.routes[r1], self.routes[r2]
         u, v = R1[i], R2[j]
-        B = R1[i + 1 :]
         if self.mode[r1] == self.mode[r2] and not self.cc:
+            # The arcs that change: u's and v's predecessor's, and each tail's way home.
             C = self.C[self.mode[r1]]
-            y2 = self._pred(r2, j)
             E1, E2 = self.E[r1], self.E[r2]
-            x1 = B[0] if B else E1
-            x2 = B[0] if B else E2
-            old = C[u][x1] + C[y2][v] + C[R2[-1]][E2] + (C[B[-1]][E1] if B else 0)
-            new = C[u][v] + C[R2[-1]][E1] + C[y2][x2] + (C[B[-1]][E2] if B else 0)
-            if not B and j == 0:
-                new -= self.fixed  # r2 is left empty
+            l1, l2 = R1[-1], R2[-1]
+            y = R2[j - 1] if j > 0 else self.S[r2]
+            if i + 1 < len(R1):
+                b = R1[i + 1]
+                old = C[u][b] + C[y][v] + C[l2][E2] + C[l1][E1]
+                new = C[u][v] + C[l2][E1] + C[y][b] + C[l1][E2]
+            else:
+                old = C[u][E1] + C[y][v] + C[l2][E2]
+                new = C[u][v] + C[l2][E1]
+                if j > 0:
+                    new += C[y][E2]  # else r2 is left empty: no arc, no fixed cost
+                else:
+                    new -= self.fixed
             if new >= old:
                 return False
+        B = R1[i + 1 :]
         if self.E[r1] == self.E[r2] and self.mode[r1] == self.mode[r2]:
             # Latest starts hold for a tail that ends where it ended.
             T = self.T[self.mode[r1]]
