@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 MUST = 10**12  # penalty for dropping a visit that the full model requires
 # The last share of a decomposed search goes to our own local search (routing.localsearch):
 # on the 1,000-customer Homberger instances at 60 s it took rc1_10_1 from 8.8 % to 6.4 % and
-# r1_10_1 from 6.2 % to 6.0 % above the best known; on generated home-care days at 30 s, from
-# 10.9 % to -0.3 % (400 visits) and 6.1 % to -1.7 % (1,000) against PyVRP (docs/benchmarks.md).
+# r1_10_1 from 6.2 % to 5.8 % above the best known; on generated home-care days at 30 s, from
+# +9.9 % to -0.3 % (400 visits) and +7.9 % to -2.1 % (1,000) against PyVRP (docs/benchmarks.md).
 OWN_SHARE = 0.6
 
 

@@ -71,7 +71,10 @@ class LocalSearch:
         costs = inst.cost or inst.time
         self.C = {m: costs[m].tolist() for m in modes}
         self.symmetric = all(np.array_equal(costs[m], costs[m].T) for m in modes)
-        self.T = {m: inst.time[m].tolist() for m in modes}
+        # Travel time is the cost on home-care days: one copy of the lists then serves both.
+        self.T = {
+            m: self.C[m] if costs[m] is inst.time[m] else inst.time[m].tolist() for m in modes
+        }
         self.mode = list(inst.vehicle_mode)
         self.S, self.E = list(inst.starts), list(inst.ends)
         self.vw = list(inst.vehicle_window)
@@ -606,7 +609,8 @@ class LocalSearch:
         elif how < 0.7:
             removed.sort(key=lambda x: self.wb[x] - self.wa[x])  # tightest window first
         else:
-            removed.sort(key=lambda x: -self.C[self.mode[0]][self.S[0]][x])  # far first
+            # Far from the (first) depot first.
+            removed.sort(key=lambda x: -self.C[self.mode[0]][self.S[0]][x])
         return [x for x in removed if not self._insert(x)]
 
     def run(self, deadline: float, heat: tuple[float, float] = (0.0, 1.0)) -> dict[int, list[int]]:

@@ -39,7 +39,8 @@ REPAIR_BUDGET_S = 2.0
 # Common starts tried for a double-staffed visit besides each caregiver's earliest one.
 GROUP_START_STEP_S = 300
 GROUP_STARTS = 48
-# Large days are decomposed for all the time but LARGE_MARGIN_S and their routes timed
+# Large days are decomposed for all the time but LARGE_MARGIN_S (plus the repair's and the
+# diagnosis' budgets on days with double-staffed visits, meals or breaks) and their routes timed
 # directly. (Handing them to the whole-day model to polish gave the same travel on the
 # generated 400- and 1,000-visit plain days and overran a 30 s limit by 23 s at 1,000.) Days up
 # to POLISH_UP_TO visits with constraints a sub-problem may not satisfy are still polished,
@@ -849,6 +850,11 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
             budget = s.time_limit_s - (time.monotonic() - t0)
             skip = frozenset(x for g in built.inst.groups for x in g)
             heavy = bool(built.inst.pairs) or any(built.inst.breaks)
+            # Time for what follows the search: timing the routes and, on days whose
+            # sub-problems leave visits out, the repair and the diagnosis of what is left.
+            reserve = LARGE_MARGIN_S
+            if heavy or built.inst.groups:
+                reserve += REPAIR_BUDGET_S + DIAGNOSE_BUDGET_S
             # Days with double-staffed visits, meal runs, breaks or caregivers restricted by
             # skills, gender or refusals leave visits a sub-problem cannot place; up to
             # POLISH_UP_TO visits the whole-day model then starts from the routes and places
@@ -857,7 +863,7 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
             routes_by_v = decompose.solve_large(
                 model_inst,
                 coords,
-                budget * POLISH_DECOMPOSE_SHARE if search else budget - LARGE_MARGIN_S,
+                budget * POLISH_DECOMPOSE_SHARE if search else budget - reserve,
                 seed=s.seed,
                 skip=skip,
                 # Meal pairs and breaks make sub-problems slow to start: cut them smaller.
