@@ -544,8 +544,13 @@ def polish(
             if loose and routed:
                 # A visit left out goes with the part serving the visit nearest to it.
                 near = np.asarray(routed)[np.argmin(cost[np.ix_(loose, routed)], axis=1)]
+                part_of = {v: k for k, g in enumerate(groups) for v in g}
                 for x, y in zip(loose, near.tolist(), strict=True):
-                    owner[x] = owner[y]
+                    only = inst.allowed.get(x)
+                    # A visit for one caregiver (a fixed double-staffed visit) goes to theirs.
+                    owner[x] = (
+                        part_of.get(only[0], owner[y]) if only and len(only) == 1 else owner[y]
+                    )
             args = []
             for k, g in enumerate(groups):
                 part = {v: routes.get(v, []) for v in g}

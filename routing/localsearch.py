@@ -36,6 +36,8 @@ NEIGHBOURS = 20
 RUIN_MEAN = 10
 MAX_STRING = 10
 BLINK = 0.01
+# Visits allowed to at most this many caregivers are tried everywhere in their routes.
+FEW_ALLOWED = 3
 # Simulated-annealing thresholds as shares of the mean cost per visit (SISR's T0 and Tf).
 TEMP_START, TEMP_END = 0.05, 0.001
 MUST = 10**12  # penalty of a visit the model requires (as routing.decompose)
@@ -563,14 +565,18 @@ class LocalSearch:
         """Insert x at its cheapest feasible place next to one of its neighbours or alone."""
         best = None
         seen: set[tuple[int, int]] = set()
-        for y in self.neigh[x]:
-            w = self.where.get(y)
-            if w is None or w[0] not in self.free_set:
+        places = [(w[0], (w[1], w[1] + 1)) for y in self.neigh[x] if (w := self.where.get(y))]
+        only = self.allowed.get(x, ())
+        if len(only) <= FEW_ALLOWED:
+            # A visit for one caregiver or a few (a fixed double-staffed visit, a rare skill):
+            # anywhere in their routes.
+            places += [(v, range(len(self.routes[v]) + 1)) for v in only]
+        for v, where in places:
+            if v not in self.free_set:
                 continue
-            v, j = w
             R = self.routes[v]
             C = self.C[self.mode[v]]
-            for p in (j, j + 1):  # before y, after y
+            for p in where:  # before y, after y; or every place
                 if (v, p) in seen or self.rng.random() < BLINK:
                     continue
                 seen.add((v, p))
@@ -601,6 +607,38 @@ class LocalSearch:
         self._set(v, cand)
         return True
 
+    def _force(self, x: int) -> bool:
+        """Put a visit for one caregiver into their route in place of one or two of its visits.
+
+        Kept only if every visit taken out finds a place elsewhere (a fixed double-staffed
+        visit that nothing else could take wins its slot; nothing is lost).
+        """
+        (v,) = self.allowed[x]
+        if v not in self.free_set:
+            return False
+        for k in (1, 2):
+            R = self.routes[v]
+            for i in range(len(R) - k + 1):
+                out = R[i : i + k]
+                if any(y in self.paired for y in out):
+                    continue
+                cand = [*R[:i], x, *R[i + k :]]
+                if not self.feasible(v, cand):
+                    continue
+                self.journal = {}
+                for y in out:
+                    del self.where[y]
+                self._set(v, cand)
+                if not self.recreate(list(out)):
+                    self.journal = None
+                    return True
+                for w, (r, c) in self.journal.items():
+                    self.routes[w], self.rc[w] = r, c
+                    self._index(w)
+                self.where.pop(x, None)
+                self.journal = None
+        return False
+
     def recreate(self, removed: list[int]) -> list[int]:
         """Insert the removed visits again (in a random order of a few kinds); returns misfits."""
         how = self.rng.random()
@@ -621,7 +659,9 @@ class LocalSearch:
         """
         loose = [x for x in self.loose() if x not in self.paired]
         if loose:
-            self.recreate(loose)
+            for x in self.recreate(loose):
+                if len(self.allowed.get(x, ())) == 1:
+                    self._force(x)
         self.descend(None, deadline)
         cur = self.total()
         best_cost, best = cur, {v: list(r) for v, r in self.routes.items()}

@@ -290,6 +290,76 @@ def _distinct(options: list[list[int]]) -> bool:
     return all(assign(m, set()) for m in range(len(options)))
 
 
+GROUP_FIX_STEP_S = 900
+
+
+def fix_groups(inst: Instance) -> tuple[Instance, frozenset[int]]:
+    """A copy of inst where each double-staffed visit has its caregivers and start fixed.
+
+    Greedy, group by group in order of the latest common start: the start is the earliest
+    (then every GROUP_FIX_STEP_S later) in the visits' common windows at which two different
+    allowed caregivers can be there from home and back within their shifts without clashing
+    with a group already given to them; of those, the two living nearest. Each visit's window
+    becomes that one instant and its allowed caregivers that one. Groups with no such pair
+    stay as they were (for the repair). Returns the copy and the nodes fixed.
+    """
+    out = copy.copy(inst)
+    out.windows = list(inst.windows)
+    out.allowed = dict(inst.allowed)
+    everyone = list(range(inst.num_vehicles))
+    taken: dict[int, list[tuple[int, int, int]]] = {}  # vehicle -> (start, end, node)
+    fixed: set[int] = set()
+
+    def latest(group: list[int]) -> int:
+        common = _intersect([inst.windows[x] for x in group])
+        return common[-1][1] if common else 0
+
+    def home_to(v: int, x: int) -> int:
+        return int(inst.time[inst.vehicle_mode[v]][inst.starts[v], x])
+
+    def free_at(v: int, x: int, start: int, end: int) -> bool:
+        T = inst.time[inst.vehicle_mode[v]]
+        a, b = inst.vehicle_window[v]
+        if start - T[inst.starts[v], x] < a or end + T[x, inst.ends[v]] > b:
+            return False
+        return all(end + T[x, y] <= s2 or e2 + T[y, x] <= start for s2, e2, y in taken.get(v, []))
+
+    for group in sorted(inst.groups, key=latest):
+        common = _intersect([inst.windows[x] for x in group])
+        dur = max(int(inst.service[x]) for x in group)
+        choice = None
+        for a, b in common:
+            for start in range(a, b + 1, GROUP_FIX_STEP_S):
+                used: set[int] = set()
+                pick = []
+                for x in group:
+                    cands = [
+                        v
+                        for v in inst.allowed.get(x, everyone)
+                        if v >= 0 and v not in used and free_at(v, x, start, start + dur)
+                    ]
+                    if not cands:
+                        break
+                    # Nearest home first; each group already given counts as half an hour.
+                    v = min(cands, key=lambda v, x=x: home_to(v, x) + 1800 * len(taken.get(v, [])))
+                    used.add(v)
+                    pick.append(v)
+                if len(pick) == len(group):
+                    choice = (start, pick)
+                    break
+            if choice:
+                break
+        if choice is None:
+            continue
+        start, pick = choice
+        for x, v in zip(group, pick, strict=True):
+            out.windows[x] = [(start, start)]
+            out.allowed[x] = [v]
+            taken.setdefault(v, []).append((start, start + dur, x))
+            fixed.add(x)
+    return out, frozenset(fixed)
+
+
 def _intersect(window_lists: list[list[tuple[int, int]]]) -> list[tuple[int, int]]:
     common = window_lists[0]
     for ws in window_lists[1:]:
@@ -854,12 +924,19 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
             # sub-problems leave visits out, the repair and the diagnosis of what is left.
             reserve = LARGE_MARGIN_S
             if heavy or built.inst.groups:
-                reserve += REPAIR_BUDGET_S + DIAGNOSE_BUDGET_S
+                # (at most 30 % of a short limit)
+                more = REPAIR_BUDGET_S + DIAGNOSE_BUDGET_S
+                reserve = max(reserve, min(reserve + more, 0.3 * budget))
             # Days with double-staffed visits, meal runs, breaks or caregivers restricted by
             # skills, gender or refusals leave visits a sub-problem cannot place; up to
             # POLISH_UP_TO visits the whole-day model then starts from the routes and places
             # them wherever they fit.
             search = len(eligible) <= POLISH_UP_TO and (heavy or bool(built.inst.groups))
+            if not search and built.inst.groups:
+                # No whole-day model will place the double-staffed visits afterwards: give
+                # each its two caregivers and common start now, and plan around them.
+                model_inst, fixed_nodes = fix_groups(model_inst)
+                skip = skip - fixed_nodes
             routes_by_v = decompose.solve_large(
                 model_inst,
                 coords,

@@ -17,6 +17,7 @@ from routing import (
     TimeWindow,
     UnassignedReason,
     VisitGroup,
+    planner,
     solve,
 )
 from tests.routing.checker import violations
@@ -171,6 +172,35 @@ def test_double_staffed_visit_starts_together(grid):
     starts = {s.visit_id: (r.caregiver_id, s.start_s) for r in sol.routes for s in r.stops}
     assert starts[10][1] == starts[11][1]
     assert {starts[10][0], starts[11][0]} == {1, 2}
+
+
+def test_double_staffed_visit_fixed_first_on_a_big_day(grid, monkeypatch):
+    # On a decomposed day too big for the whole-day model (here: any day, by lowering the
+    # threshold), each double-staffed visit gets its two caregivers and common start before
+    # the search. The pair at 0.5 has the window 1000-6000 and lasts 600 s. Caregiver 1 lives
+    # at 0 and works from 0; caregiver 2 lives at 0.2 and starts at 3000, so can be there at
+    # 3300 at the earliest. Starts tried: 1000, then every 900 s: 1900, 2800, 3700 (the first
+    # both can make; the search cannot move it). Visit 12 at 0.6 (window 3500-4500, 600 s) can
+    # only come after the pair (before it, it would end at 4100, 100 s from the pair due at
+    # 3700): the pair ends at 4300, so 12 starts at 4400 with one of the two.
+    monkeypatch.setattr(planner, "POLISH_UP_TO", 0)
+    p = Problem(
+        (cg(1), cg(2, shift=(3000, 20_000), loc=at(0.2))),
+        (
+            visit(10, 0.5, (1000, 6000)),
+            visit(11, 0.5, (1000, 6000)),
+            visit(12, 0.6, (3500, 4500)),
+            visit(13, 0.1),
+        ),
+        groups=(VisitGroup((10, 11)),),
+        settings=Settings(time_limit_s=3.0, decompose_above=0),
+    )
+    sol = run(p, grid)
+    assert sol.unassigned == ()
+    starts = {s.visit_id: (r.caregiver_id, s.start_s) for r in sol.routes for s in r.stops}
+    assert starts[10][1] == starts[11][1] == 3700
+    assert {starts[10][0], starts[11][0]} == {1, 2}
+    assert starts[12][1] == 4400
 
 
 def test_double_staffed_visit_needs_two_caregivers(grid):
