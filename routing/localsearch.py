@@ -607,6 +607,25 @@ class LocalSearch:
         self._set(v, cand)
         return True
 
+    def _insert_pair(self, p: int, d: int) -> bool:
+        """Insert a meal's pickup and delivery, in that order, into the cheapest route that
+        takes both: the routes of the delivery's nearest visits and idle caregivers nearby."""
+        vehicles = {w[0] for y in self.neigh[d] if (w := self.where.get(y))}
+        vehicles |= {v for v in self.by_start.get(d, ())[:3] if not self.routes[v]}
+        best = None
+        for v in vehicles & self.free_set:
+            R = self.routes[v]
+            for i in range(len(R) + 1):
+                for j in range(i, len(R) + 1):
+                    cand = [*R[:i], p, *R[i:j], d, *R[j:]]
+                    add = self.route_cost(v, cand) - self.rc[v]
+                    if (best is None or add < best[0]) and self.feasible(v, cand):
+                        best = (add, v, cand)
+        if best is None:
+            return False
+        self._set(best[1], best[2])
+        return True
+
     def _force(self, x: int) -> bool:
         """Put a visit for one caregiver into their route in place of one or two of its visits.
 
@@ -662,6 +681,9 @@ class LocalSearch:
             for x in self.recreate(loose):
                 if len(self.allowed.get(x, ())) == 1:
                     self._force(x)
+        for d in [x for x in self.loose() if x in self.pickup]:
+            if self.pickup[d] in self.customers and self.pickup[d] not in self.where:
+                self._insert_pair(self.pickup[d], d)
         self.descend(None, deadline)
         cur = self.total()
         best_cost, best = cur, {v: list(r) for v, r in self.routes.items()}

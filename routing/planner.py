@@ -749,7 +749,7 @@ def repair(
                 best, _ = best_insertion(ctx, u[0], by_id, cands(u[0]))
                 placed = None if best is None else (best[0], [best])
             else:
-                placed = _group_insertion(ctx, u, by_id, cands)
+                placed = _group_insertion(ctx, u, by_id, cands, until)
             if placed is not None and (choice is None or placed[0] < choice[1][0]):
                 choice = (u, placed)
         if choice is None:
@@ -780,14 +780,21 @@ def repair(
     return done
 
 
-def _diagnose_group(ctx: Context, visit: Visit, eligible, routes) -> Unassigned | None:
-    """A double-staffed visit only "fits" if all its visits fit at one start on different people."""
+def _diagnose_group(
+    ctx: Context, visit: Visit, eligible, routes, until: float | None = None
+) -> Unassigned | None:
+    """A double-staffed visit only "fits" if all its visits fit at one start on different people.
+
+    None when it fits, or when `until` passes before every start was tried.
+    """
     group = next((g.visit_ids for g in ctx.problem.groups if visit.id in g.visit_ids), None)
     if group is None or not all(eligible.get(x) for x in group):
         return None
     members = tuple(ctx.visits[x] for x in group)
-    if _group_insertion(ctx, members, routes, lambda v: eligible[v.id]) is not None:
+    if _group_insertion(ctx, members, routes, lambda v: eligible[v.id], until) is not None:
         return None
+    if until is not None and time.monotonic() > until:
+        return None  # not every start was tried: stays NOT_PLACED
     return Unassigned(
         visit.id,
         R.NO_TIME,
@@ -796,8 +803,16 @@ def _diagnose_group(ctx: Context, visit: Visit, eligible, routes) -> Unassigned 
     )
 
 
-def _group_insertion(ctx: Context, group: tuple[Visit, ...], routes: dict[int, Route], cands):
+def _group_insertion(
+    ctx: Context,
+    group: tuple[Visit, ...],
+    routes: dict[int, Route],
+    cands,
+    until: float | None = None,
+):
     """Cheapest insertion of a double-staffed group: (total added travel, [insertion per visit]).
+
+    With `until`, stops trying starts at that time and returns the best found by then.
 
     Candidate common starts are the earliest start each visit could get with each of its
     caregivers inside the shared windows, plus starts every GROUP_START_STEP_S (or wider:
@@ -818,6 +833,8 @@ def _group_insertion(ctx: Context, group: tuple[Visit, ...], routes: dict[int, R
     starts.update(t for a, b in common for t in range(a, b + 1, step))
     found = None
     for s in sorted(starts):
+        if until is not None and time.monotonic() > until:
+            break
         for order in itertools.permutations(group):
             used: set[int] = set()
             inserts = []
@@ -1009,7 +1026,9 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
             if time.monotonic() < diagnose_until:
                 out[v.id] = diagnose(ctx, v, eligible.get(v.id, []), by_id)
                 if out[v.id].reason is R.NOT_PLACED:
-                    out[v.id] = _diagnose_group(ctx, v, eligible, by_id) or out[v.id]
+                    out[v.id] = (
+                        _diagnose_group(ctx, v, eligible, by_id, diagnose_until) or out[v.id]
+                    )
             else:
                 out[v.id] = Unassigned(
                     v.id, R.NOT_PLACED, "left out by the search; not re-checked (time budget)"

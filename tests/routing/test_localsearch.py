@@ -133,6 +133,17 @@ def test_a_meal_is_not_delivered_later_than_its_ride_allows():
     assert [2, 1, 3] in out.values()
 
 
+def test_a_meal_left_out_is_inserted_pickup_first():
+    # Pickup P at 10 and its delivery D at 20 (ride at most 25) are in no route; the one route
+    # serves X at 30. P and D on the way out: 0-10-20-30-0 = 60, as much as X alone: they cost
+    # nothing extra, and the meal rides 10. Delivery before pickup is never an option.
+    inst = line_instance([10, 20, 30], demand=[1, -1, 0])
+    inst.pairs = [(1, 2, 25)]
+    out = localsearch.improve(inst, {0: [3], 1: []}, soon())
+    assert [1, 2, 3] in out.values()
+    assert cost(inst, out) == 60
+
+
 def test_a_visit_left_out_is_inserted_where_it_fits():
     # Customer 2 (at 20) starts unrouted; it fits on the way to 30: 0-20-30-0 = 60 with 1 alone
     # (20): 80 in all.
