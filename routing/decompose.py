@@ -28,7 +28,6 @@ from routing.instance import END, START, Instance
 log = logging.getLogger(__name__)
 
 
-MUST = 10**12  # penalty for dropping a visit that the full model requires
 # The last share of a decomposed search goes to our own local search (routing.localsearch):
 # on the 1,000-customer Homberger instances at 60 s it took rc1_10_1 from 8.8 % to 6.4 % and
 # r1_10_1 from 6.2 % to 5.8 % above the best known; on generated home-care days at 30 s, from
@@ -73,9 +72,7 @@ def sub_instance(inst: Instance, vehicles: list[int], customers: list[int]):
             for x, vs in inst.allowed.items()
             if x in new
         },
-        penalty=[
-            MUST if not inst.penalty or inst.penalty[x] is None else inst.penalty[x] for x in nodes
-        ],
+        penalty=[inst.drop_cost(x) for x in nodes],
         pairs=[(new[p], new[d], r) for p, d, r in inst.pairs if p in new and d in new],
         groups=[],
         locks={},
@@ -230,10 +227,6 @@ def construct(
     return routes
 
 
-def _penalty(inst: Instance, x: int) -> int:
-    return MUST if not inst.penalty or inst.penalty[x] is None else inst.penalty[x]
-
-
 def improve(
     inst: Instance,
     routes: dict[int, list[int]],
@@ -304,14 +297,14 @@ def improve(
                 init = [[back[x] for x in routes[v]] for v in vs]
                 args.append((sub, t, init, "PARALLEL_CHEAPEST_INSERTION", deadline))
                 before = sum(route_cost(inst, v, routes[v]) for v in vs)
-                before += sum(_penalty(inst, x) for x in extra)
+                before += sum(inst.drop_cost(x) for x in extra)
                 metas.append((vs, nodes, before))
             for (vs, nodes, before), res in zip(metas, pool.map(_solve_sub, args), strict=True):
                 if res is None:
                     continue
                 new_routes = {vs[i]: [nodes[x] for x in r] for i, r in enumerate(res[0])}
                 after = sum(route_cost(inst, v, r) for v, r in new_routes.items())
-                after += sum(_penalty(inst, nodes[x]) for x in res[1])
+                after += sum(inst.drop_cost(nodes[x]) for x in res[1])
                 if after < before:
                     routes.update(new_routes)
             rounds += 1
@@ -476,7 +469,7 @@ def halves(
 def _day_cost(inst: Instance, routes: dict[int, list[int]], customers: list[int]) -> int:
     routed = {x for r in routes.values() for x in r}
     return sum(route_cost(inst, v, r) for v, r in routes.items() if r) + sum(
-        _penalty(inst, x) for x in customers if x not in routed
+        inst.drop_cost(x) for x in customers if x not in routed
     )
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 START, END, VISIT, PICKUP = "start", "end", "visit", "pickup"
+# Penalty for dropping, in a sub-problem or our own search, a visit the full model requires.
+MUST = 10**12
 
 
 @dataclass
@@ -52,6 +54,10 @@ class Instance:
     @property
     def num_vehicles(self) -> int:
         return len(self.starts)
+
+    def drop_cost(self, x: int) -> int:
+        """What leaving node x out costs: its penalty, or MUST when the model requires it."""
+        return MUST if not self.penalty or self.penalty[x] is None else self.penalty[x]
 
     @property
     def horizon(self) -> int:

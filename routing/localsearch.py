@@ -40,7 +40,6 @@ BLINK = 0.01
 FEW_ALLOWED = 3
 # Simulated-annealing thresholds as shares of the mean cost per visit (SISR's T0 and Tf).
 TEMP_START, TEMP_END = 0.05, 0.001
-MUST = 10**12  # penalty of a visit the model requires (as routing.decompose)
 
 
 def _latest_start(bound: int, windows) -> int:
@@ -96,10 +95,7 @@ class LocalSearch:
         self.delivery = {p: (d, r) for p, d, r in inst.pairs}
         self.pickup = {d: p for p, d, _ in inst.pairs}
         self.paired = set(self.delivery) | set(self.pickup)
-        self.penalty = [
-            MUST if not inst.penalty or inst.penalty[x] is None else inst.penalty[x]
-            for x in range(inst.n)
-        ]
+        self.penalty = [inst.drop_cost(x) for x in range(inst.n)]
         # Vehicles whose routes this search may ever change.
         self.movable = [v for v in range(nv) if not inst.breaks[v] and v not in inst.locks]
         self.all_customers = [
