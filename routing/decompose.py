@@ -163,8 +163,10 @@ def construct(
         for x in range(inst.n)
         if inst.kind[x] not in (START, END) and x not in pickups and x not in skip
     ]
-    k = max(1, round(len(customers) / target))
     nv = inst.num_vehicles
+    if not customers:  # e.g. only double-staffed visits, which the repair places
+        return {v: [] for v in range(nv)}
+    k = max(1, round(len(customers) / target))
     depot = len(set(inst.starts)) == 1
     if depot:
         # One depot: routes are petals around it, so angular sectors.

@@ -203,6 +203,20 @@ def test_double_staffed_visit_fixed_first_on_a_big_day(grid, monkeypatch):
     assert starts[12][1] == 4400
 
 
+def test_a_decomposed_day_of_only_double_staffed_visits(grid):
+    # The decomposition leaves double-staffed visits out of its sub-problems; a day of nothing
+    # else gives it no visit at all (this divided by zero), and the pair is placed afterwards:
+    # caregiver 1 from 0 and caregiver 2 from 0.2 both reach 0.5 by 1000.
+    p = Problem(
+        (cg(1), cg(2, loc=at(0.2))),
+        (visit(10, 0.5, (1000, 3000)), visit(11, 0.5, (1000, 3000))),
+        groups=(VisitGroup((10, 11)),),
+        settings=Settings(time_limit_s=1.0, decompose_above=0),
+    )
+    sol = run(p, grid)
+    assert sol.unassigned == ()
+
+
 def test_double_staffed_visit_needs_two_caregivers(grid):
     # Only one caregiver: the pair cannot be staffed, both halves say so.
     p = Problem(
