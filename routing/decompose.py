@@ -431,7 +431,7 @@ def _polish_part(args):
     return {v: best[v] for v in vehicles}
 
 
-def halves(
+def angular_parts(
     inst: Instance,
     coords: np.ndarray,
     routes: dict[int, list[int]],
@@ -532,7 +532,7 @@ def polish(
                 routes = min(results, key=lambda r: _day_cost(inst, r, customers))
                 epoch += 1
                 continue
-            groups = halves(inst, coords, routes, workers, rng.uniform(0, 2 * math.pi))
+            groups = angular_parts(inst, coords, routes, workers, rng.uniform(0, 2 * math.pi))
             owner = {x: k for k, g in enumerate(groups) for v in g for x in routes.get(v, [])}
             routed = list(owner)
             loose = [x for x in customers if x not in owner]

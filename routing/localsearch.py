@@ -21,6 +21,7 @@ meal pickups and deliveries (they move only with the local search, never ruined 
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import time
@@ -29,7 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from routing.instance import END, START, Instance
-from routing.schedule import _later_by, first_start
+from routing.schedule import first_start, later_by
+
+log = logging.getLogger(__name__)
 
 # Neighbours per visit for the granular moves, and the ruin's average removal (SISR's c-bar).
 NEIGHBOURS = 20
@@ -281,7 +284,7 @@ class LocalSearch:
             depart = max(a0, starts[0] - T[self.S[v]][nodes[0]])
             if ret - depart > span:
                 items = [_Win(self.W[x]) for x in nodes]
-                shifts = _later_by(items, arrivals, starts, ret - depart - span)
+                shifts = later_by(items, arrivals, starts, ret - depart - span)
                 if shifts is None:
                     return False
                 starts = [s + d for s, d in zip(starts, shifts, strict=True)]
@@ -317,6 +320,13 @@ class LocalSearch:
             self._set(v, nodes, new[v])
         self.changed = set(changes)
         return True
+
+    def _rollback(self) -> None:
+        """Put back every route the open journal saw change, and close the journal."""
+        for v, (r, c) in self.journal.items():
+            self.routes[v], self.rc[v] = r, c
+            self._index(v)
+        self.journal = None
 
     def _set(self, v: int, nodes: list[int], cost: int | None = None) -> None:
         """Replace route v, keeping its old state in the journal (if one is open)."""
@@ -647,11 +657,8 @@ class LocalSearch:
                 if not self.recreate(list(out)):
                     self.journal = None
                     return True
-                for w, (r, c) in self.journal.items():
-                    self.routes[w], self.rc[w] = r, c
-                    self._index(w)
+                self._rollback()
                 self.where.pop(x, None)
-                self.journal = None
         return False
 
     def recreate(self, removed: list[int]) -> list[int]:
@@ -684,8 +691,8 @@ class LocalSearch:
         cur = self.total()
         best_cost, best = cur, {v: list(r) for v, r in self.routes.items()}
         t0, span = time.monotonic(), max(1e-3, deadline - time.monotonic())
-        avg_arc = (sum(self.rc.values()) / max(1, len(self.where))) or 1
-        temp0, temp1 = TEMP_START * avg_arc, TEMP_END * avg_arc
+        per_visit = (sum(self.rc.values()) / max(1, len(self.where))) or 1
+        temp0, temp1 = TEMP_START * per_visit, TEMP_END * per_visit
         iters = 0
         while time.monotonic() < deadline:
             iters += 1
@@ -703,12 +710,11 @@ class LocalSearch:
                 cur += delta
                 if cur < best_cost:
                     best_cost, best = cur, {v: list(r) for v, r in self.routes.items()}
+                self.journal = None
             else:
-                for v, (r, c) in self.journal.items():
-                    self.routes[v], self.rc[v] = r, c
-                    self._index(v)
-            self.journal = None
-        self.iterations = iters
+                self._rollback()
+        self.journal = None
+        log.debug("local search: %d ruin-and-recreate iterations", iters)
         return best
 
 

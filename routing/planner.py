@@ -945,10 +945,10 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
                 # (at most 30 % of a short limit)
                 more = REPAIR_BUDGET_S + DIAGNOSE_BUDGET_S
                 reserve = max(reserve, min(reserve + more, 0.3 * budget))
-            # Days with double-staffed visits, meal runs, breaks or caregivers restricted by
-            # skills, gender or refusals leave visits a sub-problem cannot place; up to
-            # POLISH_UP_TO visits the whole-day model then starts from the routes and places
-            # them wherever they fit.
+            # Days with double-staffed visits, meal runs or breaks leave visits a sub-problem
+            # cannot place; up to POLISH_UP_TO visits the whole-day model then starts from the
+            # routes and places them wherever they fit. (Visits restricted to some caregivers
+            # are placed by our own search, routing.localsearch.)
             search = len(eligible) <= POLISH_UP_TO and (heavy or bool(built.inst.groups))
             if not search and built.inst.groups:
                 # No whole-day model will place the double-staffed visits afterwards: give
@@ -967,11 +967,11 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
             )
             initial = [routes_by_v.get(v, []) for v in range(built.inst.num_vehicles)]
         raw = None
-        # OR-Tools returns late from a big whole-day model started from given routes (measured
-        # on the generated full days at 30 s: on time at 150-250 visits, 1 s late at 300, 3.6 s
-        # at 400), so it is given POLISH_LATE_S less per 100 visits above 200.
-        late = POLISH_LATE_S * max(0, len(eligible) - 200) / 100 if initial is not None else 0.0
         if search:
+            # OR-Tools returns late from a big whole-day model started from given routes
+            # (measured on the generated full days at 30 s: on time at 150-250 visits, 1 s late
+            # at 300, 3.6 s at 400), so it is given POLISH_LATE_S less per 100 visits above 200.
+            late = POLISH_LATE_S * max(0, len(eligible) - 200) / 100 if initial is not None else 0.0
             raw = solver.solve_instance(
                 model_inst,
                 max(0.05, s.time_limit_s - (time.monotonic() - t0) - late),

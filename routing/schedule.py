@@ -76,7 +76,7 @@ def schedule(
     if max_span is not None and ret - depart > max_span:
         # Starting the route later absorbs waiting inside it: delay the first start just
         # enough, if the waiting and every stop's window (the one it starts in) allow.
-        shifts = _later_by(items, arrivals, starts, ret - depart - max_span)
+        shifts = later_by(items, arrivals, starts, ret - depart - max_span)
         if shifts is None:
             return None
         prev = 0
@@ -98,7 +98,7 @@ def schedule(
     return Timing(arrivals, starts, depart, ret, travel_total)
 
 
-def _later_by(items, arrivals, starts, need: int) -> list[int] | None:
+def later_by(items, arrivals, starts, need: int) -> list[int] | None:
     """Shift of each start when the first one moves `need` later; None if a window forbids it.
 
     A stop's start moves by what is left of `need` after the waiting before it (from the
