@@ -3,10 +3,10 @@
     .venv/bin/python bench/localsearch_iters.py --instance rc1_10_1 --iters 2000 [--seed 1]
 
 Builds the Solomon-format instance as `python -m routing.solomon` does, starts from the routes
-of a file `python -m routing.solomon` wrote (or inserts every customer greedily), then runs the local search and a fixed number of ruin-and-recreate iterations on one
-core (no time limit: the result does not depend on machine speed or load). Prints the distance,
-routes and seconds as JSON and a one-line summary; run it under `valgrind --tool=callgrind` to
-compare instruction counts.
+of a file that command wrote (or inserts every customer greedily), then runs the local search
+and a fixed number of ruin-and-recreate iterations on one core, with no time limit: the result
+does not depend on machine speed or load. Prints the distance, routes and seconds as JSON and a
+one-line summary; run it under `valgrind --tool=callgrind` to compare instruction counts.
 """
 
 from __future__ import annotations
