@@ -17,6 +17,7 @@ from dispatch.models.clients import (
 from dispatch.models.devices import Device, DeviceKind
 from dispatch.models.events import Crs, EventKind, VisitEvent
 from dispatch.models.flags import Flag, FlagStatus, Severity
+from dispatch.models.periodic import PeriodicRun
 from dispatch.models.photos import Photo
 from dispatch.models.plans import DayPlan, PlanStatus
 from dispatch.models.providers import Provider
@@ -53,6 +54,7 @@ __all__ = [
     "FlagStatus",
     "FundingSource",
     "Gender",
+    "PeriodicRun",
     "Photo",
     "PlanStatus",
     "Provider",
