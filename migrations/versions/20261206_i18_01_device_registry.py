@@ -1,7 +1,7 @@
 """device registry: pendants, phones, sensors and canteen terminals with a hashed key
 
 Revision ID: i18_01
-Revises: 0002
+Revises: i14_01
 Create Date: 2026-12-06 04:41:01.983939
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "i18_01"
-down_revision: str | None = "0002"
+down_revision: str | None = "i14_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
