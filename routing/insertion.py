@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from routing.context import Context, intersect
 from routing.model import Route, TimeWindow, UnassignedReason, Visit
-from routing.schedule import LOAD, SPAN, Item, Rules, Timing, check
+from routing.schedule import LOAD, SPAN, Item, Rules, Timing, bounds, check, may_fit
 
 R = UnassignedReason
 # Common starts tried for a double-staffed visit besides each caregiver's earliest one.
@@ -122,14 +122,6 @@ def best_insertion(
             earliest = route.depart_s
         else:
             earliest = not_before_s
-        # Location of the caregiver before each item (breaks keep the previous place).
-        where = []
-        cur = sl
-        for it in items:
-            where.append(cur)
-            if it.loc is not None:
-                cur = it.loc
-        where.append(cur)
         need = list(
             dict.fromkeys([sl, el, item.loc, *(it.loc for it in items if it.loc is not None)])
         )
@@ -150,12 +142,18 @@ def best_insertion(
             None,
             earliest,
         )
-
+        # Earliest ends, latest starts and the place before each item (breaks keep the
+        # previous place): most places are refused by these alone, without a full check.
+        screen = bounds(items, rules)
+        where = screen[2]
         for pos in range(first, len(items) + 1):
             prev = where[pos]
             nxt = next((it.loc for it in items[pos:] if it.loc is not None), el)
             added = tt(prev, item.loc) + tt(item.loc, nxt) - tt(prev, nxt)
             if best is not None and added >= best[0]:
+                continue
+            if not meal and not may_fit(items, screen, pos, item, rules):
+                blocked[R.NO_TIME] += 1
                 continue
             trial = [*items[:pos], item, *items[pos:]]
             timing = check(trial, rules)

@@ -147,6 +147,69 @@ def check(items: list[Item], rules: Rules) -> Timing | str:
     return Timing(arrivals, starts, depart, ret, travel_total)
 
 
+def latest_start(bound: int, windows) -> int:
+    """The latest start at or before bound inside one of the windows (very small if none)."""
+    best = -(10**15)
+    for a, b in windows:
+        if a <= bound and min(b, bound) > best:
+            best = min(b, bound)
+    return best
+
+
+def bounds(items: list[Item], rules: Rules) -> tuple[list[int], list[int], list[int]]:
+    """For a quick screen of insertions (Savelsbergh): per item its earliest end and latest
+    start, and the caregiver's place before it (one more entry: before the way home).
+
+    An item inserted at position p, arriving after the earliest end of item p-1 and then
+    unable to start item p (a located one) by its latest start, cannot fit: check() would
+    refuse it too. The maximum working time and loads are left to check().
+    """
+    shift, tt = rules.shift, rules.tt
+    t = shift[0] if rules.earliest_depart is None else max(shift[0], rules.earliest_depart)
+    here = rules.start_loc
+    where, ends = [], []
+    for item in items:
+        where.append(here)
+        arrival = t + (0 if item.loc is None else tt(here, item.loc))
+        s = first_start(arrival, item.windows)
+        t = (arrival if s is None else s) + item.duration
+        ends.append(t)
+        if item.loc is not None:
+            here = item.loc
+    where.append(here)
+    latest = [0] * len(items)
+    bound = shift[1] - tt(here, rules.end_loc)
+    for k in range(len(items) - 1, -1, -1):
+        item = items[k]
+        latest[k] = latest_start(bound - item.duration, item.windows)
+        # The way into item k, from the place before it.
+        bound = latest[k] - (0 if item.loc is None else tt(where[k], item.loc))
+    return ends, latest, where
+
+
+def may_fit(items: list[Item], screen, pos: int, item: Item, rules: Rules) -> bool:
+    """False if `item` inserted at `pos` cannot fit in time, by `bounds(items, rules)` alone."""
+    ends, latest, where = screen
+    if pos:
+        t = ends[pos - 1]
+    else:
+        t = (
+            rules.shift[0]
+            if rules.earliest_depart is None
+            else max(rules.shift[0], rules.earliest_depart)
+        )
+    tt = rules.tt
+    start = first_start(t + tt(where[pos], item.loc), item.windows)
+    if start is None:
+        return False
+    done = start + item.duration
+    if pos == len(items):
+        return done + tt(item.loc, rules.end_loc) <= rules.shift[1]
+    nxt = items[pos]
+    # Before a break the legs after it change (the break is taken here): no latest test.
+    return nxt.loc is None or done + tt(item.loc, nxt.loc) <= latest[pos]
+
+
 def schedule(
     items: list[Item],
     start_loc: int,
