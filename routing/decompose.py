@@ -79,6 +79,10 @@ def sub_instance(inst: Instance, vehicles: list[int], customers: list[int]):
         preferred={new[x]: vset[v] for x, v in inst.preferred.items() if x in new and v in vset},
         continuity_cost=inst.continuity_cost,
         fixed_cost=inst.fixed_cost,
+        soft_span=[inst.soft_span[v] for v in vehicles] if inst.soft_span else [],
+        span_cost=inst.span_cost,
+        balance_target=inst.balance_target,
+        balance_cost=inst.balance_cost,
         time_scale=inst.time_scale,
         cost={m: a[ix] for m, a in (inst.cost or inst.time).items()},
     )

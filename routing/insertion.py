@@ -137,7 +137,7 @@ def best_insertion(
             el,
             (c.shift_start_s, c.shift_end_s),
             tt,
-            c.max_work_s,
+            ctx.work_limit(c),
             c.box_capacity - visit.meal_boxes if meal else None,
             None,
             earliest,

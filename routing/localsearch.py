@@ -107,6 +107,22 @@ class LocalSearch:
             )
             for v in range(nv)
         ]
+        # Working time past the soft span (overtime) and past the fair share (balance) costs.
+        self.soft = list(inst.soft_span) or [None] * nv
+        self.span_cost = inst.span_cost
+        self.balance = (inst.balance_target, inst.balance_cost)
+        self.extra = bool(self.span_cost or inst.balance_cost)
+        self.soft_rules = [
+            Rules(*r[:4], s, *r[5:]) if s is not None else None
+            for r, s in zip(
+                [
+                    (x.start_loc, x.end_loc, x.shift, x.tt, x.max_span, x.capacity, x.vehicle)
+                    for x in self.rules
+                ],
+                self.soft,
+                strict=True,
+            )
+        ]
         # Vehicles whose routes this search may ever change.
         self.movable = [v for v in range(nv) if not inst.breaks[v] and v not in inst.locks]
         self.all_customers = [
@@ -279,7 +295,31 @@ class LocalSearch:
         total += C[prev][self.E[v]] + self.fixed
         if self.cc:
             total += self.cc * sum(1 for x in nodes if x in self.pref and self.pref[x] != v)
+        if self.extra:
+            total += self.work_cost(v, nodes)
         return total
+
+    def work_cost(self, v: int, nodes: list[int]) -> int:
+        """Cost of the route's working time: past the soft span (overtime) and past the fair
+        share (balance). The working time is the shortest the route allows, within the soft
+        span when it fits there."""
+        items = [self.items[x] for x in nodes]
+        timing = None
+        if self.soft_rules[v] is not None:
+            timing = check(items, self.soft_rules[v])
+        if not isinstance(timing, Timing):
+            timing = check(items, self.rules[v])
+            if not isinstance(timing, Timing):
+                return 0  # infeasible: feasible() refuses it anyway
+        work = timing.ret - timing.depart
+        cost = 0
+        soft = self.soft[v]
+        if self.span_cost and soft is not None and work > soft:
+            cost += self.span_cost * (work - soft)
+        target, per = self.balance
+        if per and work > target:
+            cost += per * (work - target)
+        return cost
 
     def total(self) -> int:
         return sum(self.rc.values()) + sum(self.penalty[x] for x in self.loose())
@@ -497,7 +537,7 @@ class LocalSearch:
         for w in self.idle_near(u, 3):
             C = self.C[self.mode[w]]
             add = C[self.S[w]][u] + C[u][self.E[w]] + self.fixed + self.cont(u, w)
-            if add < drop_u:
+            if add < drop_u or self.extra:
                 R1 = self.routes[r1]
                 if self._apply({r1: R1[:i] + R1[i + 1 :], w: [u]}):
                     return True

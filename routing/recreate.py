@@ -147,10 +147,16 @@ class Search:
                     continue
                 cand = [*R[:p], x, *R[p:]]
                 if ls.feasible(v, cand):
+                    if ls.extra:  # working time costs too: the exact change
+                        add = ls.route_cost(v, cand) - ls.rc[v]
+                        if best is not None and add >= best[0]:
+                            continue
                     best = (add, v, cand)
         for w in ls.idle_near(x, 2) if self.open_routes else ():
             C = ls.C[ls.mode[w]]
             add = C[ls.S[w]][x] + C[x][ls.E[w]] + ls.fixed + ls.cont(x, w)
+            if ls.extra and ls.feasible(w, [x]):
+                add = ls.route_cost(w, [x])
             if (best is None or add < best[0]) and ls.feasible(w, [x]):
                 best = (add, w, [x])
         if best is None:

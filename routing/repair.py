@@ -60,24 +60,34 @@ def repair(
     pos_of = {r.caregiver_id: n for n, r in enumerate(routes)}
     fixed = fixed_visits(ctx)
     done = 0
+    # Best place per single visit and caregiver, with the version of the caregiver's route it
+    # was found in: only routes changed since are tried again.
+    cache: dict[int, dict[int, tuple[int, tuple | None]]] = {}
+    version: dict[int, int] = {}
+
+    def full(i: int, by_id: dict[int, Route]) -> bool:
+        """The caregiver's route holds all their breaks (an empty route has none yet)."""
+        have = sum(s.kind == "break" for s in by_id[ctx.cgs[i].id].stops)
+        return have == len(ctx.cgs[i].breaks)
+
     while units and time.monotonic() < until:
         top = max(max(v.priority for v in u) for u in units)
         by_id = {r.caregiver_id: r for r in routes}
 
         def cands(v, by_id=by_id):
-            return [
-                i
-                for i in eligible[v.id]
-                if sum(s.kind == "break" for s in by_id[ctx.cgs[i].id].stops)
-                == len(ctx.cgs[i].breaks)
-            ]
+            return [i for i in eligible[v.id] if full(i, by_id)]
 
         choice = None
         for u in units:
             if max(v.priority for v in u) != top or time.monotonic() >= until:
                 continue
             if len(u) == 1:
-                best, _ = best_insertion(ctx, u[0], by_id, cands(u[0]))
+                mine = cache.setdefault(u[0].id, {})
+                for i in cands(u[0]):
+                    if mine.get(i, (-1, None))[0] != version.get(i, 0):
+                        mine[i] = (version.get(i, 0), best_insertion(ctx, u[0], by_id, [i])[0])
+                found = [b for _, b in mine.values() if b is not None]
+                best = min(found, key=lambda b: b[0]) if found else None
                 placed = None if best is None else (best[0], [best])
             else:
                 placed = group_insertion(ctx, u, by_id, cands, until)
@@ -103,6 +113,7 @@ def repair(
                 [(st, it.duration) for it, st in zip(items, starts, strict=True) if it.loc is None],
             )
             routes[pos_of[c.id]] = to_route(ctx, built, rr)
+            version[i] = version.get(i, 0) + 1
             log.info("repair: visit %s inserted for caregiver %s at %s", item.key, c.id, pos)
         for v in u:
             out.pop(v.id, None)
