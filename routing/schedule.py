@@ -143,7 +143,27 @@ def check(items: list[Item], rules: Rules) -> Timing | str:
                 return ORDER
             ride = starts[j] - (starts[i] + item.duration)
             if item.max_ride is not None and ride > item.max_ride:
-                return RIDE
+                # Load later: the waiting up to the delivery absorbs the ride's excess, if
+                # every stop in between keeps its window; the delivery keeps its start.
+                shifts = later_by(
+                    items[i : j + 1], arrivals[i : j + 1], starts[i : j + 1], ride - item.max_ride
+                )
+                if shifts is None:
+                    return RIDE
+                for k, d in enumerate(shifts):
+                    if k:
+                        arrivals[i + k] += shifts[k - 1]
+                    starts[i + k] += d
+                if i == 0 and first_leg is not None and items[0].loc is not None:
+                    depart += shifts[0]  # the caregiver leaves later instead of waiting there
+                    arrivals[0] = max(arrivals[0], depart + first_leg)
+    if pos is not None:
+        # A later load may lengthen another meal's ride: every ride once more, as they are.
+        for i, item in enumerate(items):
+            if item.delivers is not None and item.max_ride is not None:
+                j = pos[item.delivers]
+                if starts[j] - (starts[i] + item.duration) > item.max_ride:
+                    return RIDE
     return Timing(arrivals, starts, depart, ret, travel_total)
 
 
