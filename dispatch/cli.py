@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import select
 
-from dispatch import config, db
+from dispatch import config, db, periodic
 from dispatch.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +66,11 @@ def worker(_args: argparse.Namespace) -> None:
     if not settings.redis_url:
         sys.exit("REDIS_URL is not set: with no Redis, jobs run inside the API process.")
     conn = queue.redis_connection()
-    Worker([queue.get_queue(conn)], connection=conn).work(with_scheduler=False)
+    runner = periodic.Runner().start()
+    try:
+        Worker([queue.get_queue(conn)], connection=conn).work(with_scheduler=False)
+    finally:
+        runner.stop()
 
 
 def _seed(args: argparse.Namespace, settings: config.Settings) -> date:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -89,6 +90,9 @@ def make_engine(url: str) -> Engine:
     else:
         kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
     engine = create_engine(url, **kwargs)
+    # A forked child (an rq work horse, a gunicorn worker) must not share the parent's pooled
+    # connections: it starts with an empty pool and leaves the parent's sockets alone.
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     if url.startswith("sqlite"):
 
         @event.listens_for(engine, "connect")

@@ -16,6 +16,7 @@ from dispatch.models.clients import (
 )
 from dispatch.models.events import Crs, EventKind, VisitEvent
 from dispatch.models.flags import Flag, FlagStatus, Severity
+from dispatch.models.periodic import PeriodicRun
 from dispatch.models.photos import Photo
 from dispatch.models.plans import DayPlan, PlanStatus
 from dispatch.models.providers import Provider
@@ -50,6 +51,7 @@ __all__ = [
     "FlagStatus",
     "FundingSource",
     "Gender",
+    "PeriodicRun",
     "Photo",
     "PlanStatus",
     "Provider",
