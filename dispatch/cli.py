@@ -157,7 +157,7 @@ def demo_setup(args: argparse.Namespace) -> None:
         log.info("demo day %s not planned (--no-plan)", day)
         return
     _plan_day(day)
-    if not args.no_history:
+    if not getattr(args, "no_history", False):
         _history(args.seed, day, settings)
 
 

@@ -198,7 +198,9 @@ def schedule(data: P.DayData) -> tuple[dict[int, tuple[list[int], datetime]], di
     return placed, carers
 
 
-def _plan_row(session: Session, data: P.DayData, carers: dict[int, _Carer], placed: Any) -> DayPlan:
+def _plan_row(
+    session: Session, data: P.DayData, carers: dict[int, _Carer], placed: Any, status: PlanStatus
+) -> DayPlan:
     routes = [
         {
             "caregiver_id": c.row.id,
@@ -212,13 +214,18 @@ def _plan_row(session: Session, data: P.DayData, carers: dict[int, _Carer], plac
         if c.stops
     ]
     unassigned = [P.unassigned_entry(v.id, "NO_TIME") for v in data.visits if v.id not in placed]
+    latest = session.scalar(
+        select(func.max(DayPlan.version)).where(
+            DayPlan.provider_id == data.provider_id, DayPlan.date == data.day
+        )
+    )
     plan = DayPlan(
         provider_id=data.provider_id,
         date=data.day,
-        version=1,
-        status=PlanStatus.published,
+        version=(latest or 0) + 1,
+        status=status,
         time_limit_s=0,
-        options={"demo_history": True},
+        options={"quick_plan": True},
         progress={"stage": "done", "percent": 100},
         routes=routes,
         unassigned=unassigned,
@@ -229,13 +236,50 @@ def _plan_row(session: Session, data: P.DayData, carers: dict[int, _Carer], plac
             "caregivers_used": len(routes),
             "caregivers_available": len(carers),
         },
-        stats={"demo_history": True},
+        stats={"quick_plan": True},
         finished_at=_local(data.day, time(6)),
-        published_at=_local(data.day, time(6, 30)),
+        published_at=_local(data.day, time(6, 30)) if status == PlanStatus.published else None,
     )
     session.add(plan)
     session.flush()
     return plan
+
+
+def _assign(data: P.DayData, placed: Any, plan: DayPlan, status: VisitStatus) -> None:
+    for v in data.visits:
+        v.plan_id = plan.id
+        if v.id not in placed:
+            v.unassigned_reason = "NO_TIME"
+            continue
+        cg_ids, start = placed[v.id]
+        v.assignments.clear()
+        for seq, cg in enumerate(cg_ids):
+            v.assignments.append(
+                VisitAssignment(
+                    caregiver_id=cg,
+                    sequence=seq + 1,
+                    planned_start_at=start,
+                    planned_arrival_at=start,
+                )
+            )
+        v.planned_start_at, v.status = start, status
+
+
+def quick_plan(
+    session: Session, provider_id: int, day: date, status: PlanStatus = PlanStatus.published
+) -> tuple[DayPlan, P.DayData, dict[int, tuple[list[int], datetime]]] | None:
+    """Generate a provider's day and staff it greedily (demo history, tests, benchmarks)."""
+    generate_for_day(session, SYSTEM, provider_id, day)
+    session.flush()
+    data = P.load_day(session, provider_id, day)
+    if not data.visits:
+        return None
+    placed, carers = schedule(data)
+    plan = _plan_row(session, data, carers, placed, status)
+    done = VisitStatus.published if status == PlanStatus.published else VisitStatus.assigned
+    _assign(data, placed, plan, done)
+    session.flush()
+    return plan, data, placed
 
 
 @dataclass
@@ -318,37 +362,29 @@ def _event(
     return event
 
 
-def _perform(session: Session, d: _Day, placed: Any, plan: DayPlan) -> list[WorkOrder]:
-    """Visit by visit: assignments, then what happened (events, photos), then the orders."""
+def _perform(session: Session, d: _Day, placed: Any) -> list[WorkOrder]:
+    """Visit by visit what happened: events, photos, then the work orders."""
     rng, orders = d.rng, []
     services = d.data.services
     for v in d.data.visits:
         if v.id not in placed:
-            v.plan_id, v.unassigned_reason = plan.id, "NO_TIME"
             continue
         cg_ids, start = placed[v.id]
-        v.assignments.clear()
-        for seq, cg in enumerate(cg_ids):
-            v.assignments.append(
-                VisitAssignment(
-                    caregiver_id=cg,
-                    sequence=seq + 1,
-                    planned_start_at=start,
-                    planned_arrival_at=start,
-                )
-            )
-        v.planned_start_at, v.plan_id, v.status = start, plan.id, VisitStatus.published
         if rng.random() < MISSED_SHARE:
             v.status = VisitStatus.missed
             d.counts["missed"] = d.counts.get("missed", 0) + 1
             continue
         absent = rng.random() < ABSENT_SHARE
         anomaly = None if absent else _anomaly(rng)
-        if anomaly:
-            d.counts[anomaly] = d.counts.get(anomaly, 0) + 1
         client = d.data.clients[v.client_id]
         dur = v.duration_min
         photo_required = services[v.service_type_id].photo_required
+        if anomaly in ("no_photo", "reused_photo") and not photo_required:
+            anomaly = None  # nothing to leave out or reuse on a service without photos
+        if anomaly == "reused_photo" and not any(d.photos.get(cg) for cg in cg_ids):
+            anomaly = None
+        if anomaly:
+            d.counts[anomaly] = d.counts.get(anomaly, 0) + 1
         for cg in cg_ids:
             check_in = start + timedelta(minutes=rng.uniform(0, 5))
             factor = rng.uniform(0.85, 1.0)
@@ -429,15 +465,12 @@ def seed_history(session: Session, seed: int, today: date, days: int = DAYS) -> 
     for back in range(days, 0, -1):
         day = today - timedelta(days=back)
         for provider in providers:
-            generate_for_day(session, SYSTEM, provider.id, day)
-            session.flush()
-            data = P.load_day(session, provider.id, day)
-            if not data.visits:
+            planned = quick_plan(session, provider.id, day)
+            if planned is None:
                 continue
-            placed, carers = schedule(data)
-            plan = _plan_row(session, data, carers, placed)
+            _, data, placed = planned
             d = _Day(rng, data, back > 5, photos, store, report.counts)
-            report.orders += len(_perform(session, d, placed, plan))
+            report.orders += len(_perform(session, d, placed))
             report.visits += len(data.visits)
         session.flush()
         report.days += 1
@@ -478,6 +511,7 @@ __all__ = [
     "has_history",
     "month_ranges",
     "photo_bytes",
+    "quick_plan",
     "schedule",
     "seed_history",
 ]

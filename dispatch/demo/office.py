@@ -75,8 +75,14 @@ def _admin_of(session: Session, provider_id: int) -> Actor | None:
     return Actor(user.id, user.role, user.provider_id) if user is not None else None
 
 
-def run_office(session: Session, seed: int, today: date, first: date) -> OfficeReport:
-    """Decide the history from ``first`` to before ``today`` (flushes, never commits)."""
+def run_office(
+    session: Session,
+    seed: int,
+    today: date,
+    first: date,
+    settled_after: timedelta = SETTLED_AFTER,
+) -> OfficeReport:
+    """Decide the history from ``first`` until ``settled_after`` before ``today`` (flushes)."""
     report = OfficeReport()
     finance = _actor(session, "finance")
     if finance is None:
@@ -84,7 +90,7 @@ def run_office(session: Session, seed: int, today: date, first: date) -> OfficeR
         return report
     rng = random.Random(f"{seed}:office")
     zone = P.zone()
-    cut = datetime.combine(today, time(0), tzinfo=zone) - SETTLED_AFTER
+    cut = datetime.combine(today, time(0), tzinfo=zone) - settled_after
     start = datetime.combine(first, time(0), tzinfo=zone)
     for provider in demo_providers(session):
         admin = _admin_of(session, provider.id)

@@ -79,6 +79,7 @@ CD.shell = (function () {
     $("date-box").hidden = !spec.usesDate;
     $("date").value = state.date;
     const panel = $("panel");
+    panel.removeAttribute("data-drawn");
     CD.status(CD.t("loading"));
     try {
       await providerPicker(spec);
@@ -116,6 +117,7 @@ CD.shell = (function () {
 
   function start() {
     fromHash();
+    window.addEventListener("hashchange", () => { const before = state.screen; fromHash(); if (state.screen !== before) render(); });
     $("date").addEventListener("change", (ev) => { if (ev.target.value) { state.date = ev.target.value; show(); } });
     $("prev-day").addEventListener("click", () => { state.date = CD.addDays(state.date, -1); show(); });
     $("next-day").addEventListener("click", () => { state.date = CD.addDays(state.date, 1); show(); });

@@ -88,7 +88,9 @@ CD.i18n.add({
   async function load(ctx) {
     const day = await CD.api.get(`/days/${ctx.date}/dispatch${q(ctx)}`);
     const byId = (xs) => Object.fromEntries(xs.map((x) => [x.id, x]));
-    S = { ctx, day, visits: byId(day.visits), clients: byId(day.clients), cgs: byId(day.caregivers), points: byId(day.points), selected: S && S.ctx.date === ctx.date ? S.selected : null };
+    // A reload keeps the screen's parts (timeline, map, panels) and the selection of that day.
+    const keep = S && S.ctx === ctx ? S : { selected: null };
+    S = Object.assign(keep, { ctx, day, visits: byId(day.visits), clients: byId(day.clients), cgs: byId(day.caregivers), points: byId(day.points) });
     S.colorOf = {};
     day.caregivers.forEach((c, i) => { S.colorOf[c.id] = CD.COLORS[i % CD.COLORS.length]; });
   }

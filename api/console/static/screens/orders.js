@@ -36,7 +36,7 @@ CD.i18n.add({
   }
 
   async function render(panel, ctx) {
-    const flagged = h("input", { type: "checkbox", checked: true });
+    const flagged = h("input", { type: "checkbox" });
     const from = h("input", { type: "date", value: CD.addDays(ctx.date, -30), "aria-label": t("from") });
     const to = h("input", { type: "date", value: ctx.date, "aria-label": t("to") });
     const box = h("div", {});

@@ -117,7 +117,7 @@ CD.i18n.add({
   }
 
   async function refreshQueue() {
-    const orders = await CD.api.all(`/work-orders?open_flags=true${R.provider ? `&provider_id=${R.provider}` : ""}`, 2000);
+    const orders = await CD.api.all(`/work-orders?status=flagged&open_flags=true${R.provider ? `&provider_id=${R.provider}` : ""}`, 2000);
     const groups = {};
     for (const o of orders) {
       for (const f of o.flags.filter((x) => x.status === "open" && x.severity !== "info")) (groups[f.code] = groups[f.code] || []).push({ o, f });
@@ -125,11 +125,11 @@ CD.i18n.add({
     const names = Object.fromEntries((await CD.providers()).map((p) => [p.id, p.name]));
     const codes = Object.keys(groups).sort((a, b) => groups[b].length - groups[a].length);
     R.list.replaceChildren(h("h2", {}, `${t("queue")} (${orders.length})`),
-      codes.length ? codes.map((code) => h("section", { class: "group card" },
+      ...(codes.length ? codes.map((code) => h("section", { class: "group card" },
         h("h3", {}, h("span", {}, CD.code("rule", code)), h("span", { class: "muted small" }, t("group_count", { n: groups[code].length }))),
         groups[code].map(({ o, f }) => h("button", { type: "button", class: "order-item", "data-id": o.id, onclick: () => showOrder(o.id).catch(CD.fail) },
           h("strong", {}, `#${o.id}`), ` ${CD.day(o.start_at)} ${CD.time(o.start_at)} · ${names[o.provider_id] || ""}`, h("br"),
-          h("span", { class: "small muted" }, CD.evidence(code, f.evidence)))))) : h("p", { class: "muted" }, t("none")));
+          h("span", { class: "small muted" }, CD.evidence(code, f.evidence)))))) : [h("p", { class: "muted" }, t("none"))]));
     if (R.selected) R.list.querySelectorAll(".order-item").forEach((b) => b.classList.toggle("selected", Number(b.dataset.id) === R.selected));
   }
 
