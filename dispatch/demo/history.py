@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import routing
+from dispatch import config
 from dispatch.demo.seed import demo_providers
 from dispatch.models import (
     Caregiver,
@@ -41,7 +42,7 @@ from dispatch.models import (
     WorkOrderSource,
 )
 from dispatch.photos import inspect_photo, photo_store
-from dispatch.services import evv, photo_rows, planning
+from dispatch.services import billable, evv, photo_rows, planning
 from dispatch.services import problem as P
 from dispatch.services.validation import validate_period
 from dispatch.services.visit_generation import generate_for_day
@@ -93,7 +94,7 @@ class HistoryReport:
 def has_history(session: Session, today: date) -> bool:
     """Whether the demo providers already have work orders before ``today``."""
     ids = [p.id for p in demo_providers(session)]
-    start = datetime.combine(today, time(0), tzinfo=P.zone())
+    start = datetime.combine(today, time(0), tzinfo=config.zone())
     return bool(
         session.scalar(
             select(func.count())
@@ -123,7 +124,7 @@ def _near(rng: random.Random, lat: float, lon: float, metres: float) -> tuple[fl
 
 
 def _local(day: date, t: time) -> datetime:
-    return datetime.combine(day, t, tzinfo=P.zone())
+    return datetime.combine(day, t, tzinfo=config.zone())
 
 
 def _carers(data: P.DayData) -> dict[int, _Carer]:
@@ -292,6 +293,7 @@ class _Day:
     photos: dict[int, list[bytes]]  # caregiver id -> photo bytes already used
     store: Any
     counts: dict[str, int]
+    cap: float  # billable minutes stop at planned x this (the LONG_VISIT threshold)
 
 
 def _anomaly(rng: random.Random) -> str | None:
@@ -403,7 +405,9 @@ def _perform(session: Session, d: _Day, placed: Any) -> list[WorkOrder]:
                 if anomaly == "reused_photo" and used:
                     photo = rng.choice(used)
                 else:
-                    photo = photo_bytes(rng, f"{check_in.astimezone(P.zone()):%m-%d %H:%M} #{v.id}")
+                    photo = photo_bytes(
+                        rng, f"{check_in.astimezone(config.zone()):%m-%d %H:%M} #{v.id}"
+                    )
                     used.append(photo)
             _event(
                 session,
@@ -442,7 +446,7 @@ def _perform(session: Session, d: _Day, placed: Any) -> list[WorkOrder]:
                     source=WorkOrderSource.app,
                     start_at=check_in,
                     end_at=check_out,
-                    billable_min=evv.billable_minutes(check_in, check_out, dur),
+                    billable_min=billable.billable_minutes(check_in, check_out, dur, d.cap),
                     created_at=check_out + timedelta(seconds=30),
                 )
             )
@@ -462,6 +466,7 @@ def seed_history(session: Session, seed: int, today: date, days: int = DAYS) -> 
     photos: dict[int, list[bytes]] = {}
     store = photo_store()
     providers = demo_providers(session)
+    cap = billable.cap_factor(session)
     for back in range(days, 0, -1):
         day = today - timedelta(days=back)
         for provider in providers:
@@ -469,7 +474,7 @@ def seed_history(session: Session, seed: int, today: date, days: int = DAYS) -> 
             if planned is None:
                 continue
             _, data, placed = planned
-            d = _Day(rng, data, back > 5, photos, store, report.counts)
+            d = _Day(rng, data, back > 5, photos, store, report.counts, cap)
             report.orders += len(_perform(session, d, placed))
             report.visits += len(data.visits)
         session.flush()

@@ -12,11 +12,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from dispatch import config
 from dispatch.demo.history import month_ranges
 from dispatch.demo.seed import demo_providers
 from dispatch.models import Role, User, WorkOrder, WorkOrderStatus
 from dispatch.services import appeals, billing, decisions
-from dispatch.services import problem as P
 from dispatch.tenancy import Actor
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def run_office(
         log.warning("no finance login: the demo history stays undecided")
         return report
     rng = random.Random(f"{seed}:office")
-    zone = P.zone()
+    zone = config.zone()
     cut = datetime.combine(today, time(0), tzinfo=zone) - settled_after
     start = datetime.combine(first, time(0), tzinfo=zone)
     for provider in demo_providers(session):

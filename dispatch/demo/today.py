@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from dispatch import config
 from dispatch.demo.history import photo_bytes
 from dispatch.demo.seed import demo_providers
 from dispatch.models import (
@@ -25,7 +26,6 @@ from dispatch.models import (
 )
 from dispatch.models import Role as R
 from dispatch.services import evv
-from dispatch.services import problem as P
 from dispatch.tenancy import Actor
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def _where(rng: random.Random, client: Client) -> tuple[float, float]:
 
 def run_today(session: Session, seed: int, now: datetime) -> dict[str, int]:
     """Check in and out of today's visits that began before ``now``; idempotent."""
-    day = now.astimezone(P.zone()).date()
+    day = now.astimezone(config.zone()).date()
     rng = random.Random(f"{seed}:today:{day.isoformat()}")
     pids = [p.id for p in demo_providers(session)]
     visits = list(
@@ -116,9 +116,9 @@ def run_today(session: Session, seed: int, now: datetime) -> dict[str, int]:
                     data["tasks_done"] = ["服务完成"]
                 photo = None
                 if photo_required:
-                    photo = photo_bytes(rng, f"{at.astimezone(P.zone()):%m-%d %H:%M} #{v.id}")
+                    photo = photo_bytes(rng, f"{at.astimezone(config.zone()):%m-%d %H:%M} #{v.id}")
                 evv.record_event(session, actor, v.id, kind, data, photo)
                 counts["checked_in" if kind == EventKind.check_in else "checked_out"] += 1
     session.flush()
-    log.info("demo today until %s: %s", now.astimezone(P.zone()).strftime("%H:%M"), counts)
+    log.info("demo today until %s: %s", now.astimezone(config.zone()).strftime("%H:%M"), counts)
     return counts

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch import config
 from dispatch.models import DayPlan, ServicePoint
 from dispatch.services import planning
 from dispatch.services import problem as P
@@ -15,7 +16,7 @@ from dispatch.tenancy import Actor, resolve_provider
 
 
 def _local(at: Any) -> str | None:
-    return at.astimezone(P.zone()).isoformat() if at is not None else None
+    return at.astimezone(config.zone()).isoformat() if at is not None else None
 
 
 def latest_plan(session: Session, provider_id: int, day: date) -> DayPlan | None:
@@ -107,7 +108,7 @@ def dispatch_day(
     return {
         "date": day,
         "provider_id": pid,
-        "timezone": P.zone().key,
+        "timezone": config.zone().key,
         "plan": plan,
         "caregivers": caregivers,
         "visits": visits,

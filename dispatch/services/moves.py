@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import routing
+from dispatch import config, qualification
 from dispatch.errors import Conflict, Invalid
 from dispatch.models import Caregiver, Client, ClientRefusal, DayPlan, ServicePoint, Visit
 from dispatch.services import planning
@@ -54,15 +55,30 @@ class _Stop:
 
 
 def _hm(at: datetime) -> str:
-    return at.astimezone(P.zone()).strftime("%H:%M")
+    return at.astimezone(config.zone()).strftime("%H:%M")
 
 
 def qualification_refusals(
     visit: Visit, cg: Caregiver, client: Client, refused: set[int]
 ) -> list[Refusal]:
-    """Skill (with a certificate valid that day), the client's gender wish and refusals."""
+    """Skill (with a certificate valid that day), the client's gender wish and refusals: each
+    judged by ``dispatch.qualification`` alone, the planner's and the rules' one definition."""
+    skills = P.skills_on(cg, visit.date)
+    wish = client.preferred_caregiver_gender
+    gender = cg.gender.value
+
+    def fails(**aspect: Any) -> bool:
+        base: dict[str, Any] = {
+            "required_skill": None,
+            "skills": skills,
+            "gender": gender,
+            "preferred_gender": None,
+            "refused": False,
+        }
+        return bool(qualification.why_not(**{**base, **aspect}))
+
     out = []
-    if visit.required_skill and visit.required_skill not in P.skills_on(cg, visit.date):
+    if fails(required_skill=visit.required_skill):
         out.append(
             Refusal(
                 MOVE_SKILL,
@@ -70,8 +86,7 @@ def qualification_refusals(
                 f"{cg.name} 不具备技能 {visit.required_skill}（或证书已过期）。",
             )
         )
-    wish = client.preferred_caregiver_gender
-    if wish and cg.gender != wish:
+    if wish and fails(preferred_gender=wish.value):
         out.append(
             Refusal(
                 MOVE_GENDER,
@@ -79,7 +94,7 @@ def qualification_refusals(
                 f"{client.name} 要求{'女' if wish.value == 'female' else '男'}性护理员。",
             )
         )
-    if cg.id in refused:
+    if fails(refused=cg.id in refused):
         out.append(
             Refusal(
                 MOVE_REFUSED,
@@ -154,7 +169,7 @@ def _active_plan(session: Session, visit: Visit) -> DayPlan | None:
 
 
 def _at(day: date, t: Any) -> datetime:
-    return datetime.combine(day, t, tzinfo=P.zone())
+    return datetime.combine(day, t, tzinfo=config.zone())
 
 
 def check_move(
@@ -271,10 +286,10 @@ def check_move(
         "caregiver_id": cg.id,
         "allowed": not refusals,
         "arrival": min(begin, prev.end + travel_in if prev else begin)
-        .astimezone(P.zone())
+        .astimezone(config.zone())
         .isoformat(),
-        "start": begin.astimezone(P.zone()).isoformat(),
-        "end": end.astimezone(P.zone()).isoformat(),
+        "start": begin.astimezone(config.zone()).isoformat(),
+        "end": end.astimezone(config.zone()).isoformat(),
         "travel_min": round(travel_in.total_seconds() / 60),
         "travel_after_min": round(travel_out.total_seconds() / 60) if nxt else None,
         "previous_visit_id": prev.visit_id if prev else None,

@@ -70,7 +70,9 @@ def test_console_serves_nothing_else(client, path: str) -> None:  # type: ignore
 
 
 def test_a_tile_server_is_allowed_for_images_only(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("CAREDISPATCH_TILE_URL", "https://wprd0{s}.is.autonavi.com/x={x}&y={y}&z={z}")
+    monkeypatch.setenv(
+        "CAREDISPATCH_TILE_URL", "https://wprd0{s}.is.autonavi.com/x={x}&y={y}&z={z}"
+    )
     r = client.get("/")
     csp = r.headers["Content-Security-Policy"]
     img = next(p for p in csp.split(";") if p.strip().startswith("img-src"))

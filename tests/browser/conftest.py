@@ -29,7 +29,6 @@ from dispatch.demo.history import quick_plan, seed_history
 from dispatch.demo.seed import demo_providers
 from dispatch.demo.today import run_today
 from dispatch.models import PlanStatus
-from dispatch.services import problem as P
 from tests.conftest import ROOT, alembic_config, create_database, drop_database
 
 CHROMIUM = os.environ.get("CAREDISPATCH_CHROMIUM", "/usr/bin/chromium")
@@ -83,7 +82,7 @@ def _seed(url: str) -> None:
 
     command.upgrade(alembic_config(url), "head")
     engine = create_engine(url)
-    now = datetime.now(P.zone())
+    now = datetime.now(config.zone())
     with Session(engine) as session:
         seed_demo(session, SEED, now.date(), config.current().timezone)
         seed_history(session, SEED, now.date(), days=2)
@@ -148,7 +147,7 @@ def site(
             server.kill()
             out.close()
             pytest.fail("the test server did not start: " + log.read_text()[-2000:])
-        today = datetime.now(P.zone()).date()
+        today = datetime.now(config.zone()).date()
         yield Site(
             base,
             (today - timedelta(days=1)).isoformat(),
