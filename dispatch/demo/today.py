@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 LATE_SHARE = 0.06  # of the visits: checked in 20-40 min late, or not yet when recent
 MISSED_SHARE = 0.08  # of the visits whose window is over: candidates for the day's one miss
-STILL_LATE_WITHIN = timedelta(minutes=50)  # a late visit this recent has no check-in yet
+STILL_LATE_WITHIN = timedelta(minutes=90)  # a late visit this recent has no check-in yet
 LATE_AFTER = timedelta(minutes=20)  # past the board's 15 minutes: it shows late
 
 
@@ -75,7 +75,7 @@ def run_today(session: Session, seed: int, now: datetime) -> dict[str, int]:
     counts = {"checked_in": 0, "checked_out": 0, "late": 0, "missed": 0}
     missed_taken = False
     for v in visits:
-        fate, delay, length = rng.random(), rng.uniform(-3, 6), rng.uniform(0.9, 1.05)
+        fate, delay, length = rng.random(), rng.uniform(0, 3), rng.uniform(0.85, 1.0)
         planned = v.planned_start_at
         if planned is None or planned >= now or v.id in started:
             continue
@@ -84,13 +84,16 @@ def run_today(session: Session, seed: int, now: datetime) -> dict[str, int]:
             counts["missed"] += 1
             continue
         recent = now - planned < STILL_LATE_WITHIN and now - planned > LATE_AFTER
-        if fate > 1 - LATE_SHARE or (recent and counts["late"] < 2 and fate > 0.5):
+        if fate > 1 - LATE_SHARE or (recent and counts["late"] < 2):
             if recent:
                 counts["late"] += 1  # not there yet: the board shows it late
                 continue
             delay = 20 + 20 * (1 - fate) / LATE_SHARE
         check_in = min(planned + timedelta(minutes=delay), now - timedelta(minutes=1))
         check_out = check_in + timedelta(minutes=v.duration_min * length)
+        if delay < 20:
+            # On time: done by the planned end, so the way to the next visit is as planned.
+            check_out = min(check_out, planned + timedelta(minutes=v.duration_min))
         client = clients[v.client_id]
         photo_required = services[v.service_type_id].photo_required
         for a in v.assignments:

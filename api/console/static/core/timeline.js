@@ -54,7 +54,7 @@ CD.timeline = function timeline(el, opts) {
     for (const row of cfg.rows) {
       const items = byRow.get(row.id);
       const ln = lanes(items);
-      const height = ln.count * LANE_H + 8;
+      const height = Math.max(38, ln.count * LANE_H + 8);
       const rowEl = h("div", { class: `tl-row ${row.cls || ""}`, style: { height: `${height}px` }, "data-row": row.id });
       rowEl.append(h("div", { class: "tl-label", title: row.title || "" },
         h("strong", {}, row.label), row.sub ? h("span", { class: "tl-sub" }, row.sub) : null));

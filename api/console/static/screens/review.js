@@ -125,8 +125,8 @@ CD.i18n.add({
     const names = Object.fromEntries((await CD.providers()).map((p) => [p.id, p.name]));
     const codes = Object.keys(groups).sort((a, b) => groups[b].length - groups[a].length);
     R.list.replaceChildren(h("h2", {}, `${t("queue")} (${orders.length})`),
-      ...(codes.length ? codes.map((code) => h("section", { class: "group card" },
-        h("h3", {}, h("span", {}, CD.code("rule", code)), h("span", { class: "muted small" }, t("group_count", { n: groups[code].length }))),
+      ...(codes.length ? codes.map((code, i) => h("details", { class: "group card", open: i === 0 || codes.length <= 3 },
+        h("summary", {}, h("span", {}, CD.code("rule", code)), h("span", { class: "muted small" }, t("group_count", { n: groups[code].length }))),
         groups[code].map(({ o, f }) => h("button", { type: "button", class: "order-item", "data-id": o.id, onclick: () => showOrder(o.id).catch(CD.fail) },
           h("strong", {}, `#${o.id}`), ` ${CD.day(o.start_at)} ${CD.time(o.start_at)} · ${names[o.provider_id] || ""}`, h("br"),
           h("span", { class: "small muted" }, CD.evidence(code, f.evidence)))))) : [h("p", { class: "muted" }, t("none"))]));
@@ -148,7 +148,7 @@ CD.i18n.add({
 
   async function render(panel, ctx) {
     const rules = await CD.api.get("/rules");
-    R = { ctx, rules: Object.fromEntries(rules.map((r) => [r.code, r])), list: h("div", { role: "region", "aria-label": t("queue") }), detail: h("div", { class: "card", role: "region", "aria-label": t("details") }, h("p", { class: "muted" }, t("pick_order"))), selected: null, provider: null };
+    R = { ctx, rules: Object.fromEntries(rules.map((r) => [r.code, r])), list: h("div", { class: "queue", role: "region", "aria-label": t("queue") }), detail: h("div", { class: "card", role: "region", "aria-label": t("details") }, h("p", { class: "muted" }, t("pick_order"))), selected: null, provider: null };
     const providers = await CD.providers();
     const pick = h("select", { "aria-label": t("only_provider"), onchange: (ev) => { R.provider = Number(ev.target.value) || null; refreshQueue().catch(CD.fail); } },
       h("option", { value: "" }, t("all_providers")), providers.map((p) => h("option", { value: p.id }, p.name)));
