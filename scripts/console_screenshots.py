@@ -1,6 +1,6 @@
 """Screenshots of each role's main screen for docs/console.md, from a running `make demo`.
 
-    .venv/bin/python scripts/console_screenshots.py [--base http://127.0.0.1:5000] [--out docs/console]
+    .venv/bin/python scripts/console_screenshots.py [--base http://127.0.0.1:5000]
 
 Needs Debian's Chromium (/usr/bin/chromium) and, for the Chinese labels, a CJK font
 (apt-get install fonts-noto-cjk).
@@ -47,8 +47,11 @@ def prepare(page: Any, what: str, tmp: Path) -> None:
     elif what == "order":
         items = page.locator(".order-item")
         # A geofence case shows the map best.
-        pick = page.locator(".group", has_text="签到位置超出范围").locator(".order-item")
-        pick = pick if pick.count() else page.locator(".group", has_text="Check-in too far").locator(".order-item")
+        group = page.locator(".group", has_text="签到位置超出范围")
+        if not group.count():
+            group = page.locator(".group", has_text="Check-in too far")
+        group.locator("summary").first.click() if group.count() else None
+        pick = group.locator(".order-item")
         (pick if pick.count() else items).first.click()
         page.wait_for_selector("[data-order]")
         page.wait_for_timeout(1200)
