@@ -47,7 +47,7 @@ from dispatch.models import (  # noqa: E402
     Shift,
     TravelMode,
 )
-from dispatch.services import planning  # noqa: E402
+from dispatch.services import demo_day, plan_parts, proposals  # noqa: E402
 from dispatch.services import problem as P  # noqa: E402
 from dispatch.services.visit_generation import generate_for_day  # noqa: E402
 from dispatch.tenancy import SYSTEM  # noqa: E402
@@ -195,7 +195,7 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
         seed_demo(session, seed=args.seed, today=day)
     t0 = time.monotonic()
     with db.session_scope() as session:
-        plans = planning.plan_demo_day(session, day, time_limit_s=args.time_limit)
+        plans = demo_day.plan_demo_day(session, day, time_limit_s=args.time_limit)
         wall = time.monotonic() - t0
         out = [summarise(p, wall) for p in plans]
     return {
@@ -228,11 +228,11 @@ def run_generated(args: argparse.Namespace) -> dict[str, Any]:
         load_s = time.monotonic() - t0
         parts: list[dict[str, Any]] = []
         if args.split:
-            split = planning.split_by_street(data, args.split, args.time_limit)
+            split = plan_parts.split_by_street(data, args.split, args.time_limit)
             results = []
             for part in split.parts:
                 t1 = time.monotonic()
-                res = planning.solve_part(
+                res = plan_parts.solve_part(
                     session, plan.id, part.visit_ids, part.caregiver_ids, args.time_limit
                 )
                 parts.append(
@@ -244,10 +244,10 @@ def run_generated(args: argparse.Namespace) -> dict[str, Any]:
                     }
                 )
                 results.append(res)
-            planning.store_merged(session, plan.id, results)
+            plan_parts.store_merged(session, plan.id, results)
         else:
-            result = planning._solve(data, plan)
-            planning._store(session, plan, data.visits, result)
+            result = proposals.solve_day(data, plan)
+            proposals.store_proposal(session, plan, data.visits, result)
         wall = time.monotonic() - t0
         out = summarise(plan, wall)
     return {

@@ -40,7 +40,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from dispatch import config, db, queue  # noqa: E402
 from dispatch.models import DayPlan, Role  # noqa: E402
-from dispatch.services import planning  # noqa: E402
+from dispatch.services import plans  # noqa: E402
 from dispatch.services.visit_generation import generate_for_day  # noqa: E402
 from dispatch.tenancy import SYSTEM, Actor  # noqa: E402
 
@@ -86,7 +86,7 @@ def children(pid: int) -> list[int]:
 
 def read_plan(plan_id: int) -> DayPlan:
     with db.session_scope() as session:
-        plan = planning.refresh_status(session, session.get(DayPlan, plan_id))
+        plan = plans.refresh_status(session, session.get(DayPlan, plan_id))
         session.flush()
         return plan
 
@@ -123,7 +123,7 @@ def main() -> None:
             generate_for_day(session, SYSTEM, pid, DAY)
         session = db.Session()
         actor = Actor(user_id=None, role=Role.dispatcher, provider_id=pid)
-        plan = planning.create_plan(
+        plan = plans.create_plan(
             session,
             actor,
             DAY,

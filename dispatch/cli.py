@@ -101,13 +101,13 @@ seed_demo.cli_args = [  # type: ignore[attr-defined]
 def _plan_day(day: date) -> None:
     """Generate, optimise and publish the demo day when the planning service offers it."""
     try:
-        from dispatch.services import planning
+        from dispatch.services import demo_day
     except ImportError:
-        planning = None  # type: ignore[assignment]
-    plan_demo_day = getattr(planning, "plan_demo_day", None)
+        demo_day = None  # type: ignore[assignment]
+    plan_demo_day = getattr(demo_day, "plan_demo_day", None)
     if plan_demo_day is None:
         log.warning(
-            "demo day %s NOT planned: dispatch.services.planning.plan_demo_day is not "
+            "demo day %s NOT planned: dispatch.services.demo_day.plan_demo_day is not "
             "available; visits can still be generated and planned through the API",
             day,
         )

@@ -1,23 +1,34 @@
 """Background jobs: an rq queue on REDIS_URL, or the same job functions run in-process.
 
-Jobs are enqueued only after the commit that created what they read: ``enqueue`` puts the
-job on the session's pending list and ``flush_pending`` (called right after the commit by the
-request boundary or the job runner) sends it to rq, or runs it in-process when no Redis is set.
-Services name a job by its dotted path (``"dispatch.jobs.plan_day"``): jobs import services,
-services never import jobs.
+The contract, for services and jobs alike (nothing else touches rq):
+
+- ``enqueue(session, "dispatch.jobs.<name>", *args)``: run a job after ``session`` commits.
+  Services name a job by its dotted path: jobs import services, services never import jobs.
+  ``flush_pending`` (called right after the commit by the request boundary or the job runner)
+  sends the session's jobs to rq, or runs them in-process when no Redis is set; a rolled-back
+  session's jobs are dropped (``discard_pending``).
+- ``submit(job, *args, after=[ids])``: enqueue at once, from a running job whose own writes are
+  committed (a day's district parts and their merge); rq only.
+- ``states(ids)``: what became of jobs (``JobState``: status, progress), ``results(ids)``:
+  finished jobs' return values, ``report_progress(...)``: a running job's progress.
+- ``mode()``: ``"rq"`` or ``"inline"``.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from redis import Redis
-from rq import Queue
+from rq import Queue, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Dependency, Job
+from rq.registry import StartedJobRegistry
 from rq.utils import import_attribute
 from sqlalchemy.orm import Session
 
@@ -25,14 +36,38 @@ from dispatch import config
 
 log = logging.getLogger(__name__)
 PENDING_KEY = "caredispatch.pending_jobs"
+RESULT_TTL_S = int(timedelta(days=1).total_seconds())
+FAILURE_TTL_S = int(timedelta(days=7).total_seconds())
+
+JobRef = str | Callable[..., Any]  # a job function, or its dotted name
 
 
-Job = str | Callable[..., Any]  # a job function, or its dotted name
+class JobStatus(enum.StrEnum):
+    """rq's job statuses, and ``missing``: rq no longer knows the job (expired, or lost)."""
+
+    queued = "queued"
+    deferred = "deferred"
+    scheduled = "scheduled"
+    started = "started"
+    finished = "finished"
+    failed = "failed"
+    stopped = "stopped"
+    canceled = "canceled"
+    missing = "missing"
+
+
+ENDED_BADLY = (JobStatus.failed, JobStatus.stopped, JobStatus.canceled)
+
+
+@dataclass(frozen=True)
+class JobState:
+    status: JobStatus
+    progress: dict[str, Any] | None = None  # what the job last reported (``report_progress``)
 
 
 @dataclass
 class PendingJob:
-    func: Job
+    func: JobRef
     args: tuple[Any, ...]
     job_id: str
     timeout_s: int = 600
@@ -57,9 +92,14 @@ def mode() -> str:
     return "rq" if config.current().redis_url else "inline"
 
 
+def function(job: JobRef) -> Callable[..., Any]:
+    """The job function a dotted name names (rq resolves names the same way)."""
+    return import_attribute(job) if isinstance(job, str) else job
+
+
 def enqueue(
     session: Session,
-    func: Job,
+    func: JobRef,
     *args: Any,
     timeout_s: int = 600,
     description: str | None = None,
@@ -84,8 +124,8 @@ def flush_pending(session: Session) -> None:
                 *job.args,
                 job_id=job.job_id,
                 job_timeout=job.timeout_s,
-                result_ttl=int(timedelta(days=1).total_seconds()),
-                failure_ttl=int(timedelta(days=7).total_seconds()),
+                result_ttl=RESULT_TTL_S,
+                failure_ttl=FAILURE_TTL_S,
                 description=job.description,
             )
         return
@@ -98,10 +138,70 @@ def flush_pending(session: Session) -> None:
             log.exception("inline job %s failed", job.job_id)
 
 
-def function(job: Job) -> Callable[..., Any]:
-    """The job function a dotted name names (rq resolves names the same way)."""
-    return import_attribute(job) if isinstance(job, str) else job
-
-
 def discard_pending(session: Session) -> None:
     session.info.pop(PENDING_KEY, None)
+
+
+def submit(
+    func: JobRef,
+    *args: Any,
+    timeout_s: int,
+    description: str | None = None,
+    after: Sequence[str] = (),
+) -> str:
+    """Enqueue now, from a running job (rq only); ``after``: ids of jobs this one waits for,
+    whatever becomes of them. Answers the job id."""
+    dependency = Dependency(jobs=list(after), allow_failure=True) if after else None
+    job = get_queue().enqueue(
+        func,
+        *args,
+        depends_on=dependency,
+        job_timeout=timeout_s,
+        result_ttl=RESULT_TTL_S,
+        failure_ttl=FAILURE_TTL_S,
+        description=description,
+    )
+    return job.id
+
+
+def states(job_ids: Iterable[str | None]) -> dict[str, JobState]:
+    """What became of these jobs, by id (nothing without Redis: inline jobs have run).
+
+    A worker killed outright stops its job's heartbeat; rq's cleanup of the started registry
+    then marks the job failed (about 90 s later), so it is run first: a lost job reads as failed.
+    """
+    ids = [j for j in dict.fromkeys(job_ids) if j]
+    if mode() != "rq":
+        return {}
+    conn = redis_connection()
+    StartedJobRegistry(queue=get_queue(conn)).cleanup()
+    out: dict[str, JobState] = {}
+    for jid in ids:
+        try:
+            job = Job.fetch(jid, connection=conn)
+        except NoSuchJobError:
+            out[jid] = JobState(JobStatus.missing)
+            continue
+        status = job.get_status(refresh=True)
+        progress = job.get_meta(refresh=True).get("progress")
+        out[jid] = JobState(JobStatus(status.value) if status else JobStatus.missing, progress)
+    return out
+
+
+def results(job_ids: Sequence[str]) -> list[Any | None]:
+    """Each job's return value when it finished, else None (rq only)."""
+    conn = redis_connection()
+    out = []
+    for jid in job_ids:
+        job = Job.fetch(jid, connection=conn)
+        out.append(job.return_value() if job.is_finished else None)
+    return out
+
+
+def report_progress(stage: str, percent: int, **extra: Any) -> None:
+    """Progress of the running rq job (no-op in-process), readable through ``states``."""
+    job = get_current_job()
+    if job is None:
+        return
+    job.meta["progress"] = {"stage": stage, "percent": percent, **extra}
+    job.save_meta()

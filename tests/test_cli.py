@@ -87,8 +87,8 @@ def seeded(env: Path, seeded_template: Path) -> str:
 
 @pytest.fixture
 def planner(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    """A stand-in dispatch.services.planning whose plan_demo_day records its calls."""
-    fake = types.ModuleType("dispatch.services.planning")
+    """A stand-in dispatch.services.demo_day whose plan_demo_day records its calls."""
+    fake = types.ModuleType("dispatch.services.demo_day")
     fake.calls = []  # type: ignore[attr-defined]
 
     def plan_demo_day(session: Any, day: date) -> dict[str, int]:
@@ -96,8 +96,8 @@ def planner(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
         return {"visits": 1}
 
     fake.plan_demo_day = plan_demo_day  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "dispatch.services.planning", fake)
-    monkeypatch.setattr(dispatch.services, "planning", fake, raising=False)
+    monkeypatch.setitem(sys.modules, "dispatch.services.demo_day", fake)
+    monkeypatch.setattr(dispatch.services, "demo_day", fake, raising=False)
     return fake
 
 
@@ -159,9 +159,9 @@ def test_a_failing_planner_does_not_fail_the_demo(
 def test_a_missing_planner_is_logged_not_fatal(
     seeded: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    empty = types.ModuleType("dispatch.services.planning")
-    monkeypatch.setitem(sys.modules, "dispatch.services.planning", empty)
-    monkeypatch.setattr(dispatch.services, "planning", empty, raising=False)
+    empty = types.ModuleType("dispatch.services.demo_day")
+    monkeypatch.setitem(sys.modules, "dispatch.services.demo_day", empty)
+    monkeypatch.setattr(dispatch.services, "demo_day", empty, raising=False)
     with caplog.at_level(logging.INFO, logger="dispatch.cli"):
         main(["demo-setup", "--no-history", "--date", DAY.isoformat()])
     assert any("NOT planned" in r.getMessage() for r in caplog.records)

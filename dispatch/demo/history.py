@@ -42,7 +42,7 @@ from dispatch.models import (
     WorkOrderSource,
 )
 from dispatch.photos import inspect_photo, photo_store
-from dispatch.services import billable, evv, photo_rows, planning
+from dispatch.services import billable, evv, photo_rows, proposals
 from dispatch.services import problem as P
 from dispatch.services.visit_generation import generate_for_day
 from dispatch.tenancy import SYSTEM
@@ -140,7 +140,7 @@ def _carers(data: P.DayData) -> dict[int, _Carer]:
 
 
 def _travel(c: _Carer, to: routing.Location) -> timedelta:
-    m = planning.travel_model().matrix([c.at], [to], c.row.travel_mode.value)
+    m = proposals.travel_model().matrix([c.at], [to], c.row.travel_mode.value)
     return timedelta(seconds=int(m.seconds[0, 0]))
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import config
 from dispatch.models import DayPlan, ServicePoint
-from dispatch.services import planning
+from dispatch.services import plans
 from dispatch.services import problem as P
 from dispatch.tenancy import Actor, resolve_provider
 
@@ -33,12 +33,12 @@ def dispatch_day(
     session: Session, actor: Actor, day: date, provider_id: int | None = None
 ) -> dict[str, Any]:
     """Everything the day's timeline and map draw, in one answer (times in the zone)."""
-    actor.require(*planning.PLAN_READ)
+    actor.require(*plans.PLAN_READ)
     pid = resolve_provider(actor, provider_id)
     data = P.load_day(session, pid, day)
     plan = latest_plan(session, pid, day)
     if plan is not None:
-        planning.refresh_status(session, plan)
+        plans.refresh_status(session, plan)
     services = data.services
     caregivers = []
     for c in data.caregivers:

@@ -20,7 +20,7 @@ import routing
 from dispatch import config, qualification
 from dispatch.errors import Conflict, Invalid
 from dispatch.models import Caregiver, Client, ClientRefusal, DayPlan, ServicePoint, Visit
-from dispatch.services import planning
+from dispatch.services import plans, proposals, visits
 from dispatch.services import problem as P
 from dispatch.tenancy import Actor, get_scoped
 
@@ -151,7 +151,7 @@ def _route_stops(
 def _travel(cg: Caregiver, a: routing.Location | None, b: routing.Location) -> timedelta:
     if a is None:
         return timedelta(0)
-    m = planning.travel_model().matrix([a], [b], cg.travel_mode.value)
+    m = proposals.travel_model().matrix([a], [b], cg.travel_mode.value)
     return timedelta(seconds=int(m.seconds[0, 0]))
 
 
@@ -161,7 +161,7 @@ def _active_plan(session: Session, visit: Visit) -> DayPlan | None:
         .where(
             DayPlan.provider_id == visit.provider_id,
             DayPlan.date == visit.date,
-            DayPlan.status.in_(planning.ACTIVE),
+            DayPlan.status.in_(proposals.ACTIVE),
         )
         .order_by(DayPlan.version.desc())
         .limit(1)
@@ -180,7 +180,7 @@ def check_move(
     start: datetime | None = None,
 ) -> dict[str, Any]:
     """Would ``visit_id`` fit ``caregiver_id``'s day at ``start``? New times or refusals."""
-    actor.require(*planning.PLAN_WRITE)
+    actor.require(*plans.PLAN_WRITE)
     visit = get_scoped(session, Visit, visit_id, actor)
     cg = session.get(Caregiver, caregiver_id)
     if cg is None or cg.provider_id != visit.provider_id or not cg.active:
@@ -205,7 +205,7 @@ def check_move(
         )
     )
     refusals: list[Refusal] = []
-    if visit.status in planning.FINAL:
+    if visit.status in proposals.FINAL:
         refusals.append(
             Refusal(
                 MOVE_CLOSED,
@@ -322,7 +322,7 @@ def move_visit(
             message_zh=first["message_zh"],
             errors={"refusals": answer["refusals"]},
         )
-    planning.update_visit(
+    visits.update_visit(
         session,
         actor,
         visit_id,

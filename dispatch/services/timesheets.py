@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from dispatch import audit, config, queue, spreadsheets
-from dispatch.db import session_scope, utcnow
+from dispatch.db import utcnow
 from dispatch.errors import Invalid
 from dispatch.models import (
     AppealState,
@@ -55,6 +55,8 @@ MAX_DURATION = timedelta(hours=12)
 FUTURE_SLACK = timedelta(hours=1)
 # Larger uploads are validated by a background job so that the request stays fast.
 INLINE_VALIDATION_MAX = 500
+# Bigger uploads are validated by this job (enqueued by name after the commit).
+UPLOAD_JOB = "dispatch.jobs.validate_upload"
 MAX_TEXT = {"external_id": 64, "note": 2000}
 
 _CN_DATETIME = re.compile(
@@ -376,7 +378,7 @@ def upload(session: Session, actor: Actor, filename: str | None, stream: Any) ->
     else:
         record.validation = queue.enqueue(
             session,
-            validate_upload_job,
+            UPLOAD_JOB,
             record.id,
             timeout_s=1800,
             description=f"validate timesheet upload {record.id}",
@@ -468,11 +470,3 @@ def _copy_orders(session: Session, params: list[dict[str, Any]]) -> list[int]:
                 [ident, *(v.value if isinstance(v, enum.Enum) else v for v in p.values())]
             )
     return ids
-
-
-def validate_upload_job(upload_id: int) -> None:
-    """Job: run the rules on every order of one upload (big uploads only)."""
-    with session_scope() as session:
-        ids = list(session.scalars(select(WorkOrder.id).where(WorkOrder.upload_id == upload_id)))
-        engine.validate_orders(session, ids)
-        log.info("validated %s orders of upload %s", len(ids), upload_id)

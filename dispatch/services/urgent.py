@@ -14,7 +14,8 @@ from dispatch.db import utcnow
 from dispatch.errors import Conflict, Invalid
 from dispatch.models import DayPlan, Visit
 from dispatch.services import problem as P
-from dispatch.services.planning import ACTIVE, PLAN_WRITE, travel_model
+from dispatch.services.plans import PLAN_WRITE
+from dispatch.services.proposals import ACTIVE, travel_model
 from dispatch.tenancy import Actor, get_scoped
 
 

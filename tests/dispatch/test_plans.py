@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from dispatch.models import DayPlan, PlanStatus, Visit, VisitAssignment, VisitStatus
-from dispatch.services import planning
+from dispatch.services import plan_parts, proposals
 from tests.dispatch.conftest import DAY, off_on, run_jobs
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -159,7 +159,7 @@ def test_a_job_that_raises_leaves_the_plan_failed_and_nothing_written(
         raise RuntimeError("solver exploded")
 
     # Break the very last step, the write, so that everything before it has run.
-    monkeypatch.setattr(planning, "_apply", boom)
+    monkeypatch.setattr(proposals, "apply_routes", boom)
     run_jobs()
     plan = get_plan(client, h, plan_id)
     assert plan["status"] == "failed"
@@ -240,8 +240,8 @@ def test_a_failed_district_part_fails_the_whole_plan(client, world, district, db
             raise RuntimeError("worker lost its database")
         return real(*args, **kw)
 
-    real = planning.solve_part
-    monkeypatch.setattr(planning, "solve_part", flaky)
+    real = plan_parts.solve_part
+    monkeypatch.setattr(plan_parts, "solve_part", flaky)
     run_jobs()
     plan = get_plan(client, h, plan_id)
     assert plan["status"] == "failed" and "part" in plan["error"]

@@ -255,7 +255,7 @@ def test_another_providers_codes_are_unknown(client, staff, db):
 
 
 def test_big_uploads_are_validated_by_a_queued_job(client, staff, db, h, rules_stub, monkeypatch):
-    from dispatch import queue
+    from dispatch import jobs, queue
     from dispatch.services import timesheets
 
     monkeypatch.setattr(timesheets, "INLINE_VALIDATION_MAX", 1)
@@ -268,9 +268,9 @@ def test_big_uploads_are_validated_by_a_queued_job(client, staff, db, h, rules_s
     ]
     assert {o["status"] for o in orders} == {"submitted"}
     (job,) = q.get_jobs()
-    assert job.func_name.endswith("validate_upload_job") and job.args == (r.json["upload_id"],)
+    assert job.func_name == "dispatch.jobs.validate_upload" and job.args == (r.json["upload_id"],)
     q.empty()
-    timesheets.validate_upload_job(r.json["upload_id"])  # what the worker runs
+    jobs.validate_upload(r.json["upload_id"])  # what the worker runs
     orders = [
         client.get(f"/api/v1/work-orders/{i}", headers=h).json for i in r.json["work_order_ids"]
     ]

@@ -16,7 +16,8 @@ from api.resources.days.schemas import (
     GenerateResultSchema,
 )
 from dispatch.db import Session
-from dispatch.services import board, dispatch_day, planning
+from dispatch.services import board, dispatch_day, visits
+from dispatch.services.plans import PLAN_READ, PLAN_WRITE
 
 blp = Blueprint(
     "days",
@@ -27,12 +28,12 @@ blp = Blueprint(
 
 
 @blp.route("/<day>/visits:generate", methods=["POST"])
-@roles(*planning.PLAN_WRITE)
+@roles(*PLAN_WRITE)
 @blp.arguments(GenerateRequestSchema)
 @blp.response(200, GenerateResultSchema)
 def generate(data: dict[str, Any], day: str) -> Any:
     """Generate the day's visits from care plans (idempotent)"""
-    return planning.generate(
+    return visits.generate(
         Session(), current_actor(), board.parse_day(day), data.get("provider_id")
     )
 
@@ -54,7 +55,7 @@ def live_board(args: dict[str, Any], day: str) -> Any:
 
 
 @blp.route("/<day>/dispatch", methods=["GET"])
-@roles(*planning.PLAN_READ)
+@roles(*PLAN_READ)
 @blp.arguments(DispatchQuerySchema, location="query")
 @blp.response(200, DispatchDaySchema)
 def dispatch(args: dict[str, Any], day: str) -> Any:

@@ -18,7 +18,7 @@ from api.resources.plans.schemas import (
     UrgentRequestSchema,
 )
 from dispatch.db import Session
-from dispatch.services import planning, urgent
+from dispatch.services import plans, urgent
 
 blp = Blueprint(
     "plans",
@@ -26,8 +26,8 @@ blp = Blueprint(
     url_prefix="/api/v1/plans",
     description="Optimised routes of a provider's day, versioned; pinned, published, re-planned.",
 )
-READ = planning.PLAN_READ
-WRITE = planning.PLAN_WRITE
+READ = plans.PLAN_READ
+WRITE = plans.PLAN_WRITE
 
 
 @blp.route("", methods=["POST"], strict_slashes=False)
@@ -41,7 +41,7 @@ def create(data: dict[str, Any]) -> Any:
         if data.get("max_visits_per_solve")
         else None
     )
-    return planning.create_plan(
+    return plans.create_plan(
         Session(),
         current_actor(),
         data["date"],
@@ -58,7 +58,7 @@ def create(data: dict[str, Any]) -> Any:
 @blp.paginate()
 def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
     """List plans, newest day and version first"""
-    return paged(planning.list_plans, args, pagination_parameters)
+    return paged(plans.list_plans, args, pagination_parameters)
 
 
 @blp.route("/<int:ident>", methods=["GET"])
@@ -66,7 +66,7 @@ def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
 @blp.response(200, PlanSchema)
 def get(ident: int) -> Any:
     """A plan: status, progress, KPIs, routes with times per stop, unassigned visits with reasons"""
-    return planning.get_plan(Session(), current_actor(), ident)
+    return plans.get_plan(Session(), current_actor(), ident)
 
 
 @blp.route("/<int:ident>/publish", methods=["POST"])
@@ -74,7 +74,7 @@ def get(ident: int) -> Any:
 @blp.response(200, PlanSchema)
 def publish(ident: int) -> Any:
     """Publish: visits become published and appear in the caregivers' app"""
-    return planning.publish(Session(), current_actor(), ident)
+    return plans.publish(Session(), current_actor(), ident)
 
 
 @blp.route("/<int:ident>/replan", methods=["POST"])
@@ -83,7 +83,7 @@ def publish(ident: int) -> Any:
 @blp.response(202, PlanSchema)
 def replan(data: dict[str, Any], ident: int) -> Any:
     """Re-plan during the day: a new version that keeps what started and every pin"""
-    return planning.replan(
+    return plans.replan(
         Session(),
         current_actor(),
         ident,

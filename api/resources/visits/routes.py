@@ -17,7 +17,8 @@ from api.resources.visits.schemas import (
     VisitSchema,
 )
 from dispatch.db import Session
-from dispatch.services import moves, planning
+from dispatch.services import moves, visits
+from dispatch.services.plans import PLAN_WRITE
 
 blp = Blueprint(
     "visits",
@@ -28,43 +29,43 @@ blp = Blueprint(
 
 
 @blp.route("", methods=["GET"], strict_slashes=False)
-@roles(*planning.VISIT_READ)
+@roles(*visits.VISIT_READ)
 @blp.arguments(VisitQuerySchema, location="query")
 @blp.response(200, VisitSchema(many=True))
 @blp.paginate()
 def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
     """List visits (filters: date, status, caregiver_id, client_id)"""
-    return paged(planning.list_visits, args, pagination_parameters)
+    return paged(visits.list_visits, args, pagination_parameters)
 
 
 @blp.route("", methods=["POST"], strict_slashes=False)
-@roles(*planning.PLAN_WRITE)
+@roles(*PLAN_WRITE)
 @blp.arguments(VisitCreateSchema)
 @blp.response(201, VisitSchema)
 def create(data: dict[str, Any]) -> Any:
     """Add an ad-hoc or urgent visit (then POST /plans/{id}/urgent or /replan)"""
-    return planning.create_visit(Session(), current_actor(), data)
+    return visits.create_visit(Session(), current_actor(), data)
 
 
 @blp.route("/<int:ident>", methods=["GET"])
-@roles(*planning.VISIT_READ)
+@roles(*visits.VISIT_READ)
 @blp.response(200, VisitSchema)
 def get(ident: int) -> Any:
     """One visit with its assignments"""
-    return planning.get_visit(Session(), current_actor(), ident)
+    return visits.get_visit(Session(), current_actor(), ident)
 
 
 @blp.route("/<int:ident>", methods=["PATCH"])
-@roles(*planning.PLAN_WRITE)
+@roles(*PLAN_WRITE)
 @blp.arguments(VisitPatchSchema)
 @blp.response(200, VisitSchema)
 def update(data: dict[str, Any], ident: int) -> Any:
     """Move a visit to another caregiver or time, pin or unpin it, or cancel it"""
-    return planning.update_visit(Session(), current_actor(), ident, data)
+    return visits.update_visit(Session(), current_actor(), ident, data)
 
 
 @blp.route("/<int:ident>/move", methods=["POST"])
-@roles(*planning.PLAN_WRITE)
+@roles(*PLAN_WRITE)
 @blp.arguments(MoveRequestSchema)
 @blp.response(200, MoveAnswerSchema)
 def move(data: dict[str, Any], ident: int) -> Any:

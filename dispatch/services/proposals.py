@@ -1,0 +1,179 @@
+"""A day's proposal: solve a day's problem, store the proposal on the plan and its visits.
+
+The core the plan lifecycle (``plans``), the split into district parts (``plan_parts``) and the
+demo day (``demo_day``) share: ``solve_day`` runs the router on a loaded day (with one longer
+retry when the search was cut short), ``store_proposal`` writes a solved plan at once (plan
+JSON, and the assignments of visits not yet published), ``mark_failed`` records a failure
+without writing anything else.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as timer
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import routing
+from dispatch import audit
+from dispatch.db import utcnow
+from dispatch.models import DayPlan, PlanStatus, Visit, VisitAssignment, VisitStatus
+from dispatch.services import problem as P
+from dispatch.tenancy import SYSTEM
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_S = 90
+# Plans a day's routes come from; a visit in one of these is edited together with the plan.
+ACTIVE = (PlanStatus.proposed, PlanStatus.published)
+# Visits whose routes no plan changes any more.
+FINAL = (VisitStatus.in_progress, VisitStatus.completed, VisitStatus.missed, VisitStatus.cancelled)
+
+
+def travel_model() -> routing.TravelModel:
+    return routing.GeodesicTravel()
+
+
+def solve_day(data: P.DayData, plan: DayPlan, time_limit_s: float | None = None) -> dict[str, Any]:
+    """The plan's day solved: the plan JSON (routes, unassigned with reasons, KPIs, stats)."""
+    options = plan.options or {}
+    now = None
+    if options.get("now"):
+        now = datetime.fromisoformat(options["now"])
+    built = P.build_problem(
+        data,
+        time_limit_s=time_limit_s or plan.time_limit_s,
+        unavailable=options.get("unavailable_caregivers") or (),
+        urgent=options.get("urgent_visits") or (),
+        now=now,
+    )
+    t0 = timer.monotonic()
+    solution = routing.solve(built.problem, travel_model())
+    if cut_short(solution):
+        # On a busy machine the first plan can take longer than the limit; one longer try
+        # beats proposing a day with many visits left out only for lack of search time.
+        retry = min(MAX_RETRY_S, 3 * built.problem.settings.time_limit_s)
+        log.warning(
+            "search cut short at %s s; retrying with %s s",
+            built.problem.settings.time_limit_s,
+            retry,
+        )
+        settings = replace(built.problem.settings, time_limit_s=retry)
+        solution = routing.solve(replace(built.problem, settings=settings), travel_model())
+    result = P.solution_json(data, solution, built.problem)
+    result["stats"]["plan_s"] = round(timer.monotonic() - t0, 3)
+    result["stats"]["caregivers_off"] = len(built.caregivers_off)
+    return result
+
+
+def cut_short(solution: routing.Solution) -> bool:
+    """The search ended before it placed visits that fit (more than a tenth of the day)."""
+    short = sum(1 for u in solution.unassigned if u.reason == routing.UnassignedReason.NOT_PLACED)
+    total = solution.kpis.visits_assigned + len(solution.unassigned)
+    return short > 0 and short * 10 > total
+
+
+def store_proposal(
+    session: Session, plan: DayPlan, visits: list[Visit], result: dict[str, Any]
+) -> None:
+    """The proposal, all at once: plan JSON, and assignments of visits not yet published."""
+    plan.routes = result["routes"]
+    plan.unassigned = result["unassigned"]
+    plan.kpis = result["kpis"]
+    plan.stats = result["stats"]
+    plan.status = PlanStatus.proposed
+    plan.finished_at = utcnow()
+    plan.error = None
+    plan.progress = {"stage": "done", "percent": 100}
+    for older in session.scalars(
+        select(DayPlan).where(
+            DayPlan.provider_id == plan.provider_id,
+            DayPlan.date == plan.date,
+            DayPlan.status == PlanStatus.proposed,
+            DayPlan.id != plan.id,
+        )
+    ):
+        older.status = PlanStatus.superseded
+    published = session.scalar(
+        select(DayPlan.id).where(
+            DayPlan.provider_id == plan.provider_id,
+            DayPlan.date == plan.date,
+            DayPlan.status == PlanStatus.published,
+        )
+    )
+    # Once a day is published the caregivers' routes change only when a plan is published.
+    if published is None:
+        apply_routes(session, plan, visits, VisitStatus.assigned)
+    session.flush()
+    audit.record(
+        session,
+        SYSTEM,
+        "propose",
+        plan,
+        after={"assigned": plan.kpis["visits_assigned"], "unassigned": len(plan.unassigned)},
+    )
+
+
+def apply_routes(session: Session, plan: DayPlan, visits: list[Visit], status: VisitStatus) -> None:
+    """Write a plan's routes onto its visits: assignments, start, sequence, status."""
+    legs: dict[int, list[tuple[int, int, dict[str, Any]]]] = {}
+    for r in plan.routes or []:
+        seq = 0
+        for s in r["stops"]:
+            if s.get("kind", "visit") != "visit" or s.get("visit_id") is None:
+                continue
+            seq += 1
+            legs.setdefault(s["visit_id"], []).append((r["caregiver_id"], seq, s))
+    reasons = {u["visit_id"]: u["reason"] for u in plan.unassigned or []}
+    for v in visits:
+        if v.status in FINAL:
+            continue
+        v.plan_id = plan.id
+        mine = sorted(legs.get(v.id, []), key=lambda x: bool(x[2].get("second_caregiver")))
+        if not mine:
+            v.assignments.clear()
+            v.planned_start_at = None
+            v.sequence = None
+            v.status = VisitStatus.planned
+            v.unassigned_reason = reasons.get(v.id)
+            continue
+        want = {cg: (seq, s) for cg, seq, s in mine}
+        for a in list(v.assignments):
+            if a.caregiver_id not in want:
+                v.assignments.remove(a)
+        have = {a.caregiver_id: a for a in v.assignments}
+        for cg, (seq, s) in want.items():
+            a = have.get(cg)
+            if a is None:
+                a = VisitAssignment(caregiver_id=cg)
+                v.assignments.append(a)
+            a.sequence = seq
+            a.planned_arrival_at = _instant(s.get("arrival"))
+            a.planned_start_at = _instant(s.get("start"))
+            a.travel_min = s.get("travel_min")
+        first = mine[0]
+        v.planned_start_at = _instant(first[2].get("start"))
+        v.sequence = first[1]
+        v.unassigned_reason = None
+        v.status = status
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value).astimezone(UTC) if value else None
+
+
+def mark_failed(session: Session, plan_id: int, message: str) -> None:
+    """The plan failed: status and message only; routes stay empty (nothing half-written)."""
+    plan = session.get(DayPlan, plan_id)
+    if plan is None or plan.status != PlanStatus.optimizing:
+        return
+    plan.status = PlanStatus.failed
+    plan.error = message[:2000]
+    plan.finished_at = utcnow()
+    plan.progress = {"stage": "failed", "percent": 100}
+    session.flush()
+    audit.record(session, SYSTEM, "plan_failed", plan, after={"error": plan.error})
