@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -75,6 +76,12 @@ def roles(*allowed: Role, refresh: bool = False) -> Callable[[F], F]:
             g.actor = actor
             return fn(*args, **kwargs)
 
+        # The OpenAPI document states who may call the operation (x-roles); the privilege
+        # matrix test holds it to the table in docs/privileges.md.
+        apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+        manual = apidoc.setdefault("manual_doc", {})
+        manual["x-roles"] = sorted(r.value for r in allowed_set)
+        wrapper._apidoc = apidoc  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator

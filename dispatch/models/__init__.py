@@ -20,6 +20,7 @@ from dispatch.models.periodic import PeriodicRun
 from dispatch.models.photos import Photo
 from dispatch.models.plans import DayPlan, PlanStatus
 from dispatch.models.providers import Provider
+from dispatch.models.rate_limits import RateLimit
 from dispatch.models.rules import RuleSetting
 from dispatch.models.service_points import ServicePoint, ServicePointKind
 from dispatch.models.service_types import BillingUnit, ServiceType
@@ -55,6 +56,7 @@ __all__ = [
     "Photo",
     "PlanStatus",
     "Provider",
+    "RateLimit",
     "Recurrence",
     "Role",
     "RuleSetting",
