@@ -29,7 +29,8 @@ from routing import (
     Visit,
     insert_urgent,
 )
-from routing.planner import Context, kpis
+from routing.context import Context
+from routing.kpis import kpis
 
 
 def _timed(fn, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]

@@ -50,7 +50,6 @@ from sqlalchemy.engine import make_url
 
 from dispatch import config, db
 from dispatch.models import VisitEvent, WorkOrder
-from dispatch.rules.data import ZONE
 from dispatch.services.validation import validate_orders
 
 ADMIN = os.environ.get(
@@ -94,7 +93,7 @@ def arrive(session, oid: int, rng: random.Random) -> int:
             WorkOrder.caregiver_id, WorkOrder.visit_id, WorkOrder.start_at, WorkOrder.end_at
         ).where(WorkOrder.id == oid)
     ).one()
-    local = o.start_at.astimezone(ZONE)
+    local = o.start_at.astimezone(config.zone())
     day0 = local.replace(hour=0, minute=0, second=0, microsecond=0)
     last = session.scalar(
         select(func.max(WorkOrder.end_at)).where(

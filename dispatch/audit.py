@@ -28,7 +28,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-SECRET_FIELDS = frozenset({"password_hash"})
+SECRET_FIELDS = frozenset({"password_hash", "key_hash"})
 
 
 def snapshot(obj: Any) -> dict[str, Any]:

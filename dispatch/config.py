@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("CAREDISPATCH_INSTANCE", ROOT / "instance"))
@@ -64,3 +66,14 @@ def current() -> Settings:
     if _current is None:
         _current = Settings.from_env()
     return _current
+
+
+@functools.cache
+def _zone_named(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def zone() -> ZoneInfo:
+    """The zone the providers work in (``CAREDISPATCH_TIMEZONE``): a "day" and a "month" of
+    visits, rules, entitlements and billing are local ones. The one source of the zone."""
+    return _zone_named(current().timezone)

@@ -1,5 +1,8 @@
 """Pure coordinate helpers: GCJ-02 (China's offset datum) to WGS84, and great-circle distances.
 
+Distances are the router's (``routing.great_circle_m``): a geofence and a planned route measure
+the Earth alike.
+
 The GCJ-02 forward transform is the public "eviltransform" formulation (Krasovsky ellipsoid,
 a = 6378245 m, e² = 0.00669342162296594323); the inverse is a fixed-point iteration on it.
 See docs/coordinates.md for the method, its accuracy and the reference points the tests use.
@@ -9,12 +12,11 @@ from __future__ import annotations
 
 import math
 
+from routing import great_circle_m
+
 # Krasovsky 1940, as the GCJ-02 reference formulation uses it.
 _A = 6378245.0
 _EE = 0.00669342162296594323
-
-# Mean Earth radius (IUGG), metres: good to ~0.5 % against the ellipsoid, ample for geofences.
-EARTH_RADIUS_M = 6371008.8
 
 # The inverse stops when the forward image is this close to the target (degrees, ~1 mm).
 _INVERSE_TOLERANCE_DEG = 1e-9
@@ -89,9 +91,7 @@ def to_wgs84(lat: float, lon: float, crs: str) -> tuple[float, float]:
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance in metres between two WGS84 points."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    d_lat = p2 - p1
-    d_lon = math.radians(lon2 - lon1)
-    h = math.sin(d_lat / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(d_lon / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+    """Great-circle distance in metres between two WGS84 points, on the router's sphere: good to
+    ~0.5 % against the ellipsoid, ample for geofences (``rules.data.farther_than`` settles the
+    close calls on the ellipsoid)."""
+    return float(great_circle_m(lat1, lon1, lat2, lon2))

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import imagehash
 import scipy.fftpack  # noqa: F401  (imagehash imports it lazily: ~1 s on a first check-in)
@@ -35,8 +34,6 @@ warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 _MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 _FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png"}
-# Phones write EXIF DateTimeOriginal in local time without an offset; ours are in China.
-_EXIF_LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -139,8 +136,9 @@ def _exif_taken_at(exif: Image.Exif) -> datetime | None:
             return None
         local = datetime.strptime(str(raw).strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")  # noqa: DTZ007
         offset = sub.get(ExifTags.Base.OffsetTimeOriginal)
+        # Phones write DateTimeOriginal in local time without an offset: the providers' zone.
         tz: Any = _parse_offset(str(offset)) if offset else None
-        return local.replace(tzinfo=tz or _EXIF_LOCAL_ZONE).astimezone(UTC)
+        return local.replace(tzinfo=tz or config.zone()).astimezone(UTC)
     except (KeyError, ValueError, TypeError, AttributeError):
         log.info("unreadable EXIF capture time ignored")
         return None

@@ -24,17 +24,20 @@ from routing.planner import solve
 from routing.travel import (
     DEFAULT_DETOUR_FACTOR,
     DEFAULT_SPEEDS_MPS,
+    EARTH_RADIUS_M,
     GeodesicTravel,
     OsrmTravel,
     TravelMatrix,
     TravelModel,
     TravelServiceUnavailable,
+    great_circle_m,
 )
 from routing.urgent import insert_urgent
 
 __all__ = [
     "DEFAULT_DETOUR_FACTOR",
     "DEFAULT_SPEEDS_MPS",
+    "EARTH_RADIUS_M",
     "Break",
     "Caregiver",
     "GeodesicTravel",
@@ -58,6 +61,7 @@ __all__ = [
     "UnassignedReason",
     "Visit",
     "VisitGroup",
+    "great_circle_m",
     "insert_urgent",
     "solve",
 ]

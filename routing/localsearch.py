@@ -25,12 +25,11 @@ import logging
 import math
 import random
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
 from routing.instance import END, START, Instance
-from routing.schedule import first_start, later_by
+from routing.schedule import Item, Rules, Timing, check, first_start
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +50,6 @@ def _latest_start(bound: int, windows) -> int:
         if a <= bound:
             return min(b, bound)
     return -(10**15)
-
-
-@dataclass
-class _Win:
-    windows: list[tuple[int, int]]
 
 
 class LocalSearch:
@@ -99,6 +93,33 @@ class LocalSearch:
         self.pickup = {d: p for p, d, _ in inst.pairs}
         self.paired = set(self.delivery) | set(self.pickup)
         self.penalty = [inst.drop_cost(x) for x in range(inst.n)]
+        # Each node as the one route check (routing.schedule.check) sees it, and each
+        # vehicle's rules.
+        self.items = [
+            Item(
+                x,
+                self.svc[x],
+                tuple(inst.windows[x]),
+                x,
+                *self.delivery.get(x, (None, None)),
+                load=self.dem[x],
+                allowed=self.allowed.get(x),
+                after=self.pickup.get(x),
+            )
+            for x in range(inst.n)
+        ]
+        self.rules = [
+            Rules(
+                self.S[v],
+                self.E[v],
+                self.vw[v],
+                self._tt(self.T[self.mode[v]]),
+                self.span[v],
+                self.cap[v] if self.has_dem else None,
+                v,
+            )
+            for v in range(nv)
+        ]
         # Vehicles whose routes this search may ever change.
         self.movable = [v for v in range(nv) if not inst.breaks[v] and v not in inst.locks]
         self.all_customers = [
@@ -244,67 +265,16 @@ class LocalSearch:
 
     # -- the rules ---------------------------------------------------------------------------
 
+    @staticmethod
+    def _tt(T):
+        return lambda a, b: T[a][b]
+
     def feasible(self, v: int, nodes: list[int]) -> bool:
         """Every rule the OR-Tools model enforces, for this vehicle driving these nodes."""
         if not nodes:
             return True
-        if self.allowed:
-            for x in nodes:
-                ok = self.allowed.get(x)
-                if ok is not None and v not in ok:
-                    return False
-        T = self.T[self.mode[v]]
-        a0, b0 = self.vw[v]
-        t, here, load, cap = a0, self.S[v], 0, self.cap[v]
-        wa, wb, multi, svc, dem = self.wa, self.wb, self.multi, self.svc, self.dem
-        arrivals, starts = [], []
-        for x in nodes:
-            arr = t + T[here][x]
-            if multi[x]:
-                s = first_start(arr, self.W[x])
-                if s is None:
-                    return False
-            else:
-                if arr > wb[x]:
-                    return False
-                s = arr if arr > wa[x] else wa[x]
-            if self.has_dem:
-                load += dem[x]
-                if load > cap or load < 0:
-                    return False
-            arrivals.append(arr)
-            starts.append(s)
-            t = s + svc[x]
-            here = x
-        ret = t + T[here][self.E[v]]
-        if ret > b0:
-            return False
-        span = self.span[v]
-        if span is not None:
-            depart = max(a0, starts[0] - T[self.S[v]][nodes[0]])
-            if ret - depart > span:
-                items = [_Win(self.W[x]) for x in nodes]
-                shifts = later_by(items, arrivals, starts, ret - depart - span)
-                if shifts is None:
-                    return False
-                starts = [s + d for s, d in zip(starts, shifts, strict=True)]
-        if self.paired:
-            pos = None
-            for i, x in enumerate(nodes):
-                if x not in self.paired:
-                    continue
-                if pos is None:
-                    pos = {y: k for k, y in enumerate(nodes)}
-                if x in self.delivery:
-                    d, ride = self.delivery[x]
-                    j = pos.get(d)
-                    if j is None or j < i:
-                        return False
-                    if ride is not None and starts[j] - (starts[i] + svc[x]) > ride:
-                        return False
-                elif pos.get(self.pickup[x], len(nodes)) > i:
-                    return False
-        return True
+        items = self.items
+        return isinstance(check([items[x] for x in nodes], self.rules[v]), Timing)
 
     # -- moves -------------------------------------------------------------------------------
 
@@ -673,11 +643,18 @@ class LocalSearch:
             removed.sort(key=lambda x: -self.C[self.mode[0]][self.S[0]][x])
         return [x for x in removed if not self._insert(x)]
 
-    def run(self, deadline: float, heat: tuple[float, float] = (0.0, 1.0)) -> dict[int, list[int]]:
+    def run(
+        self,
+        deadline: float,
+        heat: tuple[float, float] = (0.0, 1.0),
+        max_iters: int | None = None,
+    ) -> dict[int, list[int]]:
         """Local search, then ruin and recreate until the deadline; returns the best routes.
 
         The acceptance threshold cools from TEMP_START to TEMP_END (times the mean cost per
-        visit) over the whole search; `heat` is the part of it this run covers.
+        visit) over the whole search; `heat` is the part of it this run covers. With
+        `max_iters` the search stops after that many ruin-and-recreate iterations and cools
+        by iterations, not time (for measurements that do not depend on machine speed).
         """
         loose = [x for x in self.loose() if x not in self.paired]
         if loose:
@@ -694,7 +671,7 @@ class LocalSearch:
         per_visit = (sum(self.rc.values()) / max(1, len(self.where))) or 1
         temp0, temp1 = TEMP_START * per_visit, TEMP_END * per_visit
         iters = 0
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and (max_iters is None or iters < max_iters):
             iters += 1
             self.journal = {}
             removed = self._ruin()
@@ -704,7 +681,8 @@ class LocalSearch:
             if not misfit:
                 self.descend(removed, deadline)
             delta = sum(self.rc[v] - old for v, (_, old) in self.journal.items())
-            frac = heat[0] + (heat[1] - heat[0]) * (time.monotonic() - t0) / span
+            done = iters / max_iters if max_iters else (time.monotonic() - t0) / span
+            frac = heat[0] + (heat[1] - heat[0]) * done
             temp = temp0 * (temp1 / temp0) ** frac
             if not misfit and delta < -temp * math.log(self.rng.random() or 1e-12):
                 cur += delta

@@ -1,9 +1,31 @@
-"""Forward scheduling of a route's stops, used to insert a visit and to explain a dropped one."""
+"""The one check of a route's rules, with its timing: every stage that changes routes calls it.
+
+`check(items, rules)` times the items in order (each service as early as its windows allow,
+the caregiver leaving as late as the first stop allows, later still if waiting inside the
+route would otherwise break the maximum working time) and refuses the route, with the rule it
+breaks, on: an item's allowed caregivers, a window, the load (meal boxes or demand), the shift
+end, the maximum working time, a meal delivered before its pickup or later than its ride
+allows. The local search (`routing.localsearch`), the repair and the insertion
+(`routing.insertion`), the break placement and the timing of decomposed routes
+(`routing.extract`) all call it; only the OR-Tools model (`routing.solver`) states the same
+rules declaratively.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+# What check() refuses a route for.
+ALLOWED, WINDOW, LOAD, SHIFT, SPAN, ORDER, RIDE = (
+    "allowed",
+    "window",
+    "load",
+    "shift",
+    "span",
+    "order",
+    "ride",
+)
 
 
 @dataclass(frozen=True)
@@ -17,6 +39,23 @@ class Item:
     # For a pickup: the key of its delivery and the maximum ride from leaving here to delivery.
     delivers: object = None
     max_ride: int | None = None
+    load: int = 0  # change of the load here (+ boxes at a pickup, - at the delivery)
+    allowed: frozenset | None = None  # caregivers (Rules.vehicle) allowed; None: anyone
+    after: object = None  # key of an item that must come earlier in the route (its pickup)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What one caregiver's route must keep."""
+
+    start_loc: int
+    end_loc: int
+    shift: tuple[int, int]
+    tt: Callable[[int, int], int]
+    max_span: int | None = None
+    capacity: int | None = None  # None: loads are not checked
+    vehicle: object = None  # matched against Item.allowed
+    earliest_depart: int | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +74,79 @@ def first_start(arrival: int, windows) -> int | None:
     return None
 
 
+def check(items: list[Item], rules: Rules) -> Timing | str:
+    """The route's timing if it keeps every rule, else the rule it breaks (ALLOWED, ...)."""
+    shift, tt = rules.shift, rules.tt
+    t = shift[0] if rules.earliest_depart is None else max(shift[0], rules.earliest_depart)
+    here = rules.start_loc
+    arrivals, starts = [], []
+    travel_total = 0
+    first_leg = None
+    load, cap, vehicle = 0, rules.capacity, rules.vehicle
+    for item in items:
+        if item.allowed is not None and vehicle not in item.allowed:
+            return ALLOWED
+        leg = 0 if item.loc is None else tt(here, item.loc)
+        arrival = t + leg
+        s = first_start(arrival, item.windows)
+        if s is None:
+            return WINDOW
+        if cap is not None and item.load:
+            load += item.load
+            if load > cap or load < 0:
+                return LOAD
+        if first_leg is None and item.loc is not None:
+            first_leg = leg
+        arrivals.append(arrival)
+        starts.append(s)
+        travel_total += leg
+        t = s + item.duration
+        if item.loc is not None:
+            here = item.loc
+    leg = tt(here, rules.end_loc)
+    ret = t + leg
+    travel_total += leg
+    if ret > shift[1]:
+        return SHIFT
+    # Leave as late as the first stop allows: the caregiver need not wait at a client's door.
+    depart = shift[0] if rules.earliest_depart is None else max(shift[0], rules.earliest_depart)
+    if items and first_leg is not None and items[0].loc is not None:
+        depart = max(depart, starts[0] - first_leg)
+    max_span = rules.max_span
+    if max_span is not None and ret - depart > max_span:
+        # Starting the route later absorbs waiting inside it: delay the first start just
+        # enough, if the waiting and every stop's window (the one it starts in) allow.
+        shifts = later_by(items, arrivals, starts, ret - depart - max_span)
+        if shifts is None:
+            return SPAN
+        prev = 0
+        for i in range(len(items)):
+            if i > 0:
+                arrivals[i] += prev  # the previous stop ends later by its own shift
+            starts[i] += shifts[i]
+            prev = shifts[i]
+        depart += shifts[0]
+        if first_leg is not None and items[0].loc is not None:
+            arrivals[0] = max(arrivals[0], depart + first_leg)
+    # Meal pickups before their deliveries, within the ride time.
+    pos = None
+    for i, item in enumerate(items):
+        if item.delivers is None and item.after is None:
+            continue
+        if pos is None:
+            pos = {it.key: k for k, it in enumerate(items) if it.key is not None}
+        if item.after is not None and pos.get(item.after, len(items)) > i:
+            return ORDER
+        if item.delivers is not None:
+            j = pos.get(item.delivers)
+            if j is None or j < i:
+                return ORDER
+            ride = starts[j] - (starts[i] + item.duration)
+            if item.max_ride is not None and ride > item.max_ride:
+                return RIDE
+    return Timing(arrivals, starts, depart, ret, travel_total)
+
+
 def schedule(
     items: list[Item],
     start_loc: int,
@@ -44,58 +156,9 @@ def schedule(
     max_span: int | None = None,
     earliest_depart: int | None = None,
 ) -> Timing | None:
-    """Earliest feasible start times for items in this order; None if a window or limit fails."""
-    t = shift[0] if earliest_depart is None else max(shift[0], earliest_depart)
-    here = start_loc
-    arrivals, starts = [], []
-    travel_total = 0
-    first_travel = None
-    for item in items:
-        leg = 0 if item.loc is None else tt(here, item.loc)
-        arrival = t + leg
-        s = first_start(arrival, item.windows)
-        if s is None:
-            return None
-        if first_travel is None and item.loc is not None:
-            first_travel = (arrival, leg)
-        arrivals.append(arrival)
-        starts.append(s)
-        travel_total += leg
-        t = s + item.duration
-        if item.loc is not None:
-            here = item.loc
-    leg = tt(here, end_loc)
-    ret = t + leg
-    travel_total += leg
-    if ret > shift[1]:
-        return None
-    # Leave as late as the first stop allows: the caregiver need not wait at a client's door.
-    depart = shift[0] if earliest_depart is None else max(shift[0], earliest_depart)
-    if items and first_travel is not None:
-        depart = max(depart, starts[0] - first_travel[1]) if items[0].loc is not None else depart
-    if max_span is not None and ret - depart > max_span:
-        # Starting the route later absorbs waiting inside it: delay the first start just
-        # enough, if the waiting and every stop's window (the one it starts in) allow.
-        shifts = later_by(items, arrivals, starts, ret - depart - max_span)
-        if shifts is None:
-            return None
-        prev = 0
-        for i in range(len(items)):
-            if i > 0:
-                arrivals[i] += prev  # the previous stop ends later by its own shift
-            starts[i] += shifts[i]
-            prev = shifts[i]
-        depart += shifts[0]
-        if first_travel is not None and items[0].loc is not None:
-            arrivals[0] = max(arrivals[0], depart + first_travel[1])
-    # Ride times of meal deliveries picked up on this route.
-    pos = {item.key: i for i, item in enumerate(items) if item.key is not None}
-    for i, item in enumerate(items):
-        if item.delivers is not None and item.max_ride is not None:
-            j = pos.get(item.delivers)
-            if j is not None and starts[j] - (starts[i] + item.duration) > item.max_ride:
-                return None
-    return Timing(arrivals, starts, depart, ret, travel_total)
+    """`check` without loads or allowed caregivers: the timing, or None if a rule fails."""
+    out = check(items, Rules(start_loc, end_loc, shift, tt, max_span, None, None, earliest_depart))
+    return out if isinstance(out, Timing) else None
 
 
 def later_by(items, arrivals, starts, need: int) -> list[int] | None:

@@ -27,6 +27,9 @@ DEFAULT_SPEEDS_MPS: Mapping[str, float] = {"walk": 1.2, "ebike": 4.2, "car": 6.9
 # Ratio of street distance to great-circle distance; 1.3 is typical of dense urban grids.
 DEFAULT_DETOUR_FACTOR = 1.3
 UNREACHABLE_S = 10_000_000
+# geopy's mean Earth radius in metres: the one radius of every great-circle distance here and in
+# dispatch (geofences, the rules' prefilters).
+EARTH_RADIUS_M = EARTH_RADIUS * 1000.0
 
 
 class TravelServiceUnavailable(RuntimeError):
@@ -67,7 +70,7 @@ def great_circle_m(lat1, lon1, lat2, lon2) -> np.ndarray:
     b = cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_d
     y = np.sqrt(a * a + b * b)
     x = sin_lat1 * sin_lat2 + cos_lat1 * cos_lat2 * cos_d
-    return np.arctan2(y, x) * (EARTH_RADIUS * 1000.0)
+    return np.arctan2(y, x) * EARTH_RADIUS_M
 
 
 class GeodesicTravel:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from routing.context import Context
+from routing.insertion import best_insertion
 from routing.model import Insertion, Problem, Solution, UnassignedReason, Visit
-from routing.planner import Context, _qualified, best_insertion
+from routing.modelbuild import qualified
 from routing.travel import TravelModel
 
 
@@ -36,7 +38,7 @@ def insert_urgent(
         )
     visits = (*tuple(v for v in problem.visits if v.id != visit.id), visit)
     ctx = Context(replace(problem, visits=visits), travel, lazy=True)
-    cands, fail = _qualified(ctx, visit)
+    cands, fail = qualified(ctx, visit)
     if fail is not None:
         return Insertion(None, None, None, None, None, fail.reason, fail.detail)
     routes = {r.caregiver_id: r for r in solution.routes}

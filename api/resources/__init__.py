@@ -29,6 +29,8 @@ RESOURCES = [
     "reports",
     "billing_batches",
     "audit",
+    # Elders and families (#18)
+    "devices",
 ]
 
 

@@ -14,6 +14,7 @@ from dispatch.models.clients import (
     Gender,
     VisitFrequency,
 )
+from dispatch.models.devices import Device, DeviceKind
 from dispatch.models.events import Crs, EventKind, VisitEvent
 from dispatch.models.flags import Flag, FlagStatus, Severity
 from dispatch.models.periodic import PeriodicRun
@@ -47,6 +48,8 @@ __all__ = [
     "ClientRefusal",
     "Crs",
     "DayPlan",
+    "Device",
+    "DeviceKind",
     "EventKind",
     "Flag",
     "FlagStatus",

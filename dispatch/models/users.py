@@ -17,6 +17,8 @@ class Role(enum.StrEnum):
     provider_admin = "provider_admin"
     finance = "finance"
     admin = "admin"
+    # Not a login role: the actor of a request signed by a registered device's key.
+    device = "device"
 
     @property
     def platform_level(self) -> bool:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
+from dispatch.config import zone
 from dispatch.geo import distance_m
 from dispatch.rules.data import (
     NEAR,
-    ZONE,
     Context,
     OrderData,
     double_staffed,
@@ -325,7 +325,7 @@ def over_entitlement(o: OrderData, ctx: Context, _t: None) -> Iterator[Finding]:
             o.id,
             "OVER_ENTITLEMENT",
             {
-                "month": o.start_at.astimezone(ZONE).strftime("%Y-%m"),
+                "month": o.start_at.astimezone(zone()).strftime("%Y-%m"),
                 "minutes_before": before,
                 "order_min": o.billable_min,
                 "month_total_min": total,

@@ -6,14 +6,12 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from geopy.distance import geodesic
 
+from dispatch.config import zone
 from dispatch.geo import distance_m
 
-# Orders and events are judged in the platform's zone: a "day" and a "month" are local ones.
-ZONE = ZoneInfo("Asia/Shanghai")
 # Orders compared with one another (repeated coordinates, near-identical photos, overlaps) start
 # at most this far apart; the engine loads at least this much around every evaluated order.
 NEAR = timedelta(hours=24)
@@ -42,7 +40,7 @@ class OrderData:
 
     @property
     def local_date(self) -> date:
-        return self.start_at.astimezone(ZONE).date()
+        return self.start_at.astimezone(zone()).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,4 +243,4 @@ def double_staffed(a: OrderData, b: OrderData, ctx: Context) -> bool:
 
 
 def iso(value: datetime | None) -> str | None:
-    return value.astimezone(ZONE).isoformat() if value else None
+    return value.astimezone(zone()).isoformat() if value else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dispatch.qualification import lapsed_on
 from dispatch.rules.data import Context, OrderData, farther_than, iso
 from dispatch.rules.registry import Finding, rule
 
@@ -240,10 +241,9 @@ def skill_mismatch(o: OrderData, ctx: Context, _t: None) -> Iterator[Finding]:
             {"required_skill": skill, "caregiver_skills": sorted(caregiver.skills)},
         )
         return
-    certs = [c for c in caregiver.certificates if c[0] == skill]
     day = o.local_date
-    if certs and all(c[2] is not None and c[2] < day for c in certs):
-        latest = max(c[2] for c in certs if c[2] is not None)
+    latest = lapsed_on(skill, ((c[0], c[2]) for c in caregiver.certificates), day)
+    if latest is not None:
         yield Finding(
             o.id,
             "SKILL_MISMATCH",

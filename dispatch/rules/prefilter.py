@@ -17,27 +17,30 @@ Per-order prefilters are boolean SQL expressions over one row per order of the p
 these aliases: ``o`` work_orders, ``c`` clients, ``s`` service_types, ``v`` visits (left join),
 ``ci`` / ``co`` the check-in / check-out visit_events of the order's (visit, caregiver) (left
 joins), ``pi`` / ``po`` their photos (left joins), and ``o_day`` the order's local date.
-Thresholds come as ``:t_<CODE>``; ``:t_GPS_POOR`` is always bound (GEOFENCE caps the credited
-accuracy with it). Cross-order prefilters are whole statements over the orders that start in
-[``:ulo``, ``:uhi``) (the period widened by two days; whole local months for OVER_ENTITLEMENT:
-``:mlo``, ``:mhi``), each selecting the ``id`` of every order that may be flagged.
+The zone's name comes as ``:tz`` (local days and months), thresholds as ``:t_<CODE>``;
+``:t_GPS_POOR`` is always bound (GEOFENCE caps the credited accuracy with it). Cross-order
+prefilters are whole statements over the orders that start in [``:ulo``, ``:uhi``) (the period
+widened by two days; whole local months for OVER_ENTITLEMENT: ``:mlo``, ``:mhi``), each
+selecting the ``id`` of every order that may be flagged.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# The platform's zone, as in dispatch.rules.data.ZONE.
-_TZ = "'Asia/Shanghai'"
+from routing import EARTH_RADIUS_M
+
+# The providers' zone (``dispatch.config.zone``), bound as a parameter: ``:tz``.
+_TZ = ":tz"
 # Relative margin on distances and travel times; absolute margin on minutes and hours.
 _REL = 0.98
 _EPS = 1e-6
 
 
 def _sphere_m(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
-    """Haversine metres on the mean sphere (``dispatch.geo.distance_m``)."""
+    """Great-circle metres on the router's sphere (``routing.great_circle_m``, haversine form)."""
     return (
-        f"(2 * 6371008.8 * asin(least(1.0, sqrt("
+        f"(2 * {EARTH_RADIUS_M!r} * asin(least(1.0, sqrt("
         f"power(sin(radians({lat2} - {lat1}) / 2), 2) + cos(radians({lat1})) * cos(radians({lat2}))"
         f" * power(sin(radians({lon2} - {lon1}) / 2), 2)))))"
     )

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
-from dispatch import audit, spreadsheets
+from dispatch import audit, config, spreadsheets
 from dispatch.db import utcnow
 from dispatch.errors import Conflict, Invalid
 from dispatch.models import (
@@ -232,7 +232,7 @@ def export_batch(session: Session, actor: Actor, batch_id: int, fmt: str) -> tup
     """The batch as CSV (UTF-8 with BOM) or XLSX; no cell can be read as a formula."""
     batch = get_batch(session, actor, batch_id)
     provider = session.get(Provider, batch.provider_id)
-    zone = entitlements.zone()
+    zone = config.zone()
     rows = session.execute(
         select(WorkOrder, Caregiver.code, Caregiver.name, Client.code, Client.name, ServiceType)
         .join(Caregiver, Caregiver.id == WorkOrder.caregiver_id)

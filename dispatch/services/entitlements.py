@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -20,16 +19,12 @@ PENDING = (WorkOrderStatus.submitted, WorkOrderStatus.flagged, WorkOrderStatus.v
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-def zone() -> ZoneInfo:
-    return ZoneInfo(config.current().timezone)
-
-
 def local_midnight(day: date, *, next_day: bool = False) -> datetime:
     """The instant a local calendar day starts (or, with ``next_day``, ends), in UTC."""
     try:
         if next_day:
             day = day + timedelta(days=1)
-        return datetime.combine(day, time(0), tzinfo=zone()).astimezone(UTC)
+        return datetime.combine(day, time(0), tzinfo=config.zone()).astimezone(UTC)
     except OverflowError:  # year 1 or 9999 in a filter: no order is that old or that new
         return (
             datetime.max.replace(tzinfo=UTC) if day.year > 1 else datetime.min.replace(tzinfo=UTC)
@@ -37,7 +32,7 @@ def local_midnight(day: date, *, next_day: bool = False) -> datetime:
 
 
 def month_of(moment: datetime) -> date:
-    local = moment.astimezone(zone())
+    local = moment.astimezone(config.zone())
     return date(local.year, local.month, 1)
 
 

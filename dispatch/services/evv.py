@@ -55,7 +55,7 @@ from dispatch.models import (
 )
 from dispatch.photos import MAX_PHOTO_BYTES, PhotoStore, inspect_photo, photo_store
 from dispatch.photos import sha256_of as photo_sha256
-from dispatch.services import photo_rows
+from dispatch.services import billable, photo_rows
 from dispatch.services.validation import validate_orders
 from dispatch.tenancy import Actor, scoped
 
@@ -70,8 +70,6 @@ ROUTE_STATUSES = (
 )
 # A device clock further off than this is not skew but garbage (a phone reset to 1970).
 MAX_DEVICE_TIME_DRIFT = timedelta(days=400)
-# Billable time is capped at the LONG_VISIT threshold; beyond it a person must look.
-BILLABLE_CAP_FACTOR = 1.5
 MAX_SYNC_EVENTS = 500
 _KIND_ORDER = {EventKind.check_in: 0, EventKind.check_out: 1}
 
@@ -111,7 +109,7 @@ def caregiver_of(actor: Actor) -> int:
 
 
 def local_today() -> date:
-    return utcnow().astimezone(ZoneInfo(config.current().timezone)).date()
+    return utcnow().astimezone(config.zone()).date()
 
 
 def my_visits(session: Session, actor: Actor, day: date | None = None) -> list[dict[str, Any]]:
@@ -340,7 +338,7 @@ def record_event(
 
 
 def _shown(instant: datetime) -> str:
-    return instant.astimezone(ZoneInfo(config.current().timezone)).isoformat()
+    return instant.astimezone(config.zone()).isoformat()
 
 
 def _replay(session: Session, key: str, fingerprint: str) -> dict[str, Any] | None:
@@ -464,12 +462,6 @@ def _order_id(session: Session, visit_id: int, caregiver_id: int) -> int | None:
     )
 
 
-def billable_minutes(start: datetime, end: datetime, planned_min: int) -> int:
-    """Actual minutes, rounded, capped at the LONG_VISIT threshold (1.5 x planned)."""
-    actual = max(0.0, (end - start).total_seconds() / 60)
-    return min(round(actual), round(planned_min * BILLABLE_CAP_FACTOR))
-
-
 def _settle(session: Session, actor: Actor, visit: Visit) -> dict[int, WorkOrder]:
     """Derive the visit's status, outcome and work orders from the set of its events.
 
@@ -517,8 +509,11 @@ def _settle(session: Session, actor: Actor, visit: Visit) -> dict[int, WorkOrder
             source=WorkOrderSource.app,
             start_at=check_in.device_time_at,
             end_at=check_out.device_time_at,
-            billable_min=billable_minutes(
-                check_in.device_time_at, check_out.device_time_at, visit.duration_min
+            billable_min=billable.billable_minutes(
+                check_in.device_time_at,
+                check_out.device_time_at,
+                visit.duration_min,
+                billable.cap_factor(session),
             ),
         )
         session.add(order)

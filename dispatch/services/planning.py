@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 import routing
-from dispatch import audit, queue
+from dispatch import audit, config, qualification, queue
 from dispatch.db import utcnow
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.models import (
@@ -628,7 +628,7 @@ def replan(
             message_zh="部分编号不属于当天的护理员或服务。",
             errors=problems,
         )
-    today = datetime.now(P.zone()).date()
+    today = datetime.now(config.zone()).date()
     if now is None and base.date == today:
         now = utcnow()
     options = {
@@ -689,7 +689,7 @@ def _bad(field_name: str, message: str, message_zh: str, code: str = "INVALID_FI
 
 
 def _on_day(at: datetime, day: date, field_name: str) -> None:
-    if at.astimezone(P.zone()).date() != day:
+    if at.astimezone(config.zone()).date() != day:
         raise _bad(
             field_name,
             f"{field_name} must fall on the visit's date {day.isoformat()} (local time).",
@@ -771,17 +771,13 @@ def update_visit(session: Session, actor: Actor, visit_id: int, data: dict[str, 
 def _check_qualified(session: Session, visit: Visit, cg: Caregiver) -> None:
     """The same rules the optimiser applies: skill (with a valid certificate), gender, refusal."""
     client = session.get(Client, visit.client_id)
-    problems = []
-    if visit.required_skill and visit.required_skill not in P.skills_on(cg, visit.date):
-        problems.append(f"lacks the skill {visit.required_skill} (or its certificate expired)")
-    if (
-        client is not None
-        and client.preferred_caregiver_gender
-        and (cg.gender != client.preferred_caregiver_gender)
-    ):
-        problems.append(f"is not {client.preferred_caregiver_gender.value}, as the client asks")
-    if client is not None and any(r.caregiver_id == cg.id for r in client.refusals):
-        problems.append("was refused by the client")
+    problems = qualification.why_not(
+        required_skill=visit.required_skill,
+        skills=P.skills_on(cg, visit.date),
+        gender=cg.gender,
+        preferred_gender=client.preferred_caregiver_gender if client else None,
+        refused=client is not None and any(r.caregiver_id == cg.id for r in client.refusals),
+    )
     if problems:
         raise _bad(
             "caregiver_id",
@@ -831,8 +827,8 @@ def _move_in_plan(session: Session, visit: Visit) -> None:
             "visit_id": visit.id,
             "kind": "visit",
             "arrival": P.iso(P.origin_of(visit.date), P.seconds(P.origin_of(visit.date), start)),
-            "start": start.astimezone(P.zone()).isoformat(),
-            "end": end.astimezone(P.zone()).isoformat(),
+            "start": start.astimezone(config.zone()).isoformat(),
+            "end": end.astimezone(config.zone()).isoformat(),
             "travel_min": None,
             "travel_m": None,
             "kitchen_id": None,

@@ -6,13 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 import routing
-from dispatch import config
+from dispatch import config, qualification
 from dispatch.models import (
     Caregiver,
     CarePlan,
@@ -92,13 +91,9 @@ ACTIONS: dict[str, tuple[str, str]] = {
 }
 
 
-def zone() -> ZoneInfo:
-    return ZoneInfo(config.current().timezone)
-
-
 def origin_of(day: date) -> datetime:
     """Time zero of a day's plan: local midnight, as an aware UTC instant."""
-    return datetime.combine(day, time(0), tzinfo=zone()).astimezone(UTC)
+    return datetime.combine(day, time(0), tzinfo=config.zone()).astimezone(UTC)
 
 
 def seconds(origin: datetime, at: datetime) -> int:
@@ -110,7 +105,7 @@ def instant(origin: datetime, s: int) -> datetime:
 
 
 def iso(origin: datetime, s: int | None) -> str | None:
-    return None if s is None else instant(origin, s).astimezone(zone()).isoformat()
+    return None if s is None else instant(origin, s).astimezone(config.zone()).isoformat()
 
 
 def second_leg(visit_id: int) -> int:
@@ -136,14 +131,10 @@ def shift_of(cg: Caregiver, day: date) -> tuple[time, time] | None:
 
 
 def skills_on(cg: Caregiver, day: date) -> frozenset[str]:
-    """Skills that count on ``day``: one whose every certificate expired before it does not."""
-    out = set()
-    for s in cg.skills:
-        certs = [c for c in cg.certificates if c.skill == s.skill]
-        if certs and all(c.expires_on is not None and c.expires_on < day for c in certs):
-            continue
-        out.add(s.skill)
-    return frozenset(out)
+    """The caregiver's skills that count on ``day`` (``qualification.skills_on``)."""
+    return qualification.skills_on(
+        (s.skill for s in cg.skills), [(c.skill, c.expires_on) for c in cg.certificates], day
+    )
 
 
 @dataclass
@@ -239,15 +230,15 @@ class Built:
 
 def _caregiver(data: DayData, cg: Caregiver, shift: tuple[time, time]) -> routing.Caregiver:
     o = data.origin
-    start_s = seconds(o, datetime.combine(data.day, shift[0], tzinfo=zone()))
-    end_s = seconds(o, datetime.combine(data.day, shift[1], tzinfo=zone()))
+    start_s = seconds(o, datetime.combine(data.day, shift[0], tzinfo=config.zone()))
+    end_s = seconds(o, datetime.combine(data.day, shift[1], tzinfo=config.zone()))
     home = routing.Location(cg.home_lat, cg.home_lon)
     point = data.points.get(cg.start_point_id) if cg.start_point_id else None
     base = routing.Location(point.lat, point.lon) if point else home
     breaks: tuple[routing.Break, ...] = ()
     if cg.break_minutes and cg.break_earliest and cg.break_latest:
-        b0 = seconds(o, datetime.combine(data.day, cg.break_earliest, tzinfo=zone()))
-        b1 = seconds(o, datetime.combine(data.day, cg.break_latest, tzinfo=zone()))
+        b0 = seconds(o, datetime.combine(data.day, cg.break_earliest, tzinfo=config.zone()))
+        b1 = seconds(o, datetime.combine(data.day, cg.break_latest, tzinfo=config.zone()))
         # A break outside the shift cannot be taken; the router would drop the whole shift.
         if start_s <= b0 <= b1 and b1 + cg.break_minutes * 60 <= end_s:
             breaks = (routing.Break(b0, b1, cg.break_minutes * 60),)
@@ -319,8 +310,8 @@ def build_problem(
                 if c not in cgs:
                     row = next((x for x in data.caregivers if x.id == c), None)
                     if row is not None:
-                        t0 = v.window_start_at.astimezone(zone()).time()
-                        t1 = v.window_end_at.astimezone(zone()).time()
+                        t0 = v.window_start_at.astimezone(config.zone()).time()
+                        t1 = v.window_end_at.astimezone(config.zone()).time()
                         cgs[c] = _caregiver(data, row, (min(t0, time(6)), max(t1, time(22))))
         for i, rid in enumerate(legs):
             visits.append(

@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
@@ -33,7 +32,7 @@ def _period(start: date, end: date) -> tuple[datetime, datetime]:
             message_zh="结束日期不能早于开始日期。",
             errors={"to": ["Must not be before from."]},
         )
-    zone = ZoneInfo(config.current().timezone)
+    zone = config.zone()
     if end >= date(9999, 12, 31) or start <= date(1, 1, 2):
         raise Invalid(
             "from and to must be real calendar dates between 0001-01-02 and 9999-12-30.",

@@ -30,7 +30,7 @@ from dispatch.models import (
     WorkOrderSource,
     WorkOrderStatus,
 )
-from dispatch.services import validation
+from dispatch.services import billable, validation
 from dispatch.tenancy import Actor
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,7 @@ class _Lookups:
     caregivers: dict[str, int]
     clients: dict[str, int]
     services: dict[str, int]
+    planned_min: dict[int, int]  # service id -> default duration: a row's planned minutes
 
 
 def _lookups(session: Session, provider_id: int) -> _Lookups:
@@ -170,6 +171,9 @@ def _lookups(session: Session, provider_id: int) -> _Lookups:
             ).all()
         ),
         services=dict(session.execute(select(ServiceType.code, ServiceType.id)).all()),
+        planned_min=dict(
+            session.execute(select(ServiceType.id, ServiceType.default_duration_min)).all()
+        ),
     )
 
 
@@ -290,7 +294,7 @@ def upload(session: Session, actor: Actor, filename: str | None, stream: Any) ->
             message_zh="文件只有表头，没有数据行。请在表头下每行填写一条服务记录。",
         )
     table = spreadsheets.Table(table.kind, header, table.rows, table.epoch)
-    zone = ZoneInfo(config.current().timezone)
+    zone = config.zone()
     now = utcnow()
     lookups = _lookups(session, provider_id)
     errors: dict[str, dict[str, str]] = {}
@@ -360,6 +364,10 @@ def upload(session: Session, actor: Actor, filename: str | None, stream: Any) ->
     )
     session.add(record)
     session.flush()
+    cap = billable.cap_factor(session)
+    for v in new_rows:
+        planned = lookups.planned_min[v["service_code"]]  # the column holds the service's id
+        v["billable_min"] = billable.billable_minutes(v["start"], v["end"], planned, cap)
     ids = _insert_orders(session, provider_id, record.id, new_rows, now)
     if len(ids) <= INLINE_VALIDATION_MAX:
         validation.validate_orders(session, ids)
@@ -418,7 +426,7 @@ def _insert_orders(
             "upload_id": upload_id,
             "start_at": v["start"],
             "end_at": v["end"],
-            "billable_min": int((v["end"] - v["start"]).total_seconds() // 60),
+            "billable_min": v["billable_min"],
             "status": WorkOrderStatus.submitted,
             "appeal_state": AppealState.none,
             "note": v["note"],

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import routing
+from dispatch import config
 from dispatch.db import utcnow
 from dispatch.errors import Conflict, Invalid
 from dispatch.models import DayPlan, Visit
@@ -45,7 +46,7 @@ def urgent_insertion(
             message_zh="双人服务无法单独插入，请重新规划当天。",
         )
     data = P.load_day(session, plan.provider_id, plan.date)
-    today = datetime.now(P.zone()).date()
+    today = datetime.now(config.zone()).date()
     if now is None and plan.date == today:
         now = utcnow()
     built = P.build_problem(data)

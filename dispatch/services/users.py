@@ -21,6 +21,13 @@ PROVIDER_GRANTABLE = frozenset({Role.caregiver, Role.dispatcher, Role.provider_a
 
 
 def _may_grant(actor: Actor, role: Role) -> None:
+    if role == Role.device:
+        raise Invalid(
+            "The role device belongs to registered devices (POST /devices), not to users.",
+            code="ROLE_NOT_FOR_USERS",
+            message_zh="device 角色属于已登记的设备（POST /devices），不能授予用户。",
+            errors={"role": ["Not a role for users."]},
+        )
     if actor.role == Role.admin:
         return
     if role not in PROVIDER_GRANTABLE:

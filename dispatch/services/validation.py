@@ -21,6 +21,7 @@ from sqlalchemy import String, and_, bindparam, cast, func, insert, or_, select,
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.orm import Session
 
+from dispatch import config
 from dispatch.models import (
     AuditEntry,
     Caregiver,
@@ -39,7 +40,6 @@ from dispatch.models import (
 from dispatch.rules import RULES, RuleConfig
 from dispatch.rules.data import (
     PHOTO_HORIZON,
-    ZONE,
     CaregiverData,
     ClientData,
     Context,
@@ -89,19 +89,27 @@ def rule_configs(session: Session) -> dict[str, RuleConfig]:
     a change made in SQL (another process's, or a bulk UPDATE).
     """
     rows = {r.code: r for r in session.execute(select(*RULE_SETTING_COLS))}
-    out: dict[str, RuleConfig] = {}
-    for code, r in RULES.items():
-        row = rows.get(code)
-        threshold = r.default
-        if row is not None and row.threshold is not None and r.default is not None:
-            threshold = row.threshold
-        out[code] = RuleConfig(
-            code=code,
-            threshold=threshold,
-            severity=(row.severity.value if row is not None and row.severity else r.severity),
-            enabled=row.enabled if row is not None else True,
-        )
-    return out
+    return {code: _in_force(code, rows.get(code)) for code in RULES}
+
+
+def rule_config(session: Session, code: str) -> RuleConfig:
+    """One registered rule's settings in force (one row read)."""
+    row = session.execute(select(*RULE_SETTING_COLS).where(RuleSetting.code == code)).first()
+    return _in_force(code, row)
+
+
+def _in_force(code: str, row: Any) -> RuleConfig:
+    """A settings row (or None) over the registry's defaults."""
+    r = RULES[code]
+    threshold = r.default
+    if row is not None and row.threshold is not None and r.default is not None:
+        threshold = row.threshold
+    return RuleConfig(
+        code=code,
+        threshold=threshold,
+        severity=(row.severity.value if row is not None and row.severity else r.severity),
+        enabled=row.enabled if row is not None else True,
+    )
 
 
 def load_services(session: Session) -> dict[int, ServiceData]:
@@ -233,7 +241,7 @@ class _Cache:
 
 
 def _month_bounds(at: datetime) -> tuple[str, datetime, datetime]:
-    local = at.astimezone(ZONE)
+    local = at.astimezone(config.zone())
     start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     nxt = (start + timedelta(days=32)).replace(day=1)
     return start.strftime("%Y-%m"), start.astimezone(UTC), nxt.astimezone(UTC)

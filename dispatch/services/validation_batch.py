@@ -34,6 +34,7 @@ import numpy as np
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from dispatch import config
 from dispatch.models import Flag, WorkOrder
 from dispatch.rules import RULES, RuleConfig
 from dispatch.rules import prefilter as pf
@@ -96,6 +97,7 @@ def _values(
 
     travel = GeodesicTravel()  # the model the rules' travel times come from
     values: dict[str, Any] = {
+        "tz": config.current().timezone,
         "lo": start,
         "hi": end,
         "provider": provider_id,

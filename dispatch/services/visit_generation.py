@@ -6,7 +6,6 @@ import calendar
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,7 +30,7 @@ MONTH_STEP = {Recurrence.monthly: 1, Recurrence.quarterly: 3, Recurrence.half_ye
 
 def local_instant(day: date, at: time) -> datetime:
     """``day`` at wall-clock ``at`` in the platform's zone, as an aware UTC instant."""
-    zone = ZoneInfo(config.current().timezone)
+    zone = config.zone()
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 

@@ -32,6 +32,8 @@ from dispatch.models import (
     ClientRefusal,
     Crs,
     DayPlan,
+    Device,
+    DeviceKind,
     EventKind,
     Flag,
     Photo,
@@ -184,6 +186,16 @@ class Rows:
                 crs=Crs.wgs84,
             )
         )
+        ids["device"] = self.add(
+            Device(
+                provider_id=p,
+                kind=DeviceKind.pendant,
+                client_id=c,
+                label="呼叫器",
+                key_hash=f"{n:064x}",
+                key_prefix=f"cdk_{n}",
+            )
+        )
         ids["audit"] = self.add(
             AuditEntry(provider_id=p, action="create", entity_type="clients", entity_id=c)
         )
@@ -215,6 +227,7 @@ FACTORIES: dict[str, str] = {
     "photos": "photo",
     "events": "event",
     "audit": "audit",
+    "devices": "device",
 }
 # Segments naming rows shared by every provider: no cross-provider check applies.
 GLOBAL: dict[str, str] = {"service-types": "the service catalogue is platform-wide"}

@@ -82,13 +82,14 @@ def test_to_wgs84_dispatches_on_crs() -> None:
 
 
 def test_distance_of_known_arcs() -> None:
-    # One degree of latitude on the mean sphere: 2 * pi * 6371008.8 / 360 = 111195.08 m.
+    # One degree of latitude on the router's sphere (geopy's R = 6371.009 km):
+    # 2 * pi * 6371009 / 360 = 111195.08 m.
     assert distance_m(29.0, 120.0, 30.0, 120.0) == pytest.approx(111_195.08, abs=0.05)
     # A quarter of the equator: pi/2 * R.
-    assert distance_m(0, 0, 0, 90) == pytest.approx(math.pi / 2 * 6371008.8, rel=1e-12)
+    assert distance_m(0, 0, 0, 90) == pytest.approx(math.pi / 2 * 6371009.0, rel=1e-12)
     assert distance_m(29.3, 120.07, 29.3, 120.07) == 0.0
-    # Antipodes do not blow up (asin argument clamped).
-    assert distance_m(10, 20, -10, -160) == pytest.approx(math.pi * 6371008.8, rel=1e-7)
+    # Antipodes do not blow up.
+    assert distance_m(10, 20, -10, -160) == pytest.approx(math.pi * 6371009.0, rel=1e-7)
 
 
 def test_distance_shanghai_beijing_against_geodesic() -> None:

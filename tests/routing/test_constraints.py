@@ -17,8 +17,8 @@ from routing import (
     TimeWindow,
     UnassignedReason,
     VisitGroup,
-    planner,
     solve,
+    strategy,
 )
 from tests.routing.checker import violations
 from tests.routing.conftest import FAST, at, cg, visit
@@ -183,7 +183,7 @@ def test_double_staffed_visit_fixed_first_on_a_big_day(grid, monkeypatch):
     # both can make; the search cannot move it). Visit 12 at 0.6 (window 3500-4500, 600 s) can
     # only come after the pair (before it, it would end at 4100, 100 s from the pair due at
     # 3700): the pair ends at 4300, so 12 starts at 4400 with one of the two.
-    monkeypatch.setattr(planner, "POLISH_UP_TO", 0)
+    monkeypatch.setattr(strategy, "POLISH_UP_TO", 0)
     p = Problem(
         (cg(1), cg(2, shift=(3000, 20_000), loc=at(0.2))),
         (

@@ -17,7 +17,8 @@ from routing import (
     insert_urgent,
     solve,
 )
-from routing.planner import Context, kpis
+from routing.context import Context
+from routing.kpis import kpis
 from tests.routing.conftest import FAST, cg, visit
 
 
