@@ -26,11 +26,12 @@ from dispatch.models.rules import RuleSetting
 from dispatch.models.service_points import ServicePoint, ServicePointKind
 from dispatch.models.service_types import BillingUnit, ServiceType
 from dispatch.models.timesheets import TimesheetUpload
-from dispatch.models.users import Role, User
+from dispatch.models.users import LOGIN_ROLES, Role, User
 from dispatch.models.visits import Visit, VisitAssignment, VisitOutcome, VisitStatus
 from dispatch.models.work_orders import AppealState, WorkOrder, WorkOrderSource, WorkOrderStatus
 
 __all__ = [
+    "LOGIN_ROLES",
     "AbsenceReason",
     "Appeal",
     "AppealState",

@@ -1,7 +1,7 @@
 """rate limits: the login throttle's counters when no Redis is configured
 
 Revision ID: i14_02
-Revises: i14_01
+Revises: i18_01
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "i14_02"
-down_revision: str | None = "i14_01"
+down_revision: str | None = "i18_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
