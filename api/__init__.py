@@ -8,9 +8,10 @@ from typing import Any
 import marshmallow as ma
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_smorest import Api
 from marshmallow import Schema
+from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -21,6 +22,7 @@ from api.fields import decimal_properties
 from api.resources import register_resources
 from dispatch import config, db, queue
 from dispatch.config import Settings
+from dispatch.errors import QueueUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             session.rollback()
             queue.discard_pending(session)
             return response
+        if queue.has_pending(session) and not queue.reachable():
+            # A job that cannot be queued would leave its plan "optimizing" for nobody:
+            # nothing of this request is committed, and the client retries.
+            session.rollback()
+            queue.discard_pending(session)
+            error, status = errors.handle_domain(QueueUnavailable())
+            error.status_code = status
+            return error
         try:
             session.commit()
         except SQLAlchemyError as exc:
@@ -102,7 +112,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             error, status = errors.handle_database_error(exc)
             error.status_code = status
             return error
-        queue.flush_pending(session)
+        try:
+            queue.flush_pending(session)
+        except RedisError:
+            # Redis went away between the check and the send (a window of milliseconds): the
+            # request's rows are committed and its job is lost, as when a worker dies.
+            log.exception("queuing jobs failed after commit: %s %s", request.method, request.path)
         return response
 
     @app.teardown_appcontext

@@ -6,6 +6,9 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import (
     DataError,
     DisconnectionError,
@@ -168,6 +171,11 @@ def handle_data_error(exc: DataError) -> tuple[Response, int]:
     )
 
 
+def handle_queue_unavailable(exc: RedisError) -> tuple[Response, int]:
+    log.warning("job queue unavailable on %s %s: %s", request.method, request.path, exc)
+    return handle_domain(domain.QueueUnavailable())
+
+
 def handle_unexpected(exc: Exception) -> tuple[Response, int]:
     if isinstance(exc, HTTPException):
         return handle_http(exc)
@@ -182,5 +190,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(DataError, handle_data_error)
     for exc_type in UNREACHABLE_DB:
         app.register_error_handler(exc_type, handle_db_unavailable)
+    for queue_exc in (RedisConnectionError, RedisTimeoutError):
+        app.register_error_handler(queue_exc, handle_queue_unavailable)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(Exception, handle_unexpected)

@@ -62,14 +62,22 @@ class Pool:
         self.opened = 0
 
     async def request(self, raw: bytes) -> int:
-        if self.idle:
+        reused = bool(self.idle)
+        if reused:
             reader, writer = self.idle.pop()
         else:
             reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
             self.opened += 1
-        writer.write(raw)
-        await writer.drain()
-        status_line = await reader.readline()
+        try:
+            writer.write(raw)
+            await writer.drain()
+            status_line = await reader.readline()
+        except OSError:
+            status_line = b""
+        if not status_line and reused:
+            # The server closed this idle keep-alive connection: send again on a new one.
+            writer.close()
+            return await self.fresh(raw)
         length, close = 0, False
         while True:
             line = await reader.readline()
@@ -87,6 +95,13 @@ class Pool:
         else:
             self.idle.append((reader, writer))
         return int(status_line.split()[1]) if status_line else 0
+
+    async def fresh(self, raw: bytes) -> int:
+        """Drop the idle connections (the server timed them out too) and send on a new one."""
+        for _reader, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+        return await self.request(raw)
 
 
 def raw_request(path: str, token: str, ctype: str, body: bytes) -> bytes:
@@ -191,9 +206,7 @@ def main() -> None:
                     path = f"/api/v1/visits/{visit_ids[v]}/check-in"
                     requests.append(raw_request(path, tokens[username], ctype, body))
         load_before = os.getloadavg()[0]
-        results, wall, connections = asyncio.run(
-            open_loop(port, requests, args.rate, args.drain_s)
-        )
+        results, wall, connections = asyncio.run(open_loop(port, requests, args.rate, args.drain_s))
         ok = [ms for status, ms in results if status == 201]
         ok.sort()
         engine = create_engine(url)

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy.orm import Session
 
@@ -93,3 +94,27 @@ def flush_pending(session: Session) -> None:
 
 def discard_pending(session: Session) -> None:
     session.info.pop(PENDING_KEY, None)
+
+
+# --- Reliability (#14): refuse a request whose jobs could not be queued -----------------------
+
+
+def has_pending(session: Session) -> bool:
+    """Whether ``session`` holds jobs to queue when it commits."""
+    return bool(session.info.get(PENDING_KEY))
+
+
+def reachable(timeout_s: float = 2.0) -> bool:
+    """Whether a job can be queued now: always in-process; a Redis that answers PING in time."""
+    url = config.current().redis_url
+    if not url:
+        return True
+    try:
+        conn = Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+        try:
+            return bool(conn.ping())
+        finally:
+            conn.close()
+    except RedisError as exc:
+        log.warning("the job queue is unreachable: %s", exc)
+        return False
