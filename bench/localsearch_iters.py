@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.vrptw import instances  # noqa: E402
-from routing import localsearch, solomon  # noqa: E402
+from routing import recreate, solomon  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -29,6 +29,8 @@ def main(argv=None) -> int:
     ap.add_argument("--instance", default="rc1_10_1")
     ap.add_argument("--set", default="homberger_1000")
     ap.add_argument("--iters", type=int, default=2000)
+    ap.add_argument("--seconds", type=float, help="a time limit instead of --iters (CPU-bound)")
+    ap.add_argument("--fleet", type=float, default=0, help="seconds of fleet minimisation first")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--start", help="JSON with the starting routes (python -m routing.solomon's)")
     args = ap.parse_args(argv)
@@ -40,8 +42,12 @@ def main(argv=None) -> int:
     if args.start:
         routes = json.loads(Path(args.start).read_text())["routes"]
         start = {v: list(r) for v, r in enumerate(routes)}
-    ls = localsearch.LocalSearch(inst, start, args.seed)
-    best = ls.run(time.monotonic() + 10**6, max_iters=args.iters)
+    ls = recreate.Search(inst, start, args.seed)
+    fleet_until = time.monotonic() + args.fleet if args.fleet else None
+    if args.seconds:
+        best = ls.run(time.monotonic() + args.seconds, fleet_until=fleet_until)
+    else:
+        best = ls.run(time.monotonic() + 10**6, max_iters=args.iters)
     wall = time.monotonic() - t0
     routes = [r for r in best.values() if r]
     out = {

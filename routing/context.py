@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from routing.model import Location, Problem, Visit
+from routing.model import Caregiver, Location, Problem, Visit
 from routing.travel import GeodesicTravel, TravelModel
 
 
@@ -55,6 +55,12 @@ class Context:
                 raise ValueError(
                     f"pin of visit {p.visit_id} names unknown caregiver {p.caregiver_id}"
                 )
+
+    def work_limit(self, c: Caregiver) -> int | None:
+        """The most a caregiver may work: max_work_s plus the overtime allowed (None: no limit)."""
+        if c.max_work_s is None:
+            return None
+        return c.max_work_s + self.problem.settings.overtime_cap_s
 
     def loc(self, location: Location) -> int:
         if location not in self._loc_index:

@@ -5,7 +5,7 @@ first the visits are cut into parts (angular sectors around one depot, compact c
 caregivers start from home), each with a share of the fleet, solved by OR-Tools side by side;
 then, repeatedly, a few neighbouring routes are cut out together with their visits and re-solved
 by OR-Tools from their current routes, a result replacing the old routes only if it serves the
-same visits for less; last, our own local search and ruin-and-recreate (routing.localsearch)
+same visits for less; last, our own local search and ruin-and-recreate (routing.recreate)
 polish the whole day, one angular half per core, the halves cut anew every few seconds.
 """
 
@@ -22,13 +22,13 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from routing import localsearch, solver
+from routing import recreate, solver
 from routing.instance import END, START, Instance
 
 log = logging.getLogger(__name__)
 
 
-# The last share of a decomposed search goes to our own local search (routing.localsearch):
+# The last share of a decomposed search goes to our own local search (routing.recreate):
 # on the 1,000-customer Homberger instances at 60 s it took rc1_10_1 from 8.8 % to 6.4 % and
 # r1_10_1 from 6.2 % to 5.8 % above the best known; on generated home-care days at 30 s, from
 # +9.9 % to -0.3 % (400 visits) and +7.9 % to -2.1 % (1,000) against PyVRP (docs/benchmarks.md).
@@ -79,6 +79,10 @@ def sub_instance(inst: Instance, vehicles: list[int], customers: list[int]):
         preferred={new[x]: vset[v] for x, v in inst.preferred.items() if x in new and v in vset},
         continuity_cost=inst.continuity_cost,
         fixed_cost=inst.fixed_cost,
+        soft_span=[inst.soft_span[v] for v in vehicles] if inst.soft_span else [],
+        span_cost=inst.span_cost,
+        balance_target=inst.balance_target,
+        balance_cost=inst.balance_cost,
         time_scale=inst.time_scale,
         cost={m: a[ix] for m, a in (inst.cost or inst.time).items()},
     )
@@ -419,15 +423,15 @@ _POLISH: dict = {}
 
 def _polish_init() -> None:
     inst, skip, seed = _POLISH["shared"]
-    _POLISH["ls"] = localsearch.LocalSearch(inst, {}, seed, skip)
+    _POLISH["ls"] = recreate.Search(inst, {}, seed, skip)
 
 
 def _polish_part(args):
-    routes, vehicles, customers, deadline, seed, heat = args
+    routes, vehicles, customers, deadline, seed, heat, fleet_until = args
     ls = _POLISH["ls"]
     ls.rng.seed(seed)
     ls.reset(routes, vehicles, customers)
-    best = ls.run(deadline, heat)
+    best = ls.run(deadline, heat, fleet_until=fleet_until)
     return {v: best[v] for v in vehicles}
 
 
@@ -475,6 +479,11 @@ def _day_cost(inst: Instance, routes: dict[int, list[int]], customers: list[int]
     )
 
 
+# From one depot (the VRPTW benchmarks), the first share of the polish may minimise the fleet
+# (recreate.Search.minimise_fleet). Off: at pure-Python speed it emptied no route of r1_10_1 or
+# rc1_10_1 in 10 s (4,600-10,000 iterations, load 6), where the route-removal ruin of the
+# ordinary search took rc1_10_1 from 104 to 96 routes in 20 s (docs/benchmarks.md).
+FLEET_SHARE = 0.0
 # Days of fewer nodes are searched whole by every worker (own seeds, the best kept) instead of
 # being cut into halves: halves of a 100-customer instance leave too few moves.
 SPLIT_FROM = 200
@@ -490,16 +499,17 @@ def polish(
     skip: frozenset[int] = frozenset(),
     epoch_s: float = 6.0,
 ) -> dict[int, list[int]]:
-    """Our own local search and ruin-and-recreate (routing.localsearch), on all cores.
+    """Our own local search and ruin-and-recreate (routing.recreate), on all cores.
 
-    Each epoch the vehicles are cut into one angular part per worker (at a new angle each
-    time), every part is searched on its own, and the results are put together. Below
-    SPLIT_FROM nodes every worker searches the whole day from the same routes with its own
-    seed, and the cheapest result goes on to the next epoch.
+    From one depot, fleet minimisation (recreate.Search.minimise_fleet) takes the first
+    FLEET_SHARE of the time. Each epoch the vehicles are cut into one angular part per worker
+    (at a new angle each time), every part is searched on its own, and the results are put
+    together. Below SPLIT_FROM nodes every worker searches the whole day from the same routes
+    with its own seed, and the cheapest result goes on to the next epoch.
     """
     start = time.monotonic()
     if workers <= 1:
-        return localsearch.improve(inst, routes, deadline, seed, skip)
+        return recreate.improve(inst, routes, deadline, seed, skip)
     _POLISH["shared"] = (inst, skip, seed)
     rng = random.Random(seed)
     routes = dict(routes)
@@ -507,6 +517,9 @@ def polish(
     split = inst.n >= SPLIT_FROM
     cost = (inst.cost or inst.time)[inst.vehicle_mode[0]]
     whole = max(1e-3, deadline - start)
+    fleet_until = (
+        start + FLEET_SHARE * whole if FLEET_SHARE and len(set(inst.starts)) == 1 else None
+    )
     ctx = mp.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_polish_init) as pool:
         epoch = 0
@@ -525,6 +538,7 @@ def polish(
                         until,
                         seed + 7919 * epoch + k,
                         heat,
+                        fleet_until,
                     )
                     for k in range(workers)
                 ]
@@ -550,7 +564,7 @@ def polish(
             for k, g in enumerate(groups):
                 part = {v: routes.get(v, []) for v in g}
                 mine = [x for x in customers if owner.get(x, 0) == k]
-                args.append((part, g, mine, until, seed + 7919 * epoch + k, heat))
+                args.append((part, g, mine, until, seed + 7919 * epoch + k, heat, fleet_until))
             for res in pool.map(_polish_part, args):
                 routes.update(res)
             epoch += 1

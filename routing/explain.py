@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from routing.context import Context
-from routing.insertion import best_insertion, group_insertion
+from routing.insertion import best_insertion, group_insertion, pair_insertion
 from routing.model import Route, Unassigned, UnassignedReason, Visit
 
 R = UnassignedReason
@@ -20,9 +20,17 @@ R = UnassignedReason
 DIAGNOSE_BUDGET_S = 2.0
 
 
-def diagnose(ctx: Context, visit: Visit, cands: list[int], routes: dict[int, Route]) -> Unassigned:
-    """Why did the solver leave this visit out? Try to insert it into the final routes."""
-    best, blocked = best_insertion(ctx, visit, routes, cands)
+def diagnose(
+    ctx: Context,
+    visit: Visit,
+    cands: list[int],
+    routes: dict[int, Route],
+    views: dict | None = None,
+) -> Unassigned:
+    """Why did the solver leave this visit out? Try to insert it into the final routes (a meal
+    delivery with its kitchen pickup before it)."""
+    insert = pair_insertion if ctx.is_meal(visit) else best_insertion
+    best, blocked = insert(ctx, visit, routes, cands, views=views)
     if best is not None:
         return Unassigned(
             visit.id,
@@ -30,7 +38,7 @@ def diagnose(ctx: Context, visit: Visit, cands: list[int], routes: dict[int, Rou
             "a feasible place exists; the search ended before it found it or it cost more than "
             "the visit's penalty (raise the time limit or the priority)",
         )
-    for reason in (R.CAPACITY, R.MAX_WORKING_TIME):
+    for reason in (R.CAPACITY, R.MAX_WORKING_TIME, R.RIDE_TIME):
         if blocked[reason]:
             return Unassigned(
                 visit.id, reason, f"fits in time in {blocked[reason]} places but {reason.value}"
@@ -43,7 +51,12 @@ def diagnose(ctx: Context, visit: Visit, cands: list[int], routes: dict[int, Rou
 
 
 def diagnose_group(
-    ctx: Context, visit: Visit, eligible, routes, until: float | None = None
+    ctx: Context,
+    visit: Visit,
+    eligible,
+    routes,
+    until: float | None = None,
+    views: dict | None = None,
 ) -> Unassigned | None:
     """A double-staffed visit only "fits" if all its visits fit at one start on different people.
 
@@ -53,7 +66,12 @@ def diagnose_group(
     if group is None or not all(eligible.get(x) for x in group):
         return None
     members = tuple(ctx.visits[x] for x in group)
-    if group_insertion(ctx, members, routes, lambda v: eligible[v.id], until) is not None:
+    if (
+        group_insertion(
+            ctx, members, routes, lambda v: eligible[v.id], until, views, first_found=True
+        )
+        is not None
+    ):
         return None
     if until is not None and time.monotonic() > until:
         return None  # not every start was tried: stays NOT_PLACED
@@ -74,17 +92,19 @@ def explain(
 ) -> None:
     """Give every visit in no route and not yet in `out` its reason (in place).
 
+    Single visits first, then the double-staffed ones (each tried at many common starts).
     Visits left when `until` passes are NOT_PLACED "not re-checked".
     """
     by_id = {r.caregiver_id: r for r in routes}
     served = {s.visit_id for r in routes for s in r.stops if s.kind == "visit"}
-    for v in ctx.problem.visits:
-        if v.id in served or v.id in out:
-            continue
+    grouped = {x for g in ctx.problem.groups for x in g.visit_ids}
+    views: dict = {}  # each route's items and screen: the routes do not change here
+    left = [v for v in ctx.problem.visits if v.id not in served and v.id not in out]
+    for v in sorted(left, key=lambda v: v.id in grouped):
         if time.monotonic() < until:
-            out[v.id] = diagnose(ctx, v, eligible.get(v.id, []), by_id)
+            out[v.id] = diagnose(ctx, v, eligible.get(v.id, []), by_id, views)
             if out[v.id].reason is R.NOT_PLACED:
-                out[v.id] = diagnose_group(ctx, v, eligible, by_id, until) or out[v.id]
+                out[v.id] = diagnose_group(ctx, v, eligible, by_id, until, views) or out[v.id]
         else:
             out[v.id] = Unassigned(
                 v.id, R.NOT_PLACED, "left out by the search; not re-checked (time budget)"

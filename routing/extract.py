@@ -96,9 +96,12 @@ def timed_routes(ctx: Context, built: Built, inst: Instance, routes: list[list[i
             for x in nodes
         ]
         sl, el = built.loc_of[inst.starts[v]], built.loc_of[inst.ends[v]]
-        timing = (
-            schedule(items, sl, el, inst.vehicle_window[v], tt, inst.max_span[v]) if nodes else None
-        )
+        timing = None
+        if nodes and inst.soft_span and inst.soft_span[v] is not None:
+            # Within the soft span if a later start allows it (no overtime), else up to the cap.
+            timing = schedule(items, sl, el, inst.vehicle_window[v], tt, inst.soft_span[v])
+        if nodes and timing is None:
+            timing = schedule(items, sl, el, inst.vehicle_window[v], tt, inst.max_span[v])
         if timing is None:
             out.append(RawRoute(v, [], [], inst.vehicle_window[v][0], inst.vehicle_window[v][0]))
         else:

@@ -43,6 +43,12 @@ class Instance:
     fixed_cost: int = 0
     time_scale: int = 1
     cost: dict[str, np.ndarray] | None = None  # arc cost per mode; defaults to time
+    # Working time past soft_span[v] (when not None; up to max_span[v]) costs span_cost per unit;
+    # past balance_target, balance_cost per unit (each vehicle; 0: off).
+    soft_span: list[int | None] = field(default_factory=list)
+    span_cost: int = 0
+    balance_target: int = 0
+    balance_cost: int = 0
     # Ask the solver for earliest service starts and compact shifts (home care); the VRPTW
     # benchmark needs only the sequence, and finalising every time costs search speed.
     finalize_times: bool = True

@@ -24,9 +24,11 @@ def kpis(ctx: Context, routes: list[Route], unassigned: list[Unassigned]) -> Kpi
     overtime = 0
     span_total = service_total = 0
     used = [r for r in routes if r.stops]
+    work = {r.caregiver_id: 0 for r in routes}
     for r in used:
         c = ctx.cgs[ctx.cg_index[r.caregiver_id]]
         span = r.return_s - r.depart_s
+        work[r.caregiver_id] = span
         span_total += span
         over = max(0, r.return_s - c.shift_end_s)
         if c.max_work_s is not None:
@@ -45,4 +47,6 @@ def kpis(ctx: Context, routes: list[Route], unassigned: list[Unassigned]) -> Kpi
         overtime_s=overtime,
         utilisation=(service_total / span_total) if span_total else 0.0,
         caregivers_used=len(used),
+        work_s_by_caregiver=work,
+        work_spread_s=(max(work.values()) - min(work.values())) if work else 0,
     )

@@ -22,34 +22,21 @@ meal pickups and deliveries (they move only with the local search, never ruined 
 from __future__ import annotations
 
 import logging
-import math
 import random
 import time
 
 import numpy as np
 
 from routing.instance import END, START, Instance
-from routing.schedule import Item, Rules, Timing, check, first_start
+from routing.schedule import Item, Rules, Timing, check, first_start, latest_start
 
 log = logging.getLogger(__name__)
 
-# Neighbours per visit for the granular moves, and the ruin's average removal (SISR's c-bar).
-NEIGHBOURS = 20
-RUIN_MEAN = 10
-MAX_STRING = 10
-BLINK = 0.01
-# Visits allowed to at most this many caregivers are tried everywhere in their routes.
-FEW_ALLOWED = 3
-# Simulated-annealing thresholds as shares of the mean cost per visit (SISR's T0 and Tf).
-TEMP_START, TEMP_END = 0.05, 0.001
-
-
-def _latest_start(bound: int, windows) -> int:
-    """The latest start at or before bound inside one of the windows (very small if none)."""
-    for a, b in reversed(windows):
-        if a <= bound:
-            return min(b, bound)
-    return -(10**15)
+# Neighbours per visit for the granular moves, by a proximity that counts waiting and
+# time-window clashes besides travel (Vidal et al. 2013; PyVRP's weights): the cost of i then
+# j, plus WAIT_WEIGHT times the least wait at j and WARP_WEIGHT times the least lateness at j.
+NEIGHBOURS = 40
+WAIT_WEIGHT, WARP_WEIGHT = 0.2, 1.0
 
 
 class LocalSearch:
@@ -120,23 +107,49 @@ class LocalSearch:
             )
             for v in range(nv)
         ]
+        # Working time past the soft span (overtime) and past the fair share (balance) costs.
+        self.soft = list(inst.soft_span) or [None] * nv
+        self.span_cost = inst.span_cost
+        self.balance = (inst.balance_target, inst.balance_cost)
+        self.extra = bool(self.span_cost or inst.balance_cost)
+        self.soft_rules = [
+            Rules(*r[:4], s, *r[5:]) if s is not None else None
+            for r, s in zip(
+                [
+                    (x.start_loc, x.end_loc, x.shift, x.tt, x.max_span, x.capacity, x.vehicle)
+                    for x in self.rules
+                ],
+                self.soft,
+                strict=True,
+            )
+        ]
         # Vehicles whose routes this search may ever change.
         self.movable = [v for v in range(nv) if not inst.breaks[v] and v not in inst.locks]
         self.all_customers = [
             x for x in range(inst.n) if inst.kind[x] not in (START, END) and x not in skip
         ]
         self.neigh = self._neighbours(self.all_customers)
-        # Per visit, vehicles by the cost of an out-and-back trip from their start.
-        self.by_start: dict[int, list[int]] = {}
-        if self.movable and self.all_customers:
+        # Vehicles alike (same start, end, mode, shift, limits) form a class; per visit, the
+        # nearest classes by the cost of an out-and-back trip, and per class its idle vehicles.
+        self.klass: dict[int, int] = {}
+        members: dict[tuple, int] = {}
+        for v in self.movable:
+            key = (self.S[v], self.E[v], self.mode[v], self.vw[v], self.span[v], self.cap[v])
+            self.klass[v] = members.setdefault(key, len(members))
+        self.near_classes: dict[int, list[int]] = {}
+        if members and self.all_customers:
+            first = {}
+            for v in self.movable:
+                first.setdefault(self.klass[v], v)
+            reps = [first[k] for k in range(len(members))]
             c0 = np.asarray(costs[modes[0]])
-            starts = np.array([self.S[v] for v in self.movable])
-            ends = np.array([self.E[v] for v in self.movable])
+            starts = np.array([self.S[v] for v in reps])
+            ends = np.array([self.E[v] for v in reps])
             cust = np.array(self.all_customers)
             trip = c0[np.ix_(starts, cust)] + c0[np.ix_(cust, ends)].T
-            order = np.argsort(trip, axis=0, kind="stable")[: min(len(self.movable), 40)]
+            order = np.argsort(trip, axis=0, kind="stable")[: min(len(reps), 40)]
             for k, x in enumerate(self.all_customers):
-                self.by_start[x] = [self.movable[i] for i in order[:, k]]
+                self.near_classes[x] = order[:, k].tolist()
         self.reset(routes)
 
     def reset(
@@ -155,6 +168,7 @@ class LocalSearch:
         self.es: dict[int, list[int]] = {}
         self.ls: dict[int, list[int]] = {}
         self.load: dict[int, list[int]] = {}
+        self.idle: dict[int, set[int]] = {}
         for v in self.free:
             self._index(v)
         self.rc = {v: self.route_cost(v, self.routes[v]) for v in range(nv)}
@@ -166,6 +180,11 @@ class LocalSearch:
     def _index(self, v: int) -> None:
         """Positions, earliest and latest starts and loads of route v (after any change)."""
         R = self.routes[v]
+        idle = self.idle.setdefault(self.klass[v], set())
+        if R:
+            idle.discard(v)
+        else:
+            idle.add(v)
         for i, x in enumerate(R):
             self.where[x] = (v, i)
         T = self.T[self.mode[v]]
@@ -182,7 +201,7 @@ class LocalSearch:
             x = R[i]
             bound = bound - T[x][nxt] - svc[x]
             if self.multi[x]:
-                bound = _latest_start(bound, self.W[x])
+                bound = latest_start(bound, self.W[x])
             elif bound > wb[x]:
                 bound = wb[x]
             ls[i], nxt = bound, x
@@ -194,7 +213,7 @@ class LocalSearch:
                 loads.append(acc)
             self.load[v] = loads
 
-    def _fits(self, v: int, a_pos: int, seq: list[int], b_pos: int) -> bool:
+    def fits(self, v: int, a_pos: int, seq: list[int], b_pos: int) -> bool:
         """Quick necessary test: seq between positions a_pos (-1: start) and b_pos of route v.
 
         Uses the earliest start before and the latest start after (Savelsbergh): a move this
@@ -217,7 +236,7 @@ class LocalSearch:
             return t + T[a][R[b_pos]] <= self.ls[v][b_pos]
         return t + T[a][self.E[v]] <= self.vw[v][1]
 
-    def _room(self, v: int, extra: int) -> bool:
+    def room(self, v: int, extra: int) -> bool:
         """Quick capacity test for adding `extra` to route v (always true with meal pairs)."""
         if not self.has_dem or self.paired:
             return True
@@ -225,11 +244,25 @@ class LocalSearch:
         return (loads[-1] if loads else 0) + extra <= self.cap[v]
 
     def _neighbours(self, customers: list[int]) -> dict[int, list[int]]:
+        """The NEIGHBOURS nearest of each visit by travel, waiting and window clashes."""
         if len(customers) < 2:
             return {x: [] for x in customers}
-        c = np.asarray((self.inst.cost or self.inst.time)[self.mode[0]])
+        inst = self.inst
         cust = np.array(customers)
-        sub = c[np.ix_(cust, cust)].astype(float)
+        c = np.asarray((inst.cost or inst.time)[self.mode[0]])[np.ix_(cust, cust)].astype(float)
+        t = np.asarray(inst.time[self.mode[0]])[np.ix_(cust, cust)].astype(float)
+        # Cost per unit of time, so that waiting and lateness weigh in the cost's units.
+        scale = c.sum() / t.sum() if t.sum() else 1.0
+        early = np.array([self.wa[x] for x in customers], dtype=float)
+        late = np.array([self.wb[x] for x in customers], dtype=float)
+        svc = np.array([self.svc[x] for x in customers], dtype=float)
+        # i then j: the least wait at j (leaving i as late as possible) and the least lateness
+        # at j (leaving i as early as possible).
+        reach_late = late[:, None] + svc[:, None] + t
+        reach_early = early[:, None] + svc[:, None] + t
+        wait = np.maximum(early[None, :] - reach_late, 0)
+        warp = np.maximum(reach_early - late[None, :], 0)
+        sub = c + scale * (WAIT_WEIGHT * wait + WARP_WEIGHT * warp)
         sub = np.minimum(sub, sub.T)  # near either way
         np.fill_diagonal(sub, np.inf)
         k = min(NEIGHBOURS, len(customers) - 1)
@@ -238,6 +271,17 @@ class LocalSearch:
         for i, x in enumerate(customers):
             row = near[i][np.argsort(sub[i, near[i]], kind="stable")]
             out[x] = [customers[j] for j in row]
+        return out
+
+    def idle_near(self, x: int, count: int) -> list[int]:
+        """Up to `count` idle vehicles this search may use, of the classes nearest x."""
+        out = []
+        for k in self.near_classes.get(x, ()):
+            idle = self.idle.get(k)
+            if idle:
+                out.append(min(idle))
+                if len(out) >= count:
+                    break
         return out
 
     def route_cost(self, v: int, nodes: list[int]) -> int:
@@ -251,7 +295,31 @@ class LocalSearch:
         total += C[prev][self.E[v]] + self.fixed
         if self.cc:
             total += self.cc * sum(1 for x in nodes if x in self.pref and self.pref[x] != v)
+        if self.extra:
+            total += self.work_cost(v, nodes)
         return total
+
+    def work_cost(self, v: int, nodes: list[int]) -> int:
+        """Cost of the route's working time: past the soft span (overtime) and past the fair
+        share (balance). The working time is the shortest the route allows, within the soft
+        span when it fits there."""
+        items = [self.items[x] for x in nodes]
+        timing = None
+        if self.soft_rules[v] is not None:
+            timing = check(items, self.soft_rules[v])
+        if not isinstance(timing, Timing):
+            timing = check(items, self.rules[v])
+            if not isinstance(timing, Timing):
+                return 0  # infeasible: feasible() refuses it anyway
+        work = timing.ret - timing.depart
+        cost = 0
+        soft = self.soft[v]
+        if self.span_cost and soft is not None and work > soft:
+            cost += self.span_cost * (work - soft)
+        target, per = self.balance
+        if per and work > target:
+            cost += per * (work - target)
+        return cost
 
     def total(self) -> int:
         return sum(self.rc.values()) + sum(self.penalty[x] for x in self.loose())
@@ -260,7 +328,7 @@ class LocalSearch:
         routed = {x for r in self.routes.values() for x in r}
         return [x for x in self.customers if x not in routed]
 
-    def _cont(self, x: int, v: int) -> int:
+    def cont(self, x: int, v: int) -> int:
         return self.cc if self.cc and x in self.pref and self.pref[x] != v else 0
 
     # -- the rules ---------------------------------------------------------------------------
@@ -287,18 +355,18 @@ class LocalSearch:
         if sum(new.values()) >= sum(self.rc[v] for v in changes):
             return False
         for v, nodes in changes.items():
-            self._set(v, nodes, new[v])
+            self.set_route(v, nodes, new[v])
         self.changed = set(changes)
         return True
 
-    def _rollback(self) -> None:
+    def rollback(self) -> None:
         """Put back every route the open journal saw change, and close the journal."""
         for v, (r, c) in self.journal.items():
             self.routes[v], self.rc[v] = r, c
             self._index(v)
         self.journal = None
 
-    def _set(self, v: int, nodes: list[int], cost: int | None = None) -> None:
+    def set_route(self, v: int, nodes: list[int], cost: int | None = None) -> None:
         """Replace route v, keeping its old state in the journal (if one is open)."""
         if self.journal is not None and v not in self.journal:
             self.journal[v] = (self.routes[v], self.rc[v])
@@ -319,7 +387,7 @@ class LocalSearch:
         R1 = self.routes[r1]
         C1 = self.C[self.mode[r1]]
         pu, su = self._pred(r1, i), self._succ(r1, i)
-        drop_u = C1[pu][u] + C1[u][su] - C1[pu][su] + self._cont(u, r1)
+        drop_u = C1[pu][u] + C1[u][su] - C1[pu][su] + self.cont(u, r1)
         if len(R1) == 1:
             drop_u += self.fixed
         plain = not self.cc
@@ -335,34 +403,34 @@ class LocalSearch:
                 continue
             C2 = self.C[self.mode[r2]]
             pv, sv = self._pred(r2, j), self._succ(r2, j)
-            cu2 = 0 if plain else self._cont(u, r2)
+            cu2 = 0 if plain else self.cont(u, r2)
             du = self.dem[u]
             # Relocate u after v, then before v.
             if (
                 C2[v][u] + C2[u][sv] - C2[v][sv] + cu2 < drop_u
-                and self._room(r2, du)
-                and self._fits(r2, j, [u], j + 1)
+                and self.room(r2, du)
+                and self.fits(r2, j, [u], j + 1)
                 and self._apply({r1: R1[:i] + R1[i + 1 :], r2: [*R2[: j + 1], u, *R2[j + 1 :]]})
             ):
                 return True
             if (
                 C2[pv][u] + C2[u][v] - C2[pv][v] + cu2 < drop_u
-                and self._room(r2, du)
-                and self._fits(r2, j - 1, [u], j)
+                and self.room(r2, du)
+                and self.fits(r2, j - 1, [u], j)
                 and self._apply({r1: R1[:i] + R1[i + 1 :], r2: [*R2[:j], u, *R2[j:]]})
             ):
                 return True
             # Swap u and v.
             old = C1[pu][u] + C1[u][su] + C2[pv][v] + C2[v][sv]
             new = C1[pu][v] + C1[v][su] + C2[pv][u] + C2[u][sv]
-            cont = 0 if plain else cu2 + self._cont(v, r1) - self._cont(u, r1) - self._cont(v, r2)
+            cont = 0 if plain else cu2 + self.cont(v, r1) - self.cont(u, r1) - self.cont(v, r2)
             dv = self.dem[v]
             if (
                 new - old + cont < 0
-                and self._room(r2, du - dv)
-                and self._room(r1, dv - du)
-                and self._fits(r2, j - 1, [u], j + 1)
-                and self._fits(r1, i - 1, [v], i + 1)
+                and self.room(r2, du - dv)
+                and self.room(r1, dv - du)
+                and self.fits(r2, j - 1, [u], j + 1)
+                and self.fits(r1, i - 1, [v], i + 1)
                 and self._apply({r1: [*R1[:i], v, *R1[i + 1 :]], r2: [*R2[:j], u, *R2[j + 1 :]]})
             ):
                 return True
@@ -372,14 +440,14 @@ class LocalSearch:
                 sx = self._succ(r1, i + 1)
                 drop = C1[pu][u] + C1[x][sx] - C1[pu][sx]
                 if not plain:
-                    drop += self._cont(u, r1) + self._cont(x, r1)
+                    drop += self.cont(u, r1) + self.cont(x, r1)
                 if len(R1) == 2:
                     drop += self.fixed
-                add = C2[v][u] + C2[x][sv] - C2[v][sv] + cu2 + (0 if plain else self._cont(x, r2))
+                add = C2[v][u] + C2[x][sv] - C2[v][sv] + cu2 + (0 if plain else self.cont(x, r2))
                 if (
                     add < drop
-                    and self._room(r2, du + self.dem[x])
-                    and self._fits(r2, j, [u, x], j + 1)
+                    and self.room(r2, du + self.dem[x])
+                    and self.fits(r2, j, [u, x], j + 1)
                     and self._apply(
                         {r1: R1[:i] + R1[i + 2 :], r2: [*R2[: j + 1], u, x, *R2[j + 1 :]]}
                     )
@@ -466,19 +534,13 @@ class LocalSearch:
 
     def _to_empty(self, u: int, r1: int, i: int, drop_u: int) -> bool:
         """Move u into the route of an idle vehicle starting near it."""
-        tried = 0
-        for w in self.by_start.get(u, ()):
-            if self.routes[w] or w == r1 or w not in self.free_set:
-                continue
+        for w in self.idle_near(u, 3):
             C = self.C[self.mode[w]]
-            add = C[self.S[w]][u] + C[u][self.E[w]] + self.fixed + self._cont(u, w)
-            if add < drop_u:
+            add = C[self.S[w]][u] + C[u][self.E[w]] + self.fixed + self.cont(u, w)
+            if add < drop_u or self.extra:
                 R1 = self.routes[r1]
                 if self._apply({r1: R1[:i] + R1[i + 1 :], w: [u]}):
                     return True
-            tried += 1
-            if tried >= 3:
-                break
         return False
 
     def descend(self, nodes: list[int] | None, deadline: float) -> None:
@@ -502,207 +564,3 @@ class LocalSearch:
                         if x not in active:
                             active.add(x)
                             todo.append(x)
-
-    # -- ruin and recreate -------------------------------------------------------------------
-
-    def _ruin(self) -> list[int]:
-        """Remove strings of visits from routes near a random visit (SISR)."""
-        movable = [
-            x for x in self.where if x not in self.paired and self.where[x][0] in self.free_set
-        ]
-        if not movable:
-            return []
-        seed = self.rng.choice(movable)
-        routed = [r for v, r in self.routes.items() if r and v in self.free_set]
-        avg = sum(len(r) for r in routed) / max(1, len(routed))
-        l_max = min(MAX_STRING, avg)
-        k_s = max(1, int(self.rng.uniform(1, 4 * RUIN_MEAN / (1 + l_max) - 1 + 1)))
-        removed: list[int] = []
-        done: set[int] = set()
-        for x in [seed, *self.neigh[seed]]:
-            if len(done) >= k_s:
-                break
-            w = self.where.get(x)
-            if w is None or w[0] in done or w[0] not in self.free_set or x in self.paired:
-                continue
-            v, i = w
-            R = self.routes[v]
-            length = self.rng.randint(1, max(1, min(len(R), int(l_max))))
-            lo = max(0, min(i - self.rng.randint(0, length - 1), len(R) - length))
-            take = [y for y in R[lo : lo + length] if y not in self.paired]
-            for y in take:
-                del self.where[y]
-            self._set(v, [y for y in R if y not in take])
-            removed += take
-            done.add(v)
-        return removed
-
-    def _insert(self, x: int) -> bool:
-        """Insert x at its cheapest feasible place next to one of its neighbours or alone."""
-        best = None
-        seen: set[tuple[int, int]] = set()
-        places = [(w[0], (w[1], w[1] + 1)) for y in self.neigh[x] if (w := self.where.get(y))]
-        only = self.allowed.get(x, ())
-        if len(only) <= FEW_ALLOWED:
-            # A visit for one caregiver or a few (a fixed double-staffed visit, a rare skill):
-            # anywhere in their routes.
-            places += [(v, range(len(self.routes[v]) + 1)) for v in only]
-        for v, where in places:
-            if v not in self.free_set:
-                continue
-            R = self.routes[v]
-            C = self.C[self.mode[v]]
-            for p in where:  # before y, after y; or every place
-                if (v, p) in seen or self.rng.random() < BLINK:
-                    continue
-                seen.add((v, p))
-                a = R[p - 1] if p > 0 else self.S[v]
-                b = R[p] if p < len(R) else self.E[v]
-                add = C[a][x] + C[x][b] - C[a][b] + self._cont(x, v)
-                if best is not None and add >= best[0]:
-                    continue
-                if not (self._room(v, self.dem[x]) and self._fits(v, p - 1, [x], p)):
-                    continue
-                cand = [*R[:p], x, *R[p:]]
-                if self.feasible(v, cand):
-                    best = (add, v, cand)
-        tried = 0
-        for w in self.by_start.get(x, ()):
-            if self.routes[w] or w not in self.free_set:
-                continue
-            C = self.C[self.mode[w]]
-            add = C[self.S[w]][x] + C[x][self.E[w]] + self.fixed + self._cont(x, w)
-            if (best is None or add < best[0]) and self.feasible(w, [x]):
-                best = (add, w, [x])
-            tried += 1
-            if tried >= 2:
-                break
-        if best is None:
-            return False
-        _, v, cand = best
-        self._set(v, cand)
-        return True
-
-    def _insert_pair(self, p: int, d: int) -> bool:
-        """Insert a meal's pickup and delivery, in that order, into the cheapest route that
-        takes both: the routes of the delivery's nearest visits and idle caregivers nearby."""
-        vehicles = {w[0] for y in self.neigh[d] if (w := self.where.get(y))}
-        vehicles |= {v for v in self.by_start.get(d, ())[:3] if not self.routes[v]}
-        best = None
-        for v in vehicles & self.free_set:
-            R = self.routes[v]
-            for i in range(len(R) + 1):
-                for j in range(i, len(R) + 1):
-                    cand = [*R[:i], p, *R[i:j], d, *R[j:]]
-                    add = self.route_cost(v, cand) - self.rc[v]
-                    if (best is None or add < best[0]) and self.feasible(v, cand):
-                        best = (add, v, cand)
-        if best is None:
-            return False
-        self._set(best[1], best[2])
-        return True
-
-    def _force(self, x: int) -> bool:
-        """Put a visit for one caregiver into their route in place of one or two of its visits.
-
-        Kept only if every visit taken out finds a place elsewhere (a fixed double-staffed
-        visit that nothing else could take wins its slot; nothing is lost).
-        """
-        (v,) = self.allowed[x]
-        if v not in self.free_set:
-            return False
-        for k in (1, 2):
-            R = self.routes[v]
-            for i in range(len(R) - k + 1):
-                out = R[i : i + k]
-                if any(y in self.paired for y in out):
-                    continue
-                cand = [*R[:i], x, *R[i + k :]]
-                if not self.feasible(v, cand):
-                    continue
-                self.journal = {}
-                for y in out:
-                    del self.where[y]
-                self._set(v, cand)
-                if not self.recreate(list(out)):
-                    self.journal = None
-                    return True
-                self._rollback()
-                self.where.pop(x, None)
-        return False
-
-    def recreate(self, removed: list[int]) -> list[int]:
-        """Insert the removed visits again (in a random order of a few kinds); returns misfits."""
-        how = self.rng.random()
-        if how < 0.4:
-            self.rng.shuffle(removed)
-        elif how < 0.7:
-            removed.sort(key=lambda x: self.wb[x] - self.wa[x])  # tightest window first
-        else:
-            # Far from the (first) depot first.
-            removed.sort(key=lambda x: -self.C[self.mode[0]][self.S[0]][x])
-        return [x for x in removed if not self._insert(x)]
-
-    def run(
-        self,
-        deadline: float,
-        heat: tuple[float, float] = (0.0, 1.0),
-        max_iters: int | None = None,
-    ) -> dict[int, list[int]]:
-        """Local search, then ruin and recreate until the deadline; returns the best routes.
-
-        The acceptance threshold cools from TEMP_START to TEMP_END (times the mean cost per
-        visit) over the whole search; `heat` is the part of it this run covers. With
-        `max_iters` the search stops after that many ruin-and-recreate iterations and cools
-        by iterations, not time (for measurements that do not depend on machine speed).
-        """
-        loose = [x for x in self.loose() if x not in self.paired]
-        if loose:
-            for x in self.recreate(loose):
-                if len(self.allowed.get(x, ())) == 1:
-                    self._force(x)
-        for d in [x for x in self.loose() if x in self.pickup]:
-            if self.pickup[d] in self.customers and self.pickup[d] not in self.where:
-                self._insert_pair(self.pickup[d], d)
-        self.descend(None, deadline)
-        cur = self.total()
-        best_cost, best = cur, {v: list(r) for v, r in self.routes.items()}
-        t0, span = time.monotonic(), max(1e-3, deadline - time.monotonic())
-        per_visit = (sum(self.rc.values()) / max(1, len(self.where))) or 1
-        temp0, temp1 = TEMP_START * per_visit, TEMP_END * per_visit
-        iters = 0
-        while time.monotonic() < deadline and (max_iters is None or iters < max_iters):
-            iters += 1
-            self.journal = {}
-            removed = self._ruin()
-            if not removed:
-                break
-            misfit = self.recreate(removed)
-            if not misfit:
-                self.descend(removed, deadline)
-            delta = sum(self.rc[v] - old for v, (_, old) in self.journal.items())
-            done = iters / max_iters if max_iters else (time.monotonic() - t0) / span
-            frac = heat[0] + (heat[1] - heat[0]) * done
-            temp = temp0 * (temp1 / temp0) ** frac
-            if not misfit and delta < -temp * math.log(self.rng.random() or 1e-12):
-                cur += delta
-                if cur < best_cost:
-                    best_cost, best = cur, {v: list(r) for v, r in self.routes.items()}
-                self.journal = None
-            else:
-                self._rollback()
-        self.journal = None
-        log.debug("local search: %d ruin-and-recreate iterations", iters)
-        return best
-
-
-def improve(
-    inst: Instance,
-    routes: dict[int, list[int]],
-    deadline: float,
-    seed: int = 0,
-    skip: frozenset[int] = frozenset(),
-) -> dict[int, list[int]]:
-    """Better routes for the same instance: every visit routed before stays routed."""
-    ls = LocalSearch(inst, routes, seed, skip)
-    return ls.run(deadline)

@@ -118,8 +118,16 @@ class Settings:
     decompose_above: int = 120
     # Up to this many plannable visits (and when not decomposing), breaks are OR-Tools break
     # intervals inside the search; above, they are placed into the routes afterwards
-    # (planner.place_breaks).
+    # (extract.place_breaks).
     break_intervals_up_to: int = 120
+    # Soft overtime: a caregiver's working time may run up to overtime_cap_s past max_work_s,
+    # each second past it costing overtime_cost (in seconds of travel). 0: a hard limit.
+    overtime_cap_s: int = 0
+    overtime_cost: int = 0
+    # Workload balance: each second a caregiver's working time runs past the day's fair share
+    # costs balance_cost (in seconds of travel). The fair share is the visits' time plus, for
+    # each visit, the least travel into it, divided by the caregivers (see docs/routing.md).
+    balance_cost: int = 0
 
 
 @dataclass(frozen=True)
@@ -196,6 +204,10 @@ class Kpis:
     overtime_s: int
     utilisation: float
     caregivers_used: int
+    # Working time (leaving home to coming back; 0 without visits) per caregiver, and its spread
+    # (longest minus shortest).
+    work_s_by_caregiver: dict[int, int] = field(default_factory=dict)
+    work_spread_s: int = 0
 
 
 @dataclass(frozen=True)

@@ -98,8 +98,9 @@ def reachable(ctx: Context, visit: Visit, cands: list[int]) -> tuple[list[int], 
             failures.append((1, R.OUTSIDE_EVERY_SHIFT, ""))
             continue
         del first_leg
-        if c.max_work_s is not None and path + visit.duration_s + int(T[vl, el]) > c.max_work_s:
-            failures.append((2, R.MAX_WORKING_TIME, f"caregiver {c.id} may work {c.max_work_s} s"))
+        limit = ctx.work_limit(c)
+        if limit is not None and path + visit.duration_s + int(T[vl, el]) > limit:
+            failures.append((2, R.MAX_WORKING_TIME, f"caregiver {c.id} may work {limit} s"))
             continue
         if visit.meal_boxes > c.box_capacity and meal:
             failures.append(
@@ -323,6 +324,7 @@ def build(ctx: Context, eligible: dict[int, list[int]]) -> Built:
         chain = [node_of[vid] for vid in lp.visit_ids if vid in node_of]
         if chain:
             locks[ctx.cg_index[lp.caregiver_id]] = chain
+    s = p.settings
     loc_arr = np.array(loc_of, dtype=np.int64)
     ix = np.ix_(loc_arr, loc_arr)
     inst = Instance(
@@ -337,7 +339,11 @@ def build(ctx: Context, eligible: dict[int, list[int]]) -> Built:
         starts=starts,
         ends=ends,
         vehicle_window=[(c.shift_start_s, c.shift_end_s) for c in ctx.cgs],
-        max_span=[c.max_work_s for c in ctx.cgs],
+        max_span=[ctx.work_limit(c) for c in ctx.cgs],
+        soft_span=[c.max_work_s if s.overtime_cap_s else None for c in ctx.cgs],
+        span_cost=s.overtime_cost if s.overtime_cap_s else 0,
+        balance_target=fair_share(ctx, service, loc_of, kind) if s.balance_cost else 0,
+        balance_cost=s.balance_cost,
         capacity=[c.box_capacity for c in ctx.cgs],
         breaks=[
             [(b.earliest_start_s, b.latest_start_s, b.duration_s) for b in c.breaks]
@@ -357,3 +363,21 @@ def build(ctx: Context, eligible: dict[int, list[int]]) -> Built:
         fixed_cost=p.settings.caregiver_fixed_cost,
     )
     return Built(inst, loc_of)
+
+
+def fair_share(ctx: Context, service: list[int], loc_of: list[int], kind: list[str]) -> int:
+    """A caregiver's fair share of the day's working time: every visit's and pickup's time plus
+    the least travel into it (from any other place, by the fastest mode), over the caregivers."""
+    places = sorted(set(loc_of))
+    least = None
+    for mode in ctx.modes:
+        sub = ctx.T[mode][np.ix_(places, places)].astype(float)
+        np.fill_diagonal(sub, np.inf)
+        into = sub.min(axis=0)
+        least = into if least is None else np.minimum(least, into)
+    row = {x: i for i, x in enumerate(places)}
+    total = 0
+    for k, x, svc in zip(kind, loc_of, service, strict=True):
+        if k in (VISIT, PICKUP):
+            total += svc + (0 if least is None or len(places) < 2 else int(least[row[x]]))
+    return total // max(1, len(ctx.cgs))

@@ -58,10 +58,14 @@ def solve(problem: Problem, travel: TravelModel | None = None) -> Solution:
             routes.append(to_route(ctx, built, rr))
         else:
             routes.append(Route(c.id, (), c.shift_start_s, c.shift_start_s))
+    # The repair and the explanation get their budgets, or what is left of the time limit if
+    # that is more (the search may return early).
+    limit = t0 + problem.settings.time_limit_s
     repaired = 0
     if built is not None:
-        repaired = repair(ctx, built, routes, eligible, out, time.monotonic() + REPAIR_BUDGET_S)
-    explain(ctx, eligible, routes, out, time.monotonic() + DIAGNOSE_BUDGET_S)
+        until = max(time.monotonic() + REPAIR_BUDGET_S, limit - DIAGNOSE_BUDGET_S)
+        repaired = repair(ctx, built, routes, eligible, out, until)
+    explain(ctx, eligible, routes, out, max(time.monotonic() + DIAGNOSE_BUDGET_S, limit))
     unassigned = [out[v.id] for v in problem.visits if v.id in out]
     return Solution(
         routes=tuple(routes),

@@ -143,8 +143,91 @@ def check(items: list[Item], rules: Rules) -> Timing | str:
                 return ORDER
             ride = starts[j] - (starts[i] + item.duration)
             if item.max_ride is not None and ride > item.max_ride:
-                return RIDE
+                # Load later: the waiting up to the delivery absorbs the ride's excess, if
+                # every stop in between keeps its window; the delivery keeps its start.
+                shifts = later_by(
+                    items[i : j + 1], arrivals[i : j + 1], starts[i : j + 1], ride - item.max_ride
+                )
+                if shifts is None:
+                    return RIDE
+                for k, d in enumerate(shifts):
+                    if k:
+                        arrivals[i + k] += shifts[k - 1]
+                    starts[i + k] += d
+                if i == 0 and first_leg is not None and items[0].loc is not None:
+                    depart += shifts[0]  # the caregiver leaves later instead of waiting there
+                    arrivals[0] = max(arrivals[0], depart + first_leg)
+    if pos is not None:
+        # A later load may lengthen another meal's ride: every ride once more, as they are.
+        for i, item in enumerate(items):
+            if item.delivers is not None and item.max_ride is not None:
+                j = pos[item.delivers]
+                if starts[j] - (starts[i] + item.duration) > item.max_ride:
+                    return RIDE
     return Timing(arrivals, starts, depart, ret, travel_total)
+
+
+def latest_start(bound: int, windows) -> int:
+    """The latest start at or before bound inside one of the windows (very small if none)."""
+    best = -(10**15)
+    for a, b in windows:
+        if a <= bound and min(b, bound) > best:
+            best = min(b, bound)
+    return best
+
+
+def bounds(items: list[Item], rules: Rules) -> tuple[list[int], list[int], list[int]]:
+    """For a quick screen of insertions (Savelsbergh): per item its earliest end and latest
+    start, and the caregiver's place before it (one more entry: before the way home).
+
+    An item inserted at position p, arriving after the earliest end of item p-1 and then
+    unable to start item p (a located one) by its latest start, cannot fit: check() would
+    refuse it too. The maximum working time and loads are left to check().
+    """
+    shift, tt = rules.shift, rules.tt
+    t = shift[0] if rules.earliest_depart is None else max(shift[0], rules.earliest_depart)
+    here = rules.start_loc
+    where, ends = [], []
+    for item in items:
+        where.append(here)
+        arrival = t + (0 if item.loc is None else tt(here, item.loc))
+        s = first_start(arrival, item.windows)
+        t = (arrival if s is None else s) + item.duration
+        ends.append(t)
+        if item.loc is not None:
+            here = item.loc
+    where.append(here)
+    latest = [0] * len(items)
+    bound = shift[1] - tt(here, rules.end_loc)
+    for k in range(len(items) - 1, -1, -1):
+        item = items[k]
+        latest[k] = latest_start(bound - item.duration, item.windows)
+        # The way into item k, from the place before it.
+        bound = latest[k] - (0 if item.loc is None else tt(where[k], item.loc))
+    return ends, latest, where
+
+
+def may_fit(items: list[Item], screen, pos: int, item: Item, rules: Rules) -> bool:
+    """False if `item` inserted at `pos` cannot fit in time, by `bounds(items, rules)` alone."""
+    ends, latest, where = screen
+    if pos:
+        t = ends[pos - 1]
+    else:
+        t = (
+            rules.shift[0]
+            if rules.earliest_depart is None
+            else max(rules.shift[0], rules.earliest_depart)
+        )
+    tt = rules.tt
+    start = first_start(t + tt(where[pos], item.loc), item.windows)
+    if start is None:
+        return False
+    done = start + item.duration
+    if pos == len(items):
+        return done + tt(item.loc, rules.end_loc) <= rules.shift[1]
+    nxt = items[pos]
+    # Before a break the legs after it change (the break is taken here): no latest test.
+    return nxt.loc is None or done + tt(item.loc, nxt.loc) <= latest[pos]
 
 
 def schedule(

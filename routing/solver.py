@@ -121,6 +121,11 @@ class _Model:
             td.CumulVar(routing.End(v)).SetRange(a, b)
             if inst.max_span[v] is not None:
                 td.SetSpanUpperBoundForVehicle(inst.max_span[v], v)
+            if inst.span_cost and inst.soft_span and inst.soft_span[v] is not None:
+                # Soft overtime: each unit of working time past soft_span costs span_cost.
+                td.SetSoftSpanUpperBoundForVehicle(
+                    pywrapcp.BoundCost(inst.soft_span[v], inst.span_cost), v
+                )
             if inst.finalize_times:
                 routing.AddVariableMaximizedByFinalizer(td.CumulVar(routing.Start(v)))
                 routing.AddVariableMinimizedByFinalizer(td.CumulVar(routing.End(v)))

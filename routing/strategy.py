@@ -61,7 +61,10 @@ def choose(inst: Instance, visits: int, settings: Settings, budget_s: float) -> 
     # (seconds each at 200 visits), so a time-limited search returns nothing there. Big days
     # are solved without them, with the breaks' time taken off max_work_s, and the breaks are
     # then placed into each route's gaps.
-    large = visits > settings.decompose_above and not inst.locks and settings.solution_limit is None
+    # Workload balance is a cost of our own search only (routing.recreate), not of the OR-Tools
+    # model: a day to balance takes the decomposed path at any size.
+    above = visits > settings.decompose_above or bool(inst.balance_cost)
+    large = above and not inst.locks and settings.solution_limit is None
     late_breaks = any(inst.breaks) and (visits > settings.break_intervals_up_to or large)
     if not large:
         return Strategy(False, late_breaks, True, False, False, 0.0, 0.0)
@@ -98,6 +101,11 @@ def without_breaks(inst: Instance) -> Instance:
         None if m is None else max(0, m - sum(d for _, _, d in bs))
         for m, bs in zip(inst.max_span, inst.breaks, strict=True)
     ]
+    if inst.soft_span:
+        out.soft_span = [
+            None if m is None else max(0, m - sum(d for _, _, d in bs))
+            for m, bs in zip(inst.soft_span, inst.breaks, strict=True)
+        ]
     return out
 
 

@@ -58,11 +58,14 @@ def insert_urgent(
             f"no place in {len(cands)} qualified caregivers' routes",
         )
     added, i, pos, timing, _ = best
+    # An empty route is planned with the caregiver's breaks around the visit; in the route's
+    # stops (none yet) the visit comes first.
+    first = pos == 0 or not routes.get(ctx.cgs[i].id) or not routes[ctx.cgs[i].id].stops
     return Insertion(
         caregiver_id=ctx.cgs[i].id,
-        position=pos,
+        position=0 if first else pos,
         # First stop of the day: the caregiver leaves home in time instead of waiting outside.
-        arrival_s=timing.starts[pos] if pos == 0 else timing.arrivals[pos],
+        arrival_s=timing.starts[pos] if first else timing.arrivals[pos],
         start_s=timing.starts[pos],
         added_travel_s=added,
     )

@@ -7,7 +7,7 @@ from collections import Counter
 from routing import Problem, Solution
 
 
-def violations(problem: Problem, solution: Solution, travel) -> list[str]:
+def violations(problem: Problem, solution: Solution, travel, overtime_cap_s: int = 0) -> list[str]:
     out: list[str] = []
     visits = {v.id: v for v in problem.visits}
     cgs = {c.id: c for c in problem.caregivers}
@@ -97,8 +97,9 @@ def violations(problem: Problem, solution: Solution, travel) -> list[str]:
             out.append(f"cg {c.id} returns {r.return_s} < {ret}")
         if r.return_s > c.shift_end_s:
             out.append(f"cg {c.id} returns {r.return_s} after shift end {c.shift_end_s}")
-        if c.max_work_s is not None and r.return_s - r.depart_s > c.max_work_s:
-            out.append(f"cg {c.id} works {r.return_s - r.depart_s} > {c.max_work_s}")
+        limit = None if c.max_work_s is None else c.max_work_s + overtime_cap_s
+        if limit is not None and r.return_s - r.depart_s > limit:
+            out.append(f"cg {c.id} works {r.return_s - r.depart_s} > {limit}")
         if load != 0:
             out.append(f"cg {c.id} ends with {load} boxes")
     for g in problem.groups:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routing import localsearch, solomon
+from routing import recreate, solomon
 from routing.instance import END, START, VISIT, Instance
 
 
@@ -64,7 +64,7 @@ def test_moves_a_visit_to_the_route_where_it_is_on_the_way():
     # [10] + [20, 30] costs 20 + 60 = 80, the least of the feasible splits
     # ([10, 30] + [20]: 60 + 40 = 100). 20 belongs on the way out to 30.
     inst = line_instance([10, 20, 30], capacity=2)
-    out = localsearch.improve(inst, {0: [1, 2], 1: [3]}, soon())
+    out = recreate.improve(inst, {0: [1, 2], 1: [3]}, soon())
     assert sorted(sorted(r) for r in out.values() if r) == [[1], [2, 3]]
     assert cost(inst, out) == 80
 
@@ -72,9 +72,9 @@ def test_moves_a_visit_to_the_route_where_it_is_on_the_way():
 def test_capacity_keeps_routes_apart_even_when_one_would_be_shorter():
     # With room for all three, one route 0-10-20-30-0 (60) is best; capacity 2 forbids it.
     roomy = line_instance([10, 20, 30], capacity=3)
-    assert cost(roomy, localsearch.improve(roomy, {0: [1, 2], 1: [3]}, soon())) == 60
+    assert cost(roomy, recreate.improve(roomy, {0: [1, 2], 1: [3]}, soon())) == 60
     tight = line_instance([10, 20, 30], capacity=2)
-    out = localsearch.improve(tight, {0: [1, 2], 1: [3]}, soon())
+    out = recreate.improve(tight, {0: [1, 2], 1: [3]}, soon())
     assert max(len(r) for r in out.values()) == 2
 
 
@@ -85,7 +85,7 @@ def test_a_window_decides_the_order():
     # So the best is [10] (20) + [30, 20] (60) = 80; the start [10, 20] (40) + [30] (60) is 100.
     windows = [[(0, 1000)], [(50, 60)], [(0, 35)]]
     inst = line_instance([10, 20, 30], capacity=2, windows=windows)
-    out = localsearch.improve(inst, {0: [1, 2], 1: [3]}, soon())
+    out = recreate.improve(inst, {0: [1, 2], 1: [3]}, soon())
     assert cost(inst, out) == 80
     assert [3, 2] in out.values()
 
@@ -96,13 +96,13 @@ def test_maximum_span_counts_a_late_start():
     # 20 + 20 for two routes. Leaving at 0 it would span 110: only the late start makes it fit.
     windows = [[(100, 100)], [(0, 1000)]]
     inst = line_instance([10, 10], windows=windows, span=30)
-    out = localsearch.improve(inst, {0: [1], 1: [2]}, soon())
+    out = recreate.improve(inst, {0: [1], 1: [2]}, soon())
     assert cost(inst, out) == 20
     # If 2 must be served by 50, the caregiver leaves by 40 and is home at 110 at the
     # earliest: span 70 > 30. The two routes (each spanning 20) stay.
     windows = [[(100, 100)], [(0, 50)]]
     inst = line_instance([10, 10], windows=windows, span=30)
-    out = localsearch.improve(inst, {0: [1], 1: [2]}, soon())
+    out = recreate.improve(inst, {0: [1], 1: [2]}, soon())
     assert sorted(r for r in out.values() if r) == [[1], [2]]
 
 
@@ -111,10 +111,10 @@ def test_allowed_vehicles_are_kept():
     # with vehicle 1 and customer 1 only with vehicle 0: the two routes (20 + 22) must stay.
     inst = line_instance([10, 11])
     inst.allowed = {1: [0], 2: [1]}
-    out = localsearch.improve(inst, {0: [1], 1: [2]}, soon())
+    out = recreate.improve(inst, {0: [1], 1: [2]}, soon())
     assert out[0] == [1] and out[1] == [2]
     inst.allowed = {}
-    assert cost(inst, localsearch.improve(inst, {0: [1], 1: [2]}, soon())) == 22
+    assert cost(inst, recreate.improve(inst, {0: [1], 1: [2]}, soon())) == 22
 
 
 def test_a_meal_is_not_delivered_later_than_its_ride_allows():
@@ -128,7 +128,7 @@ def test_a_meal_is_not_delivered_later_than_its_ride_allows():
     )
     inst.service[2] = 10
     inst.pairs = [(1, 3, 25)]
-    out = localsearch.improve(inst, {0: [1, 3], 1: [2]}, soon())
+    out = recreate.improve(inst, {0: [1, 3], 1: [2]}, soon())
     assert cost(inst, out) == 80
     assert [2, 1, 3] in out.values()
 
@@ -139,7 +139,7 @@ def test_a_meal_left_out_is_inserted_pickup_first():
     # nothing extra, and the meal rides 10. Delivery before pickup is never an option.
     inst = line_instance([10, 20, 30], demand=[1, -1, 0])
     inst.pairs = [(1, 2, 25)]
-    out = localsearch.improve(inst, {0: [3], 1: []}, soon())
+    out = recreate.improve(inst, {0: [3], 1: []}, soon())
     assert [1, 2, 3] in out.values()
     assert cost(inst, out) == 60
 
@@ -148,7 +148,7 @@ def test_a_visit_left_out_is_inserted_where_it_fits():
     # Customer 2 (at 20) starts unrouted; it fits on the way to 30: 0-20-30-0 = 60 with 1 alone
     # (20): 80 in all.
     inst = line_instance([10, 20, 30], capacity=2)
-    out = localsearch.improve(inst, {0: [1], 1: [3]}, soon())
+    out = recreate.improve(inst, {0: [1], 1: [3]}, soon())
     assert sorted(x for r in out.values() for x in r) == [1, 2, 3]
     assert cost(inst, out) == 80
 
@@ -268,7 +268,7 @@ def test_every_route_returned_keeps_every_rule_and_no_visit_is_lost(inst, seed, 
     customers = [x for x in range(inst.n) if inst.kind[x] == VISIT]
     order = data.draw(st.permutations(customers))
     start = start_routes(inst, order)
-    out = localsearch.improve(inst, start, time.monotonic() + 0.05, seed=seed)
+    out = recreate.improve(inst, start, time.monotonic() + 0.05, seed=seed)
     for v, r in out.items():
         assert route_ok(inst, v, r), (v, r)
     before = sorted(x for r in start.values() for x in r)

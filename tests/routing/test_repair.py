@@ -6,9 +6,9 @@ from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 
-from routing import Pin, Problem, Settings, UnassignedReason, VisitGroup, planner, solve
+from routing import Kitchen, Pin, Problem, Settings, UnassignedReason, VisitGroup, planner, solve
 from tests.routing.checker import violations
-from tests.routing.conftest import GridTravel, cg, visit
+from tests.routing.conftest import GridTravel, at, cg, visit
 from tests.routing.test_properties import problems
 
 # The first solution leaves every visit out and the search stops there: all placing is repair's.
@@ -106,3 +106,45 @@ def test_plans_built_by_repair_alone_pass_the_checker(problem):
     sol = solve(problem, grid)
     assert violations(problem, sol, grid) == []
     assert sol.kpis.visits_assigned + sol.kpis.visits_unassigned == len(problem.visits)
+
+
+def test_repair_puts_a_meal_in_with_its_kitchen_pickup_first(grid):
+    # The kitchen is at 0.2 (ready at 1000, loading 60 s); the client at 0.5 wants the meal
+    # from 2000 (600 s of service, ride at most 1000 s). The only way: home 0 -> kitchen (200
+    # s; waits to 1000, loads till 1060) -> client (300 s: arrives 1360, starts 2000)? That
+    # rides 940 s. Leaving later is the same plan: the caregiver leaves home at 800. Travel
+    # 200 + 300 + 500 = 1000.
+    problem = Problem(
+        (cg(1, box_capacity=2),),
+        (visit(201, 0.5, window=(2000, 4000), meal_boxes=1, kitchen_id=7, max_ride_s=1000),),
+        kitchens=(Kitchen(7, at(0.2), ready_s=1000, pickup_s=60),),
+        settings=NOTHING_PLACED,
+    )
+    sol = solve(problem, grid)
+    (route,) = sol.routes
+    assert [(s.kind, s.visit_id, s.start_s, s.end_s) for s in route.stops] == [
+        ("pickup", 201, 1000, 1060),
+        ("visit", 201, 2000, 2600),
+    ]
+    assert route.travel_s == 1000
+    assert sol.unassigned == () and sol.stats["repaired"] == 1
+    assert violations(problem, sol, grid) == []
+
+
+def test_a_meal_is_loaded_late_enough_for_its_ride(grid):
+    # The same meal may ride only 500 s. Loading as early as the kitchen allows (1000-1060)
+    # leaves 940 s to 2000; loading at 1440-1500 rides 500 s. The caregiver leaves home at 1240.
+    problem = Problem(
+        (cg(1, box_capacity=2),),
+        (visit(201, 0.5, window=(2000, 4000), meal_boxes=1, kitchen_id=7, max_ride_s=500),),
+        kitchens=(Kitchen(7, at(0.2), ready_s=1000, pickup_s=60),),
+        settings=NOTHING_PLACED,
+    )
+    sol = solve(problem, grid)
+    (route,) = sol.routes
+    assert [(s.kind, s.arrival_s, s.start_s, s.end_s) for s in route.stops] == [
+        ("pickup", 1440, 1440, 1500),
+        ("visit", 1800, 2000, 2600),
+    ]
+    assert route.depart_s == 1240
+    assert violations(problem, sol, grid) == []

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from routing.schedule import Item, schedule
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from routing.schedule import Item, Rules, Timing, bounds, check, may_fit, schedule
 
 
 def tt(a: int, b: int) -> int:
@@ -34,3 +37,47 @@ def test_no_later_start_when_a_window_or_the_wait_forbids_it():
     assert schedule(stops(1000), 0, 0, (0, 10_000), tt, max_span=1500) is None
     # Span 400 needs 2,800 s absorbed; only 2,700 s of waiting exist.
     assert schedule(stops(5000), 0, 0, (0, 10_000), tt, max_span=400) is None
+
+
+# -- the insertion screen (bounds / may_fit) never refuses a place the full check accepts ------
+
+_window = st.tuples(st.integers(0, 400), st.integers(0, 300)).map(lambda w: (w[0], w[0] + w[1]))
+
+
+@st.composite
+def _stop(draw, located=True):
+    loc = draw(st.integers(0, 20)) if located else None
+    ws = sorted(draw(st.lists(_window, min_size=1, max_size=2)))
+    return Item(loc, draw(st.integers(0, 60)), tuple(ws))
+
+
+@given(
+    stops=st.lists(st.one_of(_stop(), _stop(), _stop(located=False)), max_size=6),
+    new=_stop(),
+    shift_end=st.integers(300, 900),
+    span=st.one_of(st.none(), st.integers(100, 900)),
+    earliest=st.one_of(st.none(), st.integers(0, 200)),
+)
+@settings(max_examples=400, deadline=None)
+def test_the_screen_never_refuses_a_place_the_check_accepts(stops, new, shift_end, span, earliest):
+    def line(a, b):
+        return 10 * abs(a - b)
+
+    rules = Rules(0, 0, (0, shift_end), line, span, None, None, earliest)
+    screen = bounds(stops, rules)
+    for pos in range(len(stops) + 1):
+        fits = isinstance(check([*stops[:pos], new, *stops[pos:]], rules), Timing)
+        if fits:
+            assert may_fit(stops, screen, pos, new, rules), pos
+
+
+def test_the_screen_refuses_what_comes_too_late_for_the_next_stop():
+    # A at 1 (start by 100, 10 s), B at 5 (start by 200). X at 20 (window from 150, 10 s),
+    # inserted between: leaves X at 160 and reaches B at 160 + 150 = 310 > 200.
+    a = Item(1, 10, ((0, 100),))
+    b = Item(5, 10, ((0, 200),))
+    x = Item(20, 10, ((150, 400),))
+    rules = Rules(0, 0, (0, 1000), lambda p, q: 10 * abs(p - q))
+    screen = bounds([a, b], rules)
+    assert not may_fit([a, b], screen, 1, x, rules)
+    assert may_fit([a, b], screen, 2, x, rules)  # after B: 20 at 160, home at 370
