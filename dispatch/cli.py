@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -152,6 +152,22 @@ def _plan_day(day: date) -> None:
     log.info("demo day %s planned: %s", day, result)
 
 
+def _history(seed: int, day: date, settings: config.Settings) -> None:
+    """The last 30 days as if the district had run, then today's check-ins until now."""
+    from dispatch.demo.history import DAYS, seed_history
+    from dispatch.demo.office import run_office
+    from dispatch.demo.today import run_today
+
+    with db.session_scope() as session:
+        report = seed_history(session, seed, day)
+        if report.days:
+            run_office(session, seed, day, day - timedelta(days=DAYS))
+    now = datetime.now(ZoneInfo(settings.timezone))
+    if now.date() == day:
+        with db.session_scope() as session:
+            run_today(session, seed, now)
+
+
 def demo_setup(args: argparse.Namespace) -> None:
     """Migrate, seed the demo district once, then plan and publish today's routes."""
     settings = _settings()
@@ -161,11 +177,17 @@ def demo_setup(args: argparse.Namespace) -> None:
         log.info("demo day %s not planned (--no-plan)", day)
         return
     _plan_day(day)
+    if not getattr(args, "no_history", False):
+        _history(args.seed, day, settings)
 
 
 demo_setup.cli_args = [  # type: ignore[attr-defined]
     *seed_demo.cli_args,  # type: ignore[attr-defined]
     ("--no-plan", {"action": "store_true", "help": "seed only; do not plan the demo day"}),
+    (
+        "--no-history",
+        {"action": "store_true", "help": "no 30-day history and no check-ins of today"},
+    ),
 ]
 
 

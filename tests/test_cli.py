@@ -104,7 +104,7 @@ def planner(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
 def test_demo_setup_migrates_seeds_once_and_plans_the_day(
     env: Path, planner: types.ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["demo-setup", "--date", DAY.isoformat(), "--seed", "5"])
+    main(["demo-setup", "--no-history", "--date", DAY.isoformat(), "--seed", "5"])
     assert "Seeded the Yiwu demo district for 2026-11-24" in capsys.readouterr().out
     url = f"sqlite:///{env}"
     clients = _count(url, Client)
@@ -112,7 +112,7 @@ def test_demo_setup_migrates_seeds_once_and_plans_the_day(
     assert [day for _, day in planner.calls] == [DAY]  # type: ignore[attr-defined]
     assert isinstance(planner.calls[0][0], OrmSession)  # type: ignore[attr-defined]
 
-    main(["demo-setup", "--date", DAY.isoformat()])
+    main(["demo-setup", "--no-history", "--date", DAY.isoformat()])
     assert "already in this database; nothing was added" in capsys.readouterr().out
     assert _count(url, Client) == clients
 
@@ -120,7 +120,7 @@ def test_demo_setup_migrates_seeds_once_and_plans_the_day(
 def test_demo_setup_no_plan_skips_the_planner(
     env: Path, planner: types.ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["demo-setup", "--date", DAY.isoformat(), "--no-plan"])
+    main(["demo-setup", "--no-history", "--date", DAY.isoformat(), "--no-plan"])
     assert "Seeded" in capsys.readouterr().out
     assert planner.calls == []  # type: ignore[attr-defined]
 
@@ -135,11 +135,11 @@ def test_a_day_with_published_routes_is_not_planned_again(
         s.commit()
     engine.dispose()
     with caplog.at_level(logging.INFO, logger="dispatch.cli"):
-        main(["demo-setup", "--date", DAY.isoformat()])
+        main(["demo-setup", "--no-history", "--date", DAY.isoformat()])
     assert planner.calls == []  # type: ignore[attr-defined]
     assert any("not re-planned" in r.getMessage() for r in caplog.records)
     # Another day is still planned.
-    main(["demo-setup", "--date", "2026-11-25"])
+    main(["demo-setup", "--no-history", "--date", "2026-11-25"])
     assert [d for _, d in planner.calls] == [date(2026, 11, 25)]  # type: ignore[attr-defined]
 
 
@@ -151,7 +151,7 @@ def test_a_failing_planner_does_not_fail_the_demo(
 
     planner.plan_demo_day = broken  # type: ignore[attr-defined]
     with caplog.at_level(logging.INFO, logger="dispatch.cli"):
-        main(["demo-setup", "--date", DAY.isoformat()])
+        main(["demo-setup", "--no-history", "--date", DAY.isoformat()])
     failed = [r for r in caplog.records if "failed" in r.getMessage()]
     assert failed and failed[0].levelno == logging.ERROR and failed[0].exc_info
 
@@ -163,7 +163,7 @@ def test_a_missing_planner_is_logged_not_fatal(
     monkeypatch.setitem(sys.modules, "dispatch.services.planning", empty)
     monkeypatch.setattr(dispatch.services, "planning", empty, raising=False)
     with caplog.at_level(logging.INFO, logger="dispatch.cli"):
-        main(["demo-setup", "--date", DAY.isoformat()])
+        main(["demo-setup", "--no-history", "--date", DAY.isoformat()])
     assert any("NOT planned" in r.getMessage() for r in caplog.records)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import astuple
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -152,6 +152,25 @@ def test_a_weekday_gives_a_realistic_day(district: Any) -> None:
         if any(s.weekday == DAY.weekday() for s in g.shifts)
     )
     assert need < 0.5 * have
+
+
+def test_weekends_are_staffed_for_their_visits(district: Any) -> None:
+    # Every day of the week, per provider, the caregivers on shift have 1.67 times the
+    # minutes the day's visits need (baths twice), and someone on shift holds each skill asked.
+    for offset in range(7):
+        day = DAY + timedelta(days=offset)
+        for n in {g.provider_n for g in district.caregivers}:
+            todays = [p for p in district.plans_on(day) if p.provider_n == n]
+            working = [
+                g
+                for g in district.caregivers
+                if g.provider_n == n and any(s.weekday == day.weekday() for s in g.shifts)
+            ]
+            need = sum(p.duration_min * (2 if p.service_code == "BATH" else 1) for p in todays)
+            assert need < 0.6 * sum(g.max_minutes_per_day for g in working), (day, n)
+            skills = {s for g in working for s in g.skills}
+            asked = {p.service_code for p in todays} & {"BATH", "NURSE", "MED", "CLEAN"}
+            assert asked <= skills, (day, n, asked - skills)
 
 
 def test_the_awkward_cases_are_there(district: Any) -> None:

@@ -299,7 +299,9 @@ class _Gen:
                 if self.rng.random() < 0.25:
                     days, start, end = range(5), time(7, 30), time(16, 30)
                 else:
-                    off = self.rng.choice((6, 6, 6, 0, 2))  # mostly Sunday off
+                    self.rng.choice((6, 6, 6, 0, 2))  # kept: the draw keeps the seed's district
+                    # Days off rotate through the week, so weekends are staffed like weekdays.
+                    off = (i * 3) % 7
                     days, start, end = (d for d in range(7) if d != off), time(8), time(17)
                 shifts = tuple(ShiftSpec(d, start, end) for d in days)
                 max_min = self.rng.choice((480, 480, 480, 420))

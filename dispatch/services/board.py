@@ -18,6 +18,7 @@ from dispatch.models import (
     ServiceType,
     Visit,
     VisitEvent,
+    VisitOutcome,
     VisitStatus,
 )
 from dispatch.tenancy import Actor, scoped
@@ -29,6 +30,7 @@ ON_BOARD = (
     VisitStatus.completed,
     VisitStatus.missed,
 )
+AWAY = (VisitOutcome.client_absent, VisitOutcome.refused)
 BOARD_READ = (Role.dispatcher, Role.provider_admin, Role.admin, Role.finance)
 
 
@@ -123,6 +125,8 @@ def board(
         check_in = events.get((v.id, EventKind.check_in))
         check_out = events.get((v.id, EventKind.check_out))
         state, alerts, late_min = visit_state(v, check_in, check_out, at, late_after)
+        if state == "completed" and v.outcome in AWAY:
+            state = v.outcome.value  # client_absent or refused: checked out, nothing to bill
         counts[state] = counts.get(state, 0) + 1
         client = clients[v.client_id]
         rows.append(
@@ -134,6 +138,9 @@ def board(
                 "late_min": late_min,
                 "client": {"id": client.id, "name": client.name, "address": client.address},
                 "service_code": services[v.service_type_id].code,
+                "service_name": services[v.service_type_id].name,
+                "service_name_en": services[v.service_type_id].name_en,
+                "duration_min": v.duration_min,
                 "caregivers": [
                     {"id": a.caregiver_id, "name": names.get(a.caregiver_id)} for a in v.assignments
                 ],

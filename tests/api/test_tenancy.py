@@ -279,6 +279,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/plans/<id>/replan"): _json({"unavailable_caregivers": [], "urgent_visits": []}),
     ("POST", "/plans/<id>/urgent"): lambda own: {"json": {"visit_id": own["visit"]}},
     ("PATCH", "/visits/<id>"): _json({"pinned": True}),
+    ("POST", "/visits/<id>/move"): lambda own: {"json": {"caregiver_id": own["caregiver"]}},
     ("POST", "/work-orders/<id>/decision"): _json({"decision": "approve", "reason": "checked"}),
     ("POST", "/appeals/<id>/decision"): _json({"decision": "deny", "reason": "no evidence"}),
     ("GET", "/clients/<id>/entitlement"): lambda _own: {"query_string": {"month": "2026-11"}},

@@ -9,11 +9,13 @@ from api.blueprint import Blueprint
 from api.resources.days.schemas import (
     BoardQuerySchema,
     BoardSchema,
+    DispatchDaySchema,
+    DispatchQuerySchema,
     GenerateRequestSchema,
     GenerateResultSchema,
 )
 from dispatch.db import Session
-from dispatch.services import board, planning
+from dispatch.services import board, dispatch_day, planning
 
 blp = Blueprint(
     "days",
@@ -47,4 +49,15 @@ def live_board(args: dict[str, Any], day: str) -> Any:
         args.get("late_after_min") or board.DEFAULT_LATE_AFTER_MIN,
         args.get("at"),
         args.get("provider_id"),
+    )
+
+
+@blp.route("/<day>/dispatch", methods=["GET"])
+@roles(*planning.PLAN_READ)
+@blp.arguments(DispatchQuerySchema, location="query")
+@blp.response(200, DispatchDaySchema)
+def dispatch(args: dict[str, Any], day: str) -> Any:
+    """The dispatcher's day in one read: newest plan, visits, caregivers, clients, kitchens"""
+    return dispatch_day.dispatch_day(
+        Session(), current_actor(), board.parse_day(day), args.get("provider_id")
     )

@@ -8,13 +8,15 @@ from api.auth import current_actor, roles
 from api.blueprint import Blueprint
 from api.crud import paged
 from api.resources.visits.schemas import (
+    MoveAnswerSchema,
+    MoveRequestSchema,
     VisitCreateSchema,
     VisitPatchSchema,
     VisitQuerySchema,
     VisitSchema,
 )
 from dispatch.db import Session
-from dispatch.services import planning
+from dispatch.services import moves, planning
 
 blp = Blueprint(
     "visits",
@@ -58,3 +60,21 @@ def get(ident: int) -> Any:
 def update(data: dict[str, Any], ident: int) -> Any:
     """Move a visit to another caregiver or time, pin or unpin it, or cancel it"""
     return planning.update_visit(Session(), current_actor(), ident, data)
+
+
+@blp.route("/<int:ident>/move", methods=["POST"])
+@roles(*planning.PLAN_WRITE)
+@blp.arguments(MoveRequestSchema)
+@blp.response(200, MoveAnswerSchema)
+def move(data: dict[str, Any], ident: int) -> Any:
+    """Move a visit to a caregiver and time, checked like the optimiser would (409 with a code
+    such as MOVE_SKILL_MISSING, MOVE_REFUSED_BY_CLIENT, MOVE_OUTSIDE_WINDOW or MOVE_OUTSIDE_SHIFT
+    when it cannot); with dry_run only the check and its new times"""
+    return moves.move_visit(
+        Session(),
+        current_actor(),
+        ident,
+        data["caregiver_id"],
+        data.get("planned_start"),
+        dry_run=data["dry_run"],
+    )

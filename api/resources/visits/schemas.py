@@ -93,3 +93,34 @@ class VisitCreateSchema(BaseSchema):
     service_point_id = ident("Kitchen for a meal delivery.")
 
     _order = ordered_pair("window_start", "window_end")
+
+
+class MoveRequestSchema(BaseSchema):
+    caregiver_id = ident("The caregiver the visit moves to.", required=True)
+    planned_start = Instant(
+        metadata={"description": "Wanted start; the answer may be later (travel, window)."}
+    )
+    dry_run = fields.Boolean(
+        load_default=False,
+        metadata={"description": "true: only check and answer; nothing changes."},
+    )
+
+
+class MoveRefusalSchema(BaseSchema):
+    code = fields.String(metadata={"description": "e.g. MOVE_SKILL_MISSING, MOVE_OUTSIDE_SHIFT."})
+    message = fields.String()
+    message_zh = fields.String()
+
+
+class MoveAnswerSchema(BaseSchema):
+    visit_id = fields.Integer()
+    caregiver_id = fields.Integer()
+    allowed = fields.Boolean()
+    arrival = fields.String(metadata={"description": "ISO 8601 in the configured zone."})
+    start = fields.String()
+    end = fields.String()
+    travel_min = fields.Integer(metadata={"description": "From the stop before (or home)."})
+    travel_after_min = fields.Integer(allow_none=True)
+    previous_visit_id = fields.Integer(allow_none=True)
+    next_visit_id = fields.Integer(allow_none=True)
+    refusals = fields.List(fields.Nested(MoveRefusalSchema))

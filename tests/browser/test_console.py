@@ -1,0 +1,231 @@
+"""The console in a real browser, per role: screens render with data, moves, review, upload."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import Site, Watched
+
+pytestmark = pytest.mark.browser
+
+
+def api(site: Site, method: str, path: str, user: str, body: Any = None) -> Any:
+    """The API as the test's own client (to find cases and to check what the console did)."""
+    login = urllib.request.Request(  # noqa: S310
+        f"{site.base}/api/v1/auth/login",
+        data=json.dumps({"username": user, "password": "demo"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(login) as r:  # noqa: S310
+        token = json.load(r)["access_token"]
+    req = urllib.request.Request(  # noqa: S310
+        f"{site.base}/api/v1{path}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req) as r:  # noqa: S310
+            return json.load(r)
+    except urllib.error.HTTPError as err:
+        return json.load(err)
+
+
+SCREENS = {
+    "dispatcher1": ["当日排班", "实时看板", "服务工单"],
+    "finance": ["实时看板", "异常审核", "申诉", "结算批次", "工单漏斗", "校验规则"],
+    "provider1": ["当日排班", "实时看板", "申诉", "结算批次", "工单漏斗", "服务工单", "工时表导入"],
+    "admin": ["当日排班", "实时看板", "结算批次", "工单漏斗", "校验规则", "用户"],
+}
+# Two days of history hold no appeal and no billing batch yet: these may be empty.
+MAY_BE_EMPTY = {"申诉", "结算批次"}
+
+
+@pytest.mark.parametrize("user", list(SCREENS))
+def test_every_main_screen_renders_with_data(watched: Watched, user: str) -> None:
+    watched.login(user)
+    page = watched.page
+    tabs = page.get_by_role("navigation").get_by_role("link")
+    assert [t.strip() for t in tabs.all_inner_texts()] == SCREENS[user]
+    for name in SCREENS[user]:
+        page.evaluate("document.getElementById('panel').removeAttribute('data-drawn')")
+        page.get_by_role("link", name=name, exact=True).click()
+        watched.drawn()
+        panel = page.locator("#panel")
+        # Some data on every screen: rows, bars or cards, never the empty-state line alone.
+        if name not in MAY_BE_EMPTY:
+            assert panel.locator("tbody tr, .tl-bar, .order-item, canvas, form").count() > 0, name
+        assert page.locator("#status.error").count() == 0, page.inner_text("#status")
+    # Every control has an accessible name.
+    unnamed = page.evaluate(
+        """() => [...document.querySelectorAll('button, a[href], input, select, textarea')]
+             .filter(el => el.offsetParent !== null)
+             .filter(el => !(el.getAttribute('aria-label') || el.textContent.trim()
+                || (el.labels && el.labels.length) || el.title))
+             .map(el => el.outerHTML.slice(0, 80))"""
+    )
+    assert unnamed == []
+    watched.clean()
+
+
+def _bar_box(page: Any, visit_id: int) -> Any:
+    bar = page.locator(f".tl-bar[data-item^='v{visit_id}-']").first
+    bar.scroll_into_view_if_needed()
+    return bar, bar.bounding_box()
+
+
+def _row_y(page: Any, caregiver_id: int) -> float:
+    # The page is tall enough for every row: measuring must not scroll the bar away.
+    box = page.locator(f".tl-row[data-row='{caregiver_id}']").bounding_box()
+    return float(box["y"] + box["height"] / 2)
+
+
+def _drag(page: Any, box: Any, y: float) -> None:
+    x = box["x"] + min(8, box["width"] / 2)
+    page.mouse.move(x, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(x, (box["y"] + y) / 2, steps=4)
+    page.mouse.move(x, y, steps=4)
+    page.mouse.up()
+
+
+def _snapped(iso: str) -> str:
+    """The start a drop at the bar's own place asks for: rounded to 5 minutes, as the console."""
+    at = datetime.fromisoformat(iso)
+    step = 300
+    return datetime.fromtimestamp(round(at.timestamp() / step) * step, at.tzinfo).isoformat()
+
+
+def _find_moves(site: Site) -> tuple[tuple[int, int], tuple[int, int, str]]:
+    """Tomorrow (proposed, nothing started): one move the server allows, one it refuses."""
+    day = api(site, "GET", f"/days/{site.tomorrow}/dispatch", "dispatcher1")
+    working = [c for c in day["caregivers"] if c["shift_start"]]
+    allowed = refused = None
+    for v in day["visits"]:
+        if not v["caregiver_ids"] or v["caregivers_needed"] > 1 or not v["planned_start"]:
+            continue
+        for c in working:
+            if c["id"] in v["caregiver_ids"]:
+                continue
+            ask = {"caregiver_id": c["id"], "planned_start": _snapped(v["planned_start"])}
+            answer = api(
+                site, "POST", f"/visits/{v['id']}/move", "dispatcher1", {**ask, "dry_run": True}
+            )
+            if answer.get("allowed") and not allowed:
+                allowed = (v["id"], c["id"])
+            codes = [r["code"] for r in answer.get("refusals", [])]
+            if codes == ["MOVE_SKILL_MISSING"] and not refused:
+                refused = (v["id"], c["id"], codes[0])
+        if allowed and refused:
+            return allowed, refused
+    pytest.fail("the seeded day offers no allowed and no refused move")
+
+
+def test_dispatcher_drags_a_visit_and_sees_a_refusal(watched: Watched, site: Site) -> None:
+    (vid, to), (bad_vid, bad_to, _code) = _find_moves(site)
+    page = watched.page
+    page.set_viewport_size({"width": 1366, "height": 2200})
+    watched.login("dispatcher1", screen="day")
+    page.get_by_role("button", name="后一天").click()
+    page.wait_for_function(f"location.hash.includes('{site.tomorrow}')")
+    watched.drawn()
+    page.wait_for_selector(f".tl-bar[data-item^='v{vid}-']")
+    _, box = _bar_box(page, vid)
+    _drag(page, box, _row_y(page, to))
+    note = page.locator(".tl-note")
+    note.wait_for()
+    assert "已调整" in note.inner_text()
+    visit = api(site, "GET", f"/visits/{vid}", "dispatcher1")
+    assert [a["caregiver_id"] for a in visit["assignments"]] == [to]
+    assert visit["pinned"] is True
+    # A caregiver without the skill: the server refuses and the reason shows beside the bar.
+    _, box = _bar_box(page, bad_vid)
+    _drag(page, box, _row_y(page, bad_to))
+    refusal = page.locator(".tl-note.bad")
+    refusal.wait_for()
+    assert "技能不符" in refusal.inner_text()
+    after = api(site, "GET", f"/visits/{bad_vid}", "dispatcher1")
+    assert bad_to not in [a["caregiver_id"] for a in after["assignments"]]
+    watched.clean(409)
+
+
+def test_finance_overrides_a_flag_after_seeing_photo_and_map(watched: Watched, site: Site) -> None:
+    queue = api(site, "GET", "/work-orders?status=flagged&page_size=100", "finance")
+    order = next(
+        o
+        for o in queue
+        if o["source"] == "app"
+        and any(
+            e["photo_id"]
+            for e in api(site, "GET", f"/visits/{o['visit_id']}/events", "finance")
+            if e["caregiver_id"] == o["caregiver_id"]
+        )
+    )
+    watched.login("finance", screen="review")
+    page = watched.page
+    page.locator(f".order-item[data-id='{order['id']}']").first.click()
+    page.wait_for_selector(f"[data-order='{order['id']}']")
+    img = page.locator(".photos img").first
+    img.wait_for()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('.photos img'); "
+        "return i && i.complete && i.naturalWidth > 0; }"
+    )
+    assert page.locator(".leaflet-container path").count() >= 2  # geofence circle and lines
+    assert "米" in page.locator(".leaflet-container").inner_text()  # distances on the map
+    page.get_by_role("button", name="豁免异常并通过").click()
+    page.get_by_role("dialog").get_by_label(re.compile("请填写原因")).fill(
+        "已电话回访，确认服务完成"
+    )
+    page.get_by_role("dialog").get_by_role("button", name="确认").click()
+    page.wait_for_selector("#status.ok")
+    after = api(site, "GET", f"/work-orders/{order['id']}", "finance")
+    assert after["status"] == "approved"
+    assert all(f["status"] != "open" or f["severity"] == "info" for f in after["flags"])
+    watched.clean()
+
+
+def test_provider_uploads_a_timesheet_with_a_bad_row(
+    watched: Watched, site: Site, tmp_path: Any
+) -> None:
+    clients = api(site, "GET", "/clients?page_size=1", "provider1")
+    csv = tmp_path / "timesheet.csv"
+    csv.write_text(
+        "external_id,caregiver_code,client_code,service_code,start,end,note\n"
+        f"T-1,CG101,{clients[0]['code']},CLEAN,{site.yesterday} 08:00,{site.yesterday} 09:00,\n"
+        f"T-2,NOBODY,{clients[0]['code']},CLEAN,{site.yesterday} 09:30,{site.yesterday} 10:30,\n",
+        encoding="utf-8",
+    )
+    watched.login("provider1", screen="timesheets")
+    page = watched.page
+    page.get_by_label(re.compile("工时表文件")).set_input_files(str(csv))
+    page.get_by_role("button", name="上传").click()
+    table = page.get_by_role("table")
+    table.wait_for()
+    rows = table.locator("tbody tr")
+    assert rows.count() == 1
+    assert rows.first.locator("td").first.inner_text() == "3"  # the file's third line
+    assert "caregiver_code" in rows.first.inner_text()
+    assert page.locator(".banner.bad").count() == 1
+    watched.clean(422)
+
+
+def test_the_language_switch_changes_the_labels(watched: Watched) -> None:
+    watched.login("dispatcher1", screen="day")
+    page = watched.page
+    assert page.get_by_role("link", name="当日排班").is_visible()
+    page.get_by_role("button", name="切换到英文").click()
+    watched.drawn()
+    assert page.get_by_role("link", name="Day plan").is_visible()
+    assert page.get_by_role("button", name="Re-optimise keeping pins").count() == 1
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("button", name="Switch to Chinese").click()
+    assert page.get_by_role("link", name="当日排班").is_visible()
+    watched.clean()
