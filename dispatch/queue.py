@@ -11,7 +11,8 @@ The contract, for services and jobs alike (nothing else touches rq):
   committed (a day's district parts and their merge); rq only.
 - ``states(ids)``: what became of jobs (``JobState``: status, progress), ``results(ids)``:
   finished jobs' return values, ``report_progress(...)``: a running job's progress.
-- ``mode()``: ``"rq"`` or ``"inline"``.
+- ``mode()``: ``"rq"`` or ``"inline"``; ``has_pending(session)`` and ``reachable()``: the request
+  boundary refuses (503) a request whose jobs could not be queued (Reliability).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Dependency, Job
@@ -205,3 +207,27 @@ def report_progress(stage: str, percent: int, **extra: Any) -> None:
         return
     job.meta["progress"] = {"stage": stage, "percent": percent, **extra}
     job.save_meta()
+
+
+# --- Reliability (#14): refuse a request whose jobs could not be queued -----------------------
+
+
+def has_pending(session: Session) -> bool:
+    """Whether ``session`` holds jobs to queue when it commits."""
+    return bool(session.info.get(PENDING_KEY))
+
+
+def reachable(timeout_s: float = 2.0) -> bool:
+    """Whether a job can be queued now: always in-process; a Redis that answers PING in time."""
+    url = config.current().redis_url
+    if not url:
+        return True
+    try:
+        conn = Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+        try:
+            return bool(conn.ping())
+        finally:
+            conn.close()
+    except RedisError as exc:
+        log.warning("the job queue is unreachable: %s", exc)
+        return False
