@@ -312,7 +312,12 @@ CD.i18n.add({
     const { day, ctx } = S;
     const plan = day.plan;
     const bar = S.bar;
-    const act = (label, fn, cls) => h("button", { type: "button", class: cls || "secondary", onclick: () => fn().catch(CD.fail) }, label);
+    // A button that is disabled while its request runs (no double submission).
+    const act = (label, fn, cls) => h("button", { type: "button", class: cls || "secondary", onclick: async (ev) => {
+      const b = ev.currentTarget;
+      b.disabled = true;
+      try { await fn(); } catch (err) { CD.fail(err); } finally { b.disabled = false; }
+    } }, label);
     const items = [];
     if (writer(ctx.user)) {
       items.push(act(t("generate"), async () => {
@@ -320,11 +325,12 @@ CD.i18n.add({
         CD.status(t("generated", r), "ok"); await refreshDay();
       }));
       items.push(act(t("optimise"), async () => {
+        CD.status(t("optimising", { p: 0 }));
         const p = await CD.api.post("/plans", { date: ctx.date, time_limit_s: 20, ...(ctx.user.provider_id ? {} : { provider_id: ctx.providerId }) });
         await refreshDay(); watch(p.id);
       }, "primary"));
       if (plan && ["proposed", "published"].includes(plan.status)) {
-        items.push(act(t("reoptimise"), async () => { const p = await CD.api.post(`/plans/${plan.id}/replan`, { time_limit_s: 20 }); CD.status(t("replan_started", { v: p.version })); await refreshDay(); watch(p.id); }));
+        items.push(act(t("reoptimise"), async () => { CD.status(t("optimising", { p: 0 })); const p = await CD.api.post(`/plans/${plan.id}/replan`, { time_limit_s: 20 }); CD.status(t("replan_started", { v: p.version })); await refreshDay(); watch(p.id); }));
         items.push(act(t("replan_without"), replanWithout));
         items.push(act(t("urgent"), urgent));
       }
