@@ -180,7 +180,11 @@ def test_finance_overrides_a_flag_after_seeing_photo_and_map(watched: Watched, s
         "(i => Boolean(i && i.complete && i.naturalWidth > 0))"
         "(document.querySelector('.photos img'))",
     )
-    assert page.locator(".leaflet-container path").count() >= 2  # geofence circle and lines
+    # The map: the home marker, the geofence circle and the lines on its canvas, and the
+    # check-in and check-out points labelled with their distances from home.
+    assert page.locator(".leaflet-container .map-square.home").count() == 1
+    assert page.locator(".leaflet-container canvas").count() >= 1
+    assert page.locator(".leaflet-tooltip", has_text="米").count() >= 1
     assert "米" in page.locator(".leaflet-container").inner_text()  # distances on the map
     page.get_by_role("button", name="豁免异常并通过").click()
     page.get_by_role("dialog").get_by_label(re.compile("请填写原因")).fill(
