@@ -33,14 +33,7 @@ from sqlalchemy import func, select, text
 
 from dispatch import config, db
 from dispatch.models import Flag, VisitEvent, WorkOrder
-from dispatch.services import validation_batch
-from dispatch.services.validation import (
-    _validate_every_order,
-    rule_configs,
-    validate_orders,
-    validate_period,
-)
-from dispatch.tenancy import SYSTEM
+from dispatch.validation.engine import last_batch, validate_orders, validate_period
 
 FROM, TO = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -94,7 +87,7 @@ def main() -> None:
         reference = None
         if args.check:
             t = time.perf_counter()
-            _validate_every_order(session, FROM, TO, None, SYSTEM, rule_configs(session))
+            validate_period(session, FROM, TO, prefilters=False)
             reference = state(session)
             session.rollback()
             t_check = time.perf_counter() - t
@@ -108,7 +101,7 @@ def main() -> None:
         session.commit()
         t_batch = time.perf_counter() - t2
         load_after = load()
-        first = dict(validation_batch.LAST_RUN)
+        first = last_batch()
         same = None
         if reference is not None:
             same = state(session) == reference
@@ -135,7 +128,7 @@ def main() -> None:
         again = validate_period(session, FROM, TO)
         session.commit()
         t_again = time.perf_counter() - t3
-        rerun = dict(validation_batch.LAST_RUN)
+        rerun = last_batch()
         out = {
             "started_utc": started.strftime("%Y-%m-%d %H:%M:%S"),
             "load_average_before_after_batch": [load_before, load_after],

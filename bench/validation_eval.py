@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from dispatch import config, db
 from dispatch.models import Flag, WorkOrder
-from dispatch.services.validation import validate_period
+from dispatch.validation.engine import validate_period
 
 ADMIN = os.environ.get(
     "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -50,7 +50,7 @@ from sqlalchemy.engine import make_url
 
 from dispatch import config, db
 from dispatch.models import VisitEvent, WorkOrder
-from dispatch.services.validation import validate_orders
+from dispatch.validation.engine import validate_orders
 
 ADMIN = os.environ.get(
     "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rq import get_current_job
 from rq.job import Dependency, Job
 
-from dispatch import queue
+from dispatch import audit, queue
 from dispatch.db import Session, session_scope
+from dispatch.models import Role
+from dispatch.tenancy import Actor
+from dispatch.validation import engine
 
 log = logging.getLogger(__name__)
 
@@ -141,3 +144,27 @@ def _merge(plan_id: int, results: list[dict[str, Any] | None]) -> str:
         log.exception("merging plan %s failed", plan_id)
         _fail(plan_id, exc)
         raise
+
+
+def revalidate_period(
+    start_iso: str,
+    end_iso: str,
+    provider_id: int | None,
+    user_id: int | None = None,
+    role: str = "admin",
+) -> dict[str, Any]:
+    """Re-evaluate every open order of the period; answers (and audits) the counts."""
+    actor = Actor(user_id=user_id, role=Role(role))
+    start, end = datetime.fromisoformat(start_iso), datetime.fromisoformat(end_iso)
+    with session_scope() as session:
+        stats = engine.validate_period(session, start, end, provider_id, actor=actor)
+        summary = stats.as_dict()
+        audit.record(
+            session,
+            actor,
+            "validation.batch_done",
+            entity_type="work_orders",
+            after={"from": start_iso, "to": end_iso, "provider_id": provider_id, **summary},
+        )
+    log.info("batch validation %s..%s provider=%s: %s", start_iso, end_iso, provider_id, summary)
+    return summary

@@ -3,6 +3,8 @@
 Jobs are enqueued only after the commit that created what they read: ``enqueue`` puts the
 job on the session's pending list and ``flush_pending`` (called right after the commit by the
 request boundary or the job runner) sends it to rq, or runs it in-process when no Redis is set.
+Services name a job by its dotted path (``"dispatch.jobs.plan_day"``): jobs import services,
+services never import jobs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from redis import Redis
 from rq import Queue
+from rq.utils import import_attribute
 from sqlalchemy.orm import Session
 
 from dispatch import config
@@ -24,9 +27,12 @@ log = logging.getLogger(__name__)
 PENDING_KEY = "caredispatch.pending_jobs"
 
 
+Job = str | Callable[..., Any]  # a job function, or its dotted name
+
+
 @dataclass
 class PendingJob:
-    func: Callable[..., Any]
+    func: Job
     args: tuple[Any, ...]
     job_id: str
     timeout_s: int = 600
@@ -53,12 +59,13 @@ def mode() -> str:
 
 def enqueue(
     session: Session,
-    func: Callable[..., Any],
+    func: Job,
     *args: Any,
     timeout_s: int = 600,
     description: str | None = None,
 ) -> str:
-    """Schedule ``func(*args)`` to run after ``session`` commits; returns the job id."""
+    """Schedule ``func(*args)`` to run after ``session`` commits; returns the job id. ``func``
+    is the job's dotted name (from a service) or the function itself (from a job)."""
     job = PendingJob(func, args, uuid.uuid4().hex, timeout_s, description)
     session.info.setdefault(PENDING_KEY, []).append(job)
     return job.job_id
@@ -83,12 +90,17 @@ def flush_pending(session: Session) -> None:
             )
         return
     for job in pending:
-        log.info("running job %s inline: %s", job.job_id, job.description or job.func.__name__)
+        log.info("running job %s inline: %s", job.job_id, job.description or job.func)
         try:
-            job.func(*job.args)
+            function(job.func)(*job.args)
         except Exception:
             # Same contract as a failed rq job: the job itself records the failure.
             log.exception("inline job %s failed", job.job_id)
+
+
+def function(job: Job) -> Callable[..., Any]:
+    """The job function a dotted name names (rq resolves names the same way)."""
+    return import_attribute(job) if isinstance(job, str) else job
 
 
 def discard_pending(session: Session) -> None:

@@ -36,6 +36,7 @@ from dispatch.models import (
     User,
 )
 from dispatch.security import hash_password
+from tests.factories import Builder
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
@@ -285,3 +286,9 @@ def world(app: Flask, db: Any, password_hash: str) -> World:
     w.p1 = _tenant(w, 1)
     w.p2 = _tenant(w, 2)
     return w
+
+
+@pytest.fixture
+def b(world: World, db: Any) -> Builder:
+    """Builds work orders with their visit, events and photos (``tests.factories``)."""
+    return Builder(world, db)

@@ -44,9 +44,9 @@ from dispatch.models import (
 from dispatch.photos import inspect_photo, photo_store
 from dispatch.services import billable, evv, photo_rows, planning
 from dispatch.services import problem as P
-from dispatch.services.validation import validate_period
 from dispatch.services.visit_generation import generate_for_day
 from dispatch.tenancy import SYSTEM
+from dispatch.validation.engine import validate_period
 
 log = logging.getLogger(__name__)
 

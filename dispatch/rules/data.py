@@ -152,6 +152,11 @@ class Context:
             hit = self._photo_ids[order_id] = sorted(found)
         return hit
 
+    def add_history_photo(self, order_id: int, photo_id: int) -> None:
+        """A photo of an order known only from the photo history."""
+        self.history_photo_ids.setdefault(order_id, set()).add(photo_id)
+        self._photo_ids.pop(order_id, None)
+
     def coords(self, order_id: int) -> frozenset[tuple[float, float]]:
         """The order's event positions rounded to 1e-6° (~0.1 m)."""
         hit = self._coords.get(order_id)

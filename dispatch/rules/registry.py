@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 SEVERITIES = ("block", "review", "info")
+# What a rule judges. The work-order engine (``dispatch.validation``) runs the rules of
+# WORK_ORDER; a rule about another kind of record (a canteen meal, say) is registered with its
+# own subject and run by that record's own evaluation, never on work orders.
+WORK_ORDER = "work_order"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Rule:
     pairwise: bool  # findings may name another order, and may land on it
     description: str
     description_zh: str
+    subject: str = WORK_ORDER
 
     def check_threshold(self, value: float | None) -> str | None:
         """Why ``value`` is no valid threshold for this rule, or None when it is."""
@@ -72,8 +77,11 @@ def rule(
     high: float | None = None,
     pairwise: bool = False,
     zh: str = "",
+    subject: str = WORK_ORDER,
 ) -> Callable[[Callable[..., Iterable[Finding]]], Callable[..., Iterable[Finding]]]:
-    """Register ``func(order, ctx, threshold) -> findings`` under ``code``."""
+    """Register ``func(record, ctx, threshold) -> findings`` under ``code``: for work orders
+    ``func(order: OrderData, ctx: Context, threshold)``. The first line of its docstring is the
+    rule's description (English), ``zh`` the Chinese one."""
     if severity not in SEVERITIES:
         raise ValueError(f"unknown severity {severity!r}")
 
@@ -91,7 +99,13 @@ def rule(
             pairwise=pairwise,
             description=(func.__doc__ or "").strip().splitlines()[0],
             description_zh=zh,
+            subject=subject,
         )
         return func
 
     return decorator
+
+
+def rules_for(subject: str) -> dict[str, Rule]:
+    """The registered rules that judge ``subject``, by code."""
+    return {code: r for code, r in RULES.items() if r.subject == subject}

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from dispatch.services.validation import rule_config
+from dispatch.validation import engine
 
 CAP_RULE = "LONG_VISIT"
 
@@ -21,7 +21,7 @@ CAP_RULE = "LONG_VISIT"
 def cap_factor(session: Session) -> float:
     """The LONG_VISIT threshold in force (× planned; the rule's default 1.5 unless changed).
     The cap holds whether or not the rule is enabled."""
-    return float(rule_config(session, CAP_RULE).threshold)
+    return float(engine.rule_config(session, CAP_RULE).threshold)
 
 
 def billable_minutes(start: datetime, end: datetime, planned_min: int | None, cap: float) -> int:

@@ -48,8 +48,8 @@ from dispatch.models import (
 from dispatch.photos import MAX_PHOTO_BYTES, PhotoStore, inspect_photo, photo_store
 from dispatch.photos import sha256_of as photo_sha256
 from dispatch.services import billable, photo_rows
-from dispatch.services.validation import validate_orders
 from dispatch.tenancy import Actor, scoped
+from dispatch.validation.engine import validate_orders
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,9 @@ from dispatch.models import (
     WorkOrderSource,
     WorkOrderStatus,
 )
-from dispatch.services import billable, validation
+from dispatch.services import billable
 from dispatch.tenancy import Actor
+from dispatch.validation import engine
 
 log = logging.getLogger(__name__)
 
@@ -370,7 +371,7 @@ def upload(session: Session, actor: Actor, filename: str | None, stream: Any) ->
         v["billable_min"] = billable.billable_minutes(v["start"], v["end"], planned, cap)
     ids = _insert_orders(session, provider_id, record.id, new_rows, now)
     if len(ids) <= INLINE_VALIDATION_MAX:
-        validation.validate_orders(session, ids)
+        engine.validate_orders(session, ids)
         record.validation = "inline"
     else:
         record.validation = queue.enqueue(
@@ -473,5 +474,5 @@ def validate_upload_job(upload_id: int) -> None:
     """Job: run the rules on every order of one upload (big uploads only)."""
     with session_scope() as session:
         ids = list(session.scalars(select(WorkOrder.id).where(WorkOrder.upload_id == upload_id)))
-        validation.validate_orders(session, ids)
+        engine.validate_orders(session, ids)
         log.info("validated %s orders of upload %s", len(ids), upload_id)

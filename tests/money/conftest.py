@@ -12,6 +12,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from dispatch.models import WorkOrder
+from dispatch.validation import engine
 
 HEADER = ["external_id", "caregiver_code", "client_code", "service_code", "start", "end", "note"]
 
@@ -78,7 +79,6 @@ def rules_stub(monkeypatch: pytest.MonkeyPatch) -> None:
     other order becomes verified. The real rules have their own tests in tests/rules.
     """
     from dispatch.models import Flag, Severity, WorkOrderStatus
-    from dispatch.services import validation
 
     def fake_validate(session: Any, ids: Any) -> None:
         for order in session.scalars(select(WorkOrder).where(WorkOrder.id.in_(list(ids)))):
@@ -97,7 +97,7 @@ def rules_stub(monkeypatch: pytest.MonkeyPatch) -> None:
                 order.status = WorkOrderStatus.verified
         session.flush()
 
-    monkeypatch.setattr(validation, "validate_orders", fake_validate)
+    monkeypatch.setattr(engine, "validate_orders", fake_validate)
 
 
 def row(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from dispatch.models import AppealState, AuditEntry, WorkOrder, WorkOrderStatus
 from dispatch.queue import get_queue
-from tests.rules.conftest import T0, Builder
+from tests.factories import T0, Builder
 
 # The rule table of SPEC.md, "Verification and validation rules".
 SPEC_CODES = (

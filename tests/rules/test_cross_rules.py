@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dispatch.models import Visit
-from tests.rules.conftest import T0, Builder
+from tests.factories import T0, Builder
 
 
 def test_overlap_flags_both_orders_naming_each_other(b: Builder, world) -> None:

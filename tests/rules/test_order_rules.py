@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dispatch.models import Certificate, ClientAbsence
-from tests.rules.conftest import T0, Builder
+from tests.factories import T0, Builder
 
 
 def test_missing_checkin_flagged(b: Builder) -> None:

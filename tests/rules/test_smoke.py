@@ -1,4 +1,4 @@
-from tests.rules.conftest import Builder
+from tests.factories import Builder
 
 
 def test_clean_order_is_verified(b: Builder) -> None:

@@ -10,7 +10,7 @@ from api.auth import roles
 from api.crud import paged
 from api.resources.flags.schemas import FlagQuerySchema, FlagSchema
 from dispatch.models import Role
-from dispatch.services import validation
+from dispatch.services import rules
 
 blp = Blueprint(
     "flags",
@@ -27,4 +27,4 @@ blp = Blueprint(
 @blp.paginate()
 def list_flags(args: dict[str, Any], pagination_parameters: Any) -> Any:
     """List flags, filtered by status, code, severity, provider or work order"""
-    return paged(validation.list_flags, args, pagination_parameters)
+    return paged(rules.list_flags, args, pagination_parameters)

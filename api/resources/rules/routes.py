@@ -1,4 +1,4 @@
-"""Rules: the validation rules, their thresholds and severities, and batch re-validation."""
+"""Rules: the validation rules, their thresholds and severities, and batch re-rules."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from api.resources.rules.schemas import (
 )
 from dispatch.db import Session
 from dispatch.models import Role
-from dispatch.services import validation
+from dispatch.services import rules
 
 blp = Blueprint(
     "rules",
     __name__,
     url_prefix="/api/v1",
-    description="Validation rules (校验规则): thresholds, severities, batch re-validation.",
+    description="Validation rules (校验规则): thresholds, severities, batch re-rules.",
 )
 
 
@@ -30,7 +30,7 @@ blp = Blueprint(
 @blp.response(200, RuleSchema(many=True))
 def list_rules() -> Any:
     """List every rule with the threshold and severity in force"""
-    return validation.describe_rules(Session())
+    return rules.describe_rules(Session())
 
 
 @blp.route("/rules/<string:code>", methods=["PATCH"])
@@ -39,7 +39,7 @@ def list_rules() -> Any:
 @blp.response(200, RuleSchema)
 def update_rule(data: dict[str, Any], code: str) -> Any:
     """Change a rule's threshold, severity or enabled state (audited)"""
-    return validation.update_rule(Session(), current_actor(), code, data)
+    return rules.update_rule(Session(), current_actor(), code, data)
 
 
 @blp.route("/rules:revalidate", methods=["POST"])
@@ -48,6 +48,6 @@ def update_rule(data: dict[str, Any], code: str) -> Any:
 @blp.response(202, RevalidateAnswerSchema)
 def revalidate(data: dict[str, Any]) -> Any:
     """Re-run every rule over a period (all providers or one) as a background job"""
-    return validation.start_batch(
+    return rules.start_batch(
         Session(), current_actor(), data["from_"], data["to"], data.get("provider_id")
     )

@@ -1,7 +1,7 @@
 """The batch over a period on PostgreSQL: set-based prefilters, then the Python rules on the few.
 
-``validate_period`` re-evaluates every open order of a period. Running the Python rules with a
-loaded context on each of a million orders costs minutes; instead:
+``engine.validate_period`` re-evaluates every open order of a period. Running the Python rules
+with a loaded context on each of a million orders costs minutes; instead:
 
 1. the period's open orders go into a temporary table (the scope), and one statement sets them
    all ``verified``;
@@ -11,13 +11,19 @@ loaded context on each of a million orders costs minutes; instead:
    the candidates; so does every order an open flag is on or names, because its flags must be
    re-judged (kept, updated or closed with the reason);
 3. the candidates get their status back; the other orders hold no finding and no open flag, so
-   step 1 is exactly what the rules would have done to them: they get the audit entry ``_run``
-   writes for the change;
-4. the candidates go through the same pipeline as the incremental path (``_run``: context,
-   every rule, reconciliation, statuses, audit), in chunks of at most a week of start times.
+   step 1 is exactly what the rules would have done to them: they get the audit entry
+   ``reconcile.audit_changes`` writes for the change;
+4. the candidates go through the same pipeline as the incremental path (``pipeline.run``:
+   context, every rule, reconciliation, statuses, audit), in chunks of at most a week of start
+   times.
 
 The prefilters are supersets, so the flags are those of evaluating every order; the tests in
-``tests/rules/test_batch.py`` compare batch and incremental at each rule's threshold edge.
+``tests/validation/test_batch.py`` compare batch and incremental at each rule's threshold edge.
+Elsewhere than PostgreSQL (and as the reference the benchmark checks against),
+``every_order`` puts every open order of the period through the rules.
+
+A new rule needs a prefilter in ``dispatch.rules.prefilter`` (``PER_ORDER`` or ``CROSS``) for
+the batch to stay fast; without one it still runs, but every order becomes a candidate.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from queue import Empty, SimpleQueue
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, text
@@ -36,13 +42,20 @@ from sqlalchemy.orm import Session
 
 from dispatch import config
 from dispatch.models import Flag, WorkOrder
-from dispatch.rules import RULES, RuleConfig
+from dispatch.rules import RULES, WORK_ORDER, RuleConfig, rules_for
 from dispatch.rules import prefilter as pf
 from dispatch.rules.data import PHOTO_HORIZON
 from dispatch.tenancy import Actor
-
-if TYPE_CHECKING:
-    from dispatch.services.validation import RunStats
+from dispatch.validation.context import Cache
+from dispatch.validation.orders import (
+    OPEN_STATUSES,
+    load_orders,
+    month_bounds,
+    order_data,
+    order_select,
+)
+from dispatch.validation.pipeline import RunStats, run
+from routing import GeodesicTravel
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +68,7 @@ CHUNK_SPAN = timedelta(days=7)
 CHUNK_MAX = 20_000
 # Cross-order prefilters look this far around the period (neighbours, local days).
 MARGIN = timedelta(days=2)
-OPEN = "('submitted', 'flagged', 'verified')"
+OPEN = "(" + ", ".join(f"'{s.value}'" for s in OPEN_STATUSES) + ")"
 # The last run's counts and seconds per step, for the benchmark and the logs.
 LAST_RUN: dict[str, Any] = {}
 # The prefilters run on a second connection when they can (see _second_connection).
@@ -92,9 +105,6 @@ def _near_photo_ids(session: Session, values: dict[str, Any], max_bits: float) -
 def _values(
     start: datetime, end: datetime, provider_id: int | None, configs: dict[str, RuleConfig]
 ) -> dict[str, Any]:
-    from dispatch.services.validation import _month_bounds
-    from routing import GeodesicTravel
-
     travel = GeodesicTravel()  # the model the rules' travel times come from
     values: dict[str, Any] = {
         "tz": config.current().timezone,
@@ -103,8 +113,8 @@ def _values(
         "provider": provider_id,
         "ulo": start - MARGIN,
         "uhi": end + MARGIN,
-        "mlo": _month_bounds(start)[1],
-        "mhi": _month_bounds(end)[2],
+        "mlo": month_bounds(start)[1],
+        "mhi": month_bounds(end)[2],
         "detour": float(travel.detour_factor),
         "speed_walk": float(travel.speeds_mps["walk"]),
         "speed_ebike": float(travel.speeds_mps["ebike"]),
@@ -126,7 +136,8 @@ def _scope(provider_id: int | None) -> str:
 
 def _prefilter_queries(scope: str, configs: dict[str, RuleConfig]) -> list[tuple[str, str]]:
     """(name, SELECT of order ids) for every enabled rule, and the orders open flags concern."""
-    enabled = [code for code, cfg in configs.items() if cfg.enabled and code in RULES]
+    rules = rules_for(WORK_ORDER)
+    enabled = [code for code, cfg in configs.items() if cfg.enabled and code in rules]
     out: list[tuple[str, str]] = []
     if any(c not in pf.covered() for c in enabled):
         # A rule without a prefilter: every order may hold it.
@@ -187,7 +198,8 @@ def _second_connection(session: Session) -> Any:
     return conn
 
 
-# The audit entry ``_run`` writes for a status change, for the orders that are no candidate.
+# The audit entry ``reconcile.audit_changes`` writes for a status change, for the orders that
+# are no candidate.
 _AUDIT_THE_REST = """
 INSERT INTO audit_log
   (at, actor_user_id, actor_role, provider_id, action, entity_type, entity_id, before, after,
@@ -200,7 +212,7 @@ WHERE s.status <> 'verified' AND NOT EXISTS (SELECT 1 FROM _vb_cand c WHERE c.id
 """
 
 
-def run_period(
+def prefiltered(
     session: Session,
     start: datetime,
     end: datetime,
@@ -208,9 +220,8 @@ def run_period(
     actor: Actor,
     configs: dict[str, RuleConfig],
 ) -> RunStats:
-    """The batch; see the module's docstring. Answers the same counts as ``_run``."""
-    from dispatch.services.validation import RunStats, _Cache, _load_targets, _run
-
+    """The batch on PostgreSQL; see the module's docstring. Answers the same counts as
+    ``pipeline.run``."""
     t0 = time.perf_counter()
     timings: dict[str, Any] = {}
     values = _values(start, end, provider_id, configs)
@@ -268,7 +279,7 @@ def run_period(
         ),
         {"ids": sorted(found)},
     )
-    # Candidates get their status back (_run decides); the others: their audit entries.
+    # Candidates get their status back (the rules decide); the others: their audit entries.
     session.execute(
         text(
             "UPDATE work_orders o SET status = s.status FROM _vb_scope s JOIN _vb_cand c "
@@ -301,10 +312,10 @@ def run_period(
             first = at
         chunks[-1].append(oid)
     total = RunStats(evaluated=rest, verified=rest)
-    cache = _Cache()
+    cache = Cache()
     for chunk in chunks:
         # Loaded chunk by chunk: an earlier chunk may have flagged an order as a partner.
-        total.add(_run(session, _load_targets(session, chunk), {}, {}, configs, cache, actor))
+        total.add(run(session, load_orders(session, chunk), {}, {}, configs, cache, actor))
     session.execute(text("DROP TABLE IF EXISTS _vb_scope, _vb_cand"))
     session.flush()
     timings.update(remote_timings)
@@ -324,3 +335,54 @@ def run_period(
     )
     log.info("batch %s..%s: %s", start, end, LAST_RUN)
     return total
+
+
+def every_order(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    provider_id: int | None,
+    actor: Actor,
+    configs: dict[str, RuleConfig],
+) -> RunStats:
+    """The batch without prefilters: every open order of the period through the rules."""
+    cache = Cache()
+    stmt = (
+        order_select()
+        .where(
+            WorkOrder.start_at >= start,
+            WorkOrder.start_at < end,
+            WorkOrder.status.in_(OPEN_STATUSES),
+        )
+        .order_by(WorkOrder.start_at, WorkOrder.id)
+    )
+    if provider_id is not None:
+        stmt = stmt.where(WorkOrder.provider_id == provider_id)
+    rows = [order_data(r) for r in session.execute(stmt)]
+    total = RunStats()
+    for i in range(0, len(rows), CHUNK_MAX):
+        chunk = {o.id: o for o in rows[i : i + CHUNK_MAX]}
+        total.add(run(session, chunk, {}, {}, configs, cache, actor))
+        session.flush()
+    return total
+
+
+def prefilters_naming(
+    session: Session, start: datetime, end: datetime, order_id: int, configs: dict[str, RuleConfig]
+) -> set[str]:
+    """The rules whose prefilters name an order of [start, end) as a candidate (a statement
+    serving two rules names both): why the batch put it through the rules."""
+    values = _values(start, end, None, configs)
+    scope = _scope(None)
+    named = set()
+    for code, expr in pf.PER_ORDER.items():
+        sql = f"SELECT o.id {pf.PER_ORDER_FROM} WHERE {scope} AND {expr}"
+        if order_id in _exec(session, sql, values).scalars().all():
+            named.add(code)
+    for codes, sql in pf.CROSS:
+        if order_id in _exec(session, sql, values).scalars().all():
+            named.update(codes)
+    max_bits = float(configs["PHOTO_REUSED"].threshold or 0)
+    if order_id in _near_photo_ids(session, values, max_bits).tolist():
+        named.add("PHOTO_REUSED")
+    return named

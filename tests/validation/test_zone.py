@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from dispatch import config
 from dispatch.models import Flag
-from dispatch.services.validation import validate_orders, validate_period
-from tests.rules.conftest import Builder
+from dispatch.validation.engine import validate_orders, validate_period
+from tests.factories import Builder
 
 URUMQI = ZoneInfo("Asia/Urumqi")
 

@@ -1,4 +1,7 @@
-"""Builders for the rule tests: orders with their visit, events and photos, straight in the db."""
+"""Worlds the tests build: work orders with their visit, events and photos, straight in the db.
+
+``Builder`` (the fixture ``b`` in tests/conftest.py) serves the rule and validation tests.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from dispatch.models import (
@@ -22,7 +24,7 @@ from dispatch.models import (
     VisitStatus,
     WorkOrder,
 )
-from dispatch.services.validation import validate_orders
+from dispatch.validation.engine import validate_orders
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=SH)  # a Monday morning in Yiwu
@@ -152,8 +154,3 @@ class Builder:
     def status(self, order: WorkOrder) -> str:
         self.db.expire(order)
         return order.status.value
-
-
-@pytest.fixture
-def b(world: Any, db: Any) -> Builder:
-    return Builder(world, db)

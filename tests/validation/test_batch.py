@@ -18,21 +18,15 @@ from typing import Any
 import numpy as np
 import pytest
 from geopy.distance import geodesic
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from dispatch.geo import distance_m
 from dispatch.models import Certificate, ClientAbsence, Flag, RuleSetting, WorkOrder
 from dispatch.rules import RULES
 from dispatch.rules import prefilter as pf
-from dispatch.services import validation_batch as vb
-from dispatch.services.validation import (
-    _validate_every_order,
-    rule_configs,
-    validate_orders,
-    validate_period,
-)
-from dispatch.tenancy import SYSTEM
-from tests.rules.conftest import T0, Builder
+from dispatch.validation.batch import prefilters_naming
+from dispatch.validation.engine import rule_configs, validate_orders, validate_period
+from tests.factories import T0, Builder
 
 FROM, TO = T0 - timedelta(days=3), T0 + timedelta(days=12)
 H = timedelta(hours=1)
@@ -54,24 +48,6 @@ def _state(db: Any) -> tuple[list[tuple], list[tuple]]:
     )
     statuses = sorted((o.id, o.status.value) for o in db.scalars(select(WorkOrder)))
     return flags, statuses
-
-
-def _named_by(db: Any, order_id: int) -> set[str]:
-    """The rules whose prefilters name the order (a statement serving two names both)."""
-    configs = rule_configs(db)
-    values = vb._values(FROM, TO, None, configs)
-    scope = vb._scope(None)
-    named = set()
-    for code, expr in pf.PER_ORDER.items():
-        sql = f"SELECT o.id {pf.PER_ORDER_FROM} WHERE {scope} AND {expr}"
-        if order_id in db.execute(text(sql), vb._params(sql, values)).scalars().all():
-            named.add(code)
-    for codes, sql in pf.CROSS:
-        if order_id in db.execute(text(sql), vb._params(sql, values)).scalars().all():
-            named.update(codes)
-    if order_id in vb._near_photo_ids(db, values, 6.0).tolist():
-        named.add("PHOTO_REUSED")
-    return named
 
 
 def _wipe(db: Any) -> None:
@@ -332,7 +308,7 @@ def test_batch_equals_incremental_at_the_threshold_edge(case: Case, b: Builder, 
     assert code in b.codes(hit)
     assert code not in b.codes(clear)
     # Only the rule's own prefilter names the flagged order: none other hides a miss.
-    named = _named_by(db, hit.id)
+    named = prefilters_naming(db, FROM, TO, hit.id, rule_configs(db))
     shared = {c for codes, _ in pf.CROSS if code in codes for c in codes} | {code}
     assert code in named and named <= shared, named
     incremental = _state(db)
@@ -421,7 +397,7 @@ def test_one_providers_batch_equals_every_order_through_the_rules(b: Builder, wo
     short = b.order(client=away, start=T0 + 5 * H, minutes=30)  # provider 1's own short visit
     _wipe(db)
     nested = db.begin_nested()
-    _validate_every_order(db, FROM, TO, world.p2.provider.id, SYSTEM, rule_configs(db))
+    validate_period(db, FROM, TO, world.p2.provider.id, prefilters=False)
     expected = _state(db)
     nested.rollback()
     db.expire_all()

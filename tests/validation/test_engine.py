@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from dispatch.models import Flag, RuleSetting, WorkOrderStatus
-from dispatch.services.validation import validate_orders, validate_period
-from tests.rules.conftest import T0, Builder
+from dispatch.validation.engine import validate_orders, validate_period
+from tests.factories import T0, Builder
 
 
 def _all_flags(db) -> list[tuple]:

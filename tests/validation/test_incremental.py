@@ -15,11 +15,14 @@ from sqlalchemy.orm import Session
 
 from dispatch.db import Base, make_engine
 from dispatch.models import Caregiver, Client, Photo, VisitEvent, WorkOrder
-from dispatch.services import validation as v
-from dispatch.services.validation import validate_orders
-from dispatch.services.validation_incremental import REFERENCE, plan
+from dispatch.validation.context import Cache, load_context
+from dispatch.validation.engine import validate_orders
+from dispatch.validation.incremental import plan
+from dispatch.validation.orders import OPEN_STATUSES, WINDOW, load_orders, month_bounds
+from dispatch.validation.pipeline import evaluate
+from dispatch.validation.settings import REFERENCE
 from tests.conftest import ROOT, create_database, drop_database
-from tests.rules.conftest import T0, Builder
+from tests.factories import T0, Builder
 
 
 def _world_module() -> Any:
@@ -124,20 +127,20 @@ def month(pg_admin_url: str) -> Any:
 
 def _expected_targets(s: Session, ids: list[int]) -> tuple[set[int], set[int]]:
     """What validate_orders evaluated before the wide queries, written out plainly."""
-    given = v._load_targets(s, ids)
+    given = load_orders(s, ids)
     persons = {o.person for o in given.values()}
     cg_ids = {o.caregiver_id for o in given.values()} | set(
         s.scalars(select(Caregiver.id).where(Caregiver.person_hash.in_(persons)))
     )
-    lo = min(o.start_at for o in given.values()) - v.WINDOW
-    hi = max(o.end_at for o in given.values()) + v.WINDOW
-    full = {o.id for o in given.values() if o.status in v.OPEN_STATUSES} | set(
+    lo = min(o.start_at for o in given.values()) - WINDOW
+    hi = max(o.end_at for o in given.values()) + WINDOW
+    full = {o.id for o in given.values() if o.status in OPEN_STATUSES} | set(
         s.scalars(
             select(WorkOrder.id).where(
                 WorkOrder.caregiver_id.in_(cg_ids),
                 WorkOrder.start_at >= lo,
                 WorkOrder.start_at <= hi,
-                WorkOrder.status.in_(v.OPEN_STATUSES),
+                WorkOrder.status.in_(OPEN_STATUSES),
             )
         )
     )
@@ -151,8 +154,8 @@ def _expected_targets(s: Session, ids: list[int]) -> tuple[set[int], set[int]]:
                     WorkOrder.client_id == o.client_id,
                     Client.monthly_entitlement_min.is_not(None),
                     WorkOrder.start_at > o.start_at,
-                    WorkOrder.start_at < v._month_bounds(o.start_at)[2],
-                    WorkOrder.status.in_(v.OPEN_STATUSES),
+                    WorkOrder.start_at < month_bounds(o.start_at)[2],
+                    WorkOrder.status.in_(OPEN_STATUSES),
                 )
             )
         )
@@ -160,7 +163,7 @@ def _expected_targets(s: Session, ids: list[int]) -> tuple[set[int], set[int]]:
 
 
 def _findings(ctx: Any, p: Any) -> dict[tuple[int, str, int], Any]:
-    found = v.evaluate(ctx, p.full, p.partial, p.configs)
+    found = evaluate(ctx, p.full, p.partial, p.configs)
     return {k: (f.evidence, ctx.orders[k[0]].status) for k, f in found.items()}
 
 
@@ -172,7 +175,7 @@ def _check(s: Session, ids: list[int]) -> bool:
     assert set(p.extra) == extra
     if p.ctx is None:
         return False
-    generic = v._load_context(s, p.full, v._Cache(), p.extra, p.known_cg_ids)
+    generic = load_context(s, p.full, Cache(), p.extra, p.known_cg_ids)
     assert _findings(p.ctx, p) == _findings(generic, p)
     assert p.ctx.month_before_min == generic.month_before_min
     return True
@@ -216,13 +219,13 @@ def test_findings_hold_for_every_rule(month: Any) -> None:
         for oid in sorted({oid for oid, _ in world.injected}):
             p = plan(s, [oid])
             if p is not None and p.ctx is not None:
-                codes |= {k[1] for k in v.evaluate(p.ctx, p.full, p.partial, p.configs)}
+                codes |= {k[1] for k in evaluate(p.ctx, p.full, p.partial, p.configs)}
         assert codes >= {code for _, code in world.injected}
         for case, (first, later) in cross.items():
             for oid in (first, later):
                 p = plan(s, [oid])
                 assert p is not None and p.ctx is not None
-                found = v.evaluate(p.ctx, p.full, p.partial, p.configs)
+                found = evaluate(p.ctx, p.full, p.partial, p.configs)
                 assert (later, "PHOTO_REUSED", first) in found, case
 
 
