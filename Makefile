@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 5000
 export PORT
 
-.PHONY: install demo serve worker test lint bench clean
+.PHONY: install demo serve worker test lint bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CareDispatch needs Python 3.11 or newer")'
@@ -37,6 +37,10 @@ lint: $(STAMP)
 ## test: everything the tests need (PostgreSQL and Redis on 127.0.0.1), then the whole suite
 test: $(STAMP) lint
 	$(PY) -m pytest
+
+## fuzz: schemathesis with many more examples than make test (every operation, role, database)
+fuzz: $(STAMP)
+	SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-60} $(PY) -m pytest tests/api/test_schemathesis.py -q
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -12,14 +13,14 @@ from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 from api.errors import error_response
 from dispatch.db import Session
 from dispatch.errors import Forbidden
-from dispatch.models import Role
+from dispatch.models import LOGIN_ROLES, Role
 from dispatch.services.auth import actor_for
 from dispatch.tenancy import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 jwt = JWTManager()
 
-ALL_ROLES = tuple(Role)
+ALL_ROLES = LOGIN_ROLES
 PROVIDER_STAFF = (Role.dispatcher, Role.provider_admin)
 PLATFORM = (Role.admin, Role.finance)
 
@@ -60,6 +61,15 @@ def current_actor() -> Actor:
     return g.actor
 
 
+def with_roles_doc(fn: F, role_names: list[str]) -> F:
+    """State in the OpenAPI document who may call the operation (``x-roles``); the privilege
+    matrix test holds it to the table in docs/privileges.md."""
+    apidoc = deepcopy(getattr(fn, "_apidoc", {}))
+    apidoc.setdefault("manual_doc", {})["x-roles"] = sorted(set(role_names))
+    fn._apidoc = apidoc  # type: ignore[attr-defined]
+    return fn
+
+
 def roles(*allowed: Role, refresh: bool = False) -> Callable[[F], F]:
     """Require a valid token of one of ``allowed`` roles; sets ``g.actor``."""
     allowed_set = frozenset(allowed or ALL_ROLES)
@@ -75,6 +85,6 @@ def roles(*allowed: Role, refresh: bool = False) -> Callable[[F], F]:
             g.actor = actor
             return fn(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return with_roles_doc(wrapper, [r.value for r in allowed_set])
 
     return decorator

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema
 
 from api.auth import current_actor, roles
+from api.blueprint import Blueprint
 from dispatch.db import Session
 from dispatch.services import crud
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
-from api.auth import roles
+from api.auth import ALL_ROLES, roles, with_roles_doc
 from dispatch.db import Session
 from dispatch.models import Device, Role
 from dispatch.services import devices
@@ -50,7 +50,7 @@ def device_required(fn: F) -> F:
         authenticate_device()
         return fn(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return with_roles_doc(wrapper, [Role.device.value])
 
 
 def device_or_roles(*allowed: Role) -> Callable[[F], F]:
@@ -67,6 +67,7 @@ def device_or_roles(*allowed: Role) -> Callable[[F], F]:
             g.device = None
             return by_user(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        users = [r.value for r in allowed] or [r.value for r in ALL_ROLES]
+        return with_roles_doc(wrapper, [*users, Role.device.value])
 
     return decorator

@@ -6,7 +6,18 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from sqlalchemy.exc import DataError, IntegrityError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import (
+    DataError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from dispatch import errors as domain
@@ -22,7 +33,10 @@ STATUS_BY_ERROR: list[tuple[type[domain.DomainError], int]] = [
     (domain.UnsupportedMedia, 415),
     (domain.Invalid, 422),
     (domain.ServiceUnavailable, 503),
+    (domain.TooManyAttempts, 429),
 ]
+# The database cannot be reached (down, restarting, network, pool exhausted): retry later.
+UNREACHABLE_DB = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 # (code, English, Chinese) for errors that Flask, webargs and flask-smorest raise themselves.
 HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
@@ -60,12 +74,22 @@ def wants_chinese() -> bool:
 
 
 def error_response(
-    status: int, code: str, message: str, message_zh: str, errors: Any = None
+    status: int,
+    code: str,
+    message: str,
+    message_zh: str,
+    errors: Any = None,
+    retry_after_s: int | None = None,
 ) -> tuple[Response, int]:
     body: dict[str, Any] = {"code": code, "message": message_zh if wants_chinese() else message}
     if errors:
-        body["errors"] = errors
-    return jsonify(body), status
+        # Always an object: what is not about one field is about the whole body (marshmallow's
+        # "_schema").
+        body["errors"] = errors if isinstance(errors, dict) else {"_schema": errors}
+    response = jsonify(body)
+    if retry_after_s is not None:
+        response.headers["Retry-After"] = str(int(retry_after_s))
+    return response, status
 
 
 def status_of(exc: domain.DomainError) -> int:
@@ -98,7 +122,31 @@ def handle_http(exc: HTTPException) -> tuple[Response, int]:
 
 
 def handle_domain(exc: domain.DomainError) -> tuple[Response, int]:
-    return error_response(status_of(exc), exc.code, exc.message, exc.message_zh, exc.errors)
+    return error_response(
+        status_of(exc),
+        exc.code,
+        exc.message,
+        exc.message_zh,
+        exc.errors,
+        getattr(exc, "retry_after_s", None),
+    )
+
+
+def handle_db_unavailable(exc: SQLAlchemyError) -> tuple[Response, int]:
+    # The driver's text may hold SQL and parameters: logged, never sent.
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+    return handle_domain(domain.DatabaseUnavailable())
+
+
+def handle_database_error(exc: SQLAlchemyError) -> tuple[Response, int]:
+    """The answer to a database error raised in a view or at the request's commit."""
+    if isinstance(exc, IntegrityError):
+        return handle_integrity(exc)
+    if isinstance(exc, DataError):
+        return handle_data_error(exc)
+    if isinstance(exc, UNREACHABLE_DB) or getattr(exc, "connection_invalidated", False):
+        return handle_db_unavailable(exc)
+    return handle_unexpected(exc)
 
 
 def handle_integrity(exc: IntegrityError) -> tuple[Response, int]:
@@ -123,6 +171,11 @@ def handle_data_error(exc: DataError) -> tuple[Response, int]:
     )
 
 
+def handle_queue_unavailable(exc: RedisError) -> tuple[Response, int]:
+    log.warning("job queue unavailable on %s %s: %s", request.method, request.path, exc)
+    return handle_domain(domain.QueueUnavailable())
+
+
 def handle_unexpected(exc: Exception) -> tuple[Response, int]:
     if isinstance(exc, HTTPException):
         return handle_http(exc)
@@ -135,5 +188,9 @@ def register(app: Flask) -> None:
     app.register_error_handler(domain.DomainError, handle_domain)
     app.register_error_handler(IntegrityError, handle_integrity)
     app.register_error_handler(DataError, handle_data_error)
+    for exc_type in UNREACHABLE_DB:
+        app.register_error_handler(exc_type, handle_db_unavailable)
+    for queue_exc in (RedisConnectionError, RedisTimeoutError):
+        app.register_error_handler(queue_exc, handle_queue_unavailable)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(Exception, handle_unexpected)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,14 +19,46 @@ from marshmallow import (
 from dispatch import config
 
 PAGING = frozenset({"page", "page_size"})
+# PostgreSQL integer columns hold up to 2**31-1; larger ids are bad input, not a 500.
+MAX_INT = 2**31 - 1
 
 
 class BaseSchema(Schema):
-    """Unknown fields are an error, so that a typo never passes silently."""
+    """Unknown fields are an error, so that a typo never passes silently.
+
+    Every input field is in range by construction (``bound_field``): an integer without its own
+    range fits PostgreSQL's ``integer``, and a time of day carries no UTC offset.
+    """
 
     class Meta:
         unknown = RAISE
         ordered = True
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        bound_field(field_obj)
+
+
+def no_offset(value: time) -> None:
+    """A time of day is local wall-clock time; an offset would make it an instant."""
+    if value.tzinfo is not None:
+        raise ValidationError(
+            "A time of day has no UTC offset: send HH:MM or HH:MM:SS in local time "
+            f"({config.current().timezone})."
+        )
+
+
+def bound_field(field_obj: fields.Field) -> None:
+    """Add the range every input field of its kind must have, unless it states its own."""
+    if field_obj.dump_only:
+        return
+    if isinstance(field_obj, fields.Integer) and not any(
+        isinstance(v, validate.Range) for v in field_obj.validators
+    ):
+        field_obj.validators.append(validate.Range(-MAX_INT - 1, MAX_INT))
+    elif isinstance(field_obj, fields.Time) and no_offset not in field_obj.validators:
+        field_obj.validators.append(no_offset)
+    elif isinstance(field_obj, fields.List) and field_obj.inner is not None:
+        bound_field(field_obj.inner)
 
 
 class QuerySchema(BaseSchema):
@@ -80,9 +112,6 @@ def lon_field(**kwargs: Any) -> fields.Float:
     )
 
 
-# PostgreSQL integer columns hold up to 2**31-1; larger ids are bad input, not a 500.
-MAX_INT = 2**31 - 1
-
 
 def no_control_chars(value: str) -> None:
     """PostgreSQL text cannot hold NUL, and no name or address needs control characters."""
@@ -131,3 +160,24 @@ def ordered_pair(start: str, end: str, *, strict: bool = True) -> Any:
             raise ValidationError(f"{end} must be after {start}.", field_name=end)
 
     return _check
+
+
+def decimal_properties(self: Any, field: fields.Field, ret: dict[str, Any], **_kw: Any) -> dict:
+    """apispec attribute function: a Decimal sent as a string is documented as one.
+
+    ``"40.00"`` is a string with a decimal pattern; its range stays numeric (``minimum: 0``),
+    where apispec would copy the Decimal bounds as strings, which is not a valid schema.
+    """
+    if not isinstance(field, fields.Decimal):
+        return {}
+    props: dict[str, Any] = {}
+    if field.as_string:
+        props.update(type="string", format="decimal", pattern=r"^-?[0-9]+(\.[0-9]+)?$")
+    for v in field.validators:
+        if isinstance(v, validate.Range):
+            if v.min is not None:
+                props["minimum"] = float(v.min)
+            if v.max is not None:
+                props["maximum"] = float(v.max)
+    return props
+

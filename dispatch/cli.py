@@ -6,7 +6,9 @@ import argparse
 import getpass
 import logging
 import os
+import signal
 import sys
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -15,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import select
 
 from dispatch import config, db, periodic
@@ -65,10 +69,26 @@ def worker(_args: argparse.Namespace) -> None:
     settings = _settings()
     if not settings.redis_url:
         sys.exit("REDIS_URL is not set: with no Redis, jobs run inside the API process.")
-    conn = queue.redis_connection()
     runner = periodic.Runner().start()
+    wait_s = 1.0
     try:
-        Worker([queue.get_queue(conn)], connection=conn).work(with_scheduler=False)
+        # rq's worker returns (or raises) when Redis goes away in the middle of a job; it is
+        # started again once Redis answers, so an outage never leaves the queue without a
+        # worker. A worker stopped on purpose (SIGTERM, Ctrl-C) with Redis up ends here.
+        while True:
+            conn = queue.redis_connection()
+            try:
+                Worker([queue.get_queue(conn)], connection=conn).work(with_scheduler=False)
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                log.warning("worker lost Redis: %s", exc)
+            if queue.reachable():
+                return
+            log.warning("Redis is unreachable; starting the worker again in %.0f s", wait_s)
+            # rq's handlers belong to the worker that ended: a SIGTERM now ends the process.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            time.sleep(wait_s)
+            wait_s = min(wait_s * 2, 30.0)
     finally:
         runner.stop()
 

@@ -35,6 +35,8 @@ class Settings:
     demo: bool = False
     timezone: str = "Asia/Shanghai"
     queue_name: str = "caredispatch"
+    # Reverse proxies in front of the API whose X-Forwarded-For is trusted (0: none).
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -46,6 +48,7 @@ class Settings:
             demo=_flag("CAREDISPATCH_DEMO"),
             timezone=os.environ.get("CAREDISPATCH_TIMEZONE", "Asia/Shanghai"),
             queue_name=os.environ.get("CAREDISPATCH_QUEUE", "caredispatch"),
+            trusted_proxies=int(os.environ.get("CAREDISPATCH_TRUSTED_PROXIES") or 0),
         )
 
 

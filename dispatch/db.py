@@ -88,7 +88,15 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # pre-ping: a connection that died with a database restart is replaced, not used;
+        # connect_timeout: an unreachable host fails in seconds (a coded 503), not minutes.
+        kwargs.update(
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            pool_timeout=10,
+            connect_args={"connect_timeout": 5},
+        )
     engine = create_engine(url, **kwargs)
     # A forked child (an rq work horse, a gunicorn worker) must not share the parent's pooled
     # connections: it starts with an empty pool and leaves the parent's sockets alone.
@@ -126,3 +134,23 @@ def session_scope() -> Iterator[OrmSession]:
         raise
     finally:
         Session.remove()
+
+
+def independent_session(url: str) -> OrmSession:
+    """A session of its own on the database at ``url``: it commits (or not) whatever the
+    request's or job's unit of work does (a periodic task's claim)."""
+    return OrmSession(make_engine(url), expire_on_commit=False)
+
+
+KEEP_ON_REFUSAL = "caredispatch.keep_on_refusal"
+
+
+def keep_on_refusal(session: OrmSession) -> None:
+    """Commit what ``session`` holds even though the request is refused (4xx): the audit
+    entry of a failed login. Only for writes that record the refusal itself."""
+    session.info[KEEP_ON_REFUSAL] = True
+
+
+def kept_on_refusal(session: OrmSession) -> bool:
+    return bool(session.info.pop(KEEP_ON_REFUSAL, False))
+

@@ -85,3 +85,40 @@ class ServiceUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
     message = "A service this request needs is unavailable; try again later."
     message_zh = "所需服务暂不可用，请稍后再试。"
+
+
+# --- Reliability (#14): a part the request needs is down; the client retries after a while ---
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "DATABASE_UNAVAILABLE"
+    message = "The database cannot be reached; nothing was stored. Try again shortly."
+    message_zh = "数据库暂时无法连接，本次请求未保存任何内容，请稍后重试。"
+    retry_after_s = 5
+
+
+class QueueUnavailable(ServiceUnavailable):
+    code = "QUEUE_UNAVAILABLE"
+    message = "The job queue cannot be reached; nothing was stored. Try again shortly."
+    message_zh = "任务队列暂时无法连接，本次请求未保存任何内容，请稍后重试。"
+    retry_after_s = 10
+
+
+class PhotoStoreUnavailable(ServiceUnavailable):
+    code = "PHOTO_STORE_UNAVAILABLE"
+    message = "The photo could not be stored (storage full or read-only); nothing was stored."
+    message_zh = "照片存储不可用（空间已满或只读），本次请求未保存任何内容，请稍后重试。"
+    retry_after_s = 30
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed logins for an account or from an address; wait ``retry_after_s``."""
+
+    code = "TOO_MANY_LOGIN_ATTEMPTS"
+    message = "Too many failed logins; wait before trying again."
+    message_zh = "登录失败次数过多，请稍后再试。"
+    retry_after_s = 60
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after_s = retry_after

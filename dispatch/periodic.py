@@ -50,7 +50,9 @@ from dispatch.models import PeriodicRun
 log = logging.getLogger(__name__)
 
 # Modules that register tasks; each runner imports them all (add yours here, one line).
-TASK_MODULES: list[str] = []
+TASK_MODULES: list[str] = [
+    "dispatch.throttle",
+]
 
 TICK_S = 5.0
 F = TypeVar("F", bound=Callable[[], object])

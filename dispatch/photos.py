@@ -18,7 +18,7 @@ import scipy.fftpack  # noqa: F401  (imagehash imports it lazily: ~1 s on a firs
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from dispatch import config
-from dispatch.errors import PayloadTooLarge, UnsupportedMedia
+from dispatch.errors import PayloadTooLarge, PhotoStoreUnavailable, UnsupportedMedia
 
 log = logging.getLogger(__name__)
 
@@ -203,17 +203,27 @@ class FileSystemPhotoStore:
         path = self.path_of(sha256)
         if path.is_file():
             return  # same address, same bytes
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        except OSError as exc:
+            raise self._unavailable(exc) from exc
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise self._unavailable(exc) from exc
             raise
+
+    def _unavailable(self, exc: OSError) -> PhotoStoreUnavailable:
+        # Disk full, read-only or not writable: the request fails whole and is retried later.
+        log.error("photo store %s cannot be written: %s", self.root, exc)
+        return PhotoStoreUnavailable()
 
     def get(self, sha256: str) -> bytes:
         return self.path_of(sha256).read_bytes()

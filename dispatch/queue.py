@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
 from rq.utils import import_attribute
 from sqlalchemy.orm import Session
@@ -105,3 +106,27 @@ def function(job: Job) -> Callable[..., Any]:
 
 def discard_pending(session: Session) -> None:
     session.info.pop(PENDING_KEY, None)
+
+
+# --- Reliability (#14): refuse a request whose jobs could not be queued -----------------------
+
+
+def has_pending(session: Session) -> bool:
+    """Whether ``session`` holds jobs to queue when it commits."""
+    return bool(session.info.get(PENDING_KEY))
+
+
+def reachable(timeout_s: float = 2.0) -> bool:
+    """Whether a job can be queued now: always in-process; a Redis that answers PING in time."""
+    url = config.current().redis_url
+    if not url:
+        return True
+    try:
+        conn = Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+        try:
+            return bool(conn.ping())
+        finally:
+            conn.close()
+    except RedisError as exc:
+        log.warning("the job queue is unreachable: %s", exc)
+        return False

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from api import create_app
 from dispatch import db as dbmod
+from dispatch import throttle
 from dispatch.config import Settings
 from dispatch.models import (
     BillingUnit,
@@ -52,6 +53,13 @@ def alembic_config(url: str) -> Config:
     cfg.attributes["url"] = url
     cfg.attributes["configure_logging"] = False
     return cfg
+
+
+@pytest.fixture(autouse=True)
+def fresh_login_throttle() -> Iterator[None]:
+    """Failed-login counters outlive the test's transaction (Redis, own commits): reset them."""
+    yield
+    throttle.reset_all()
 
 
 @pytest.fixture(scope="session")
@@ -255,6 +263,11 @@ def _tenant(world: World, n: int) -> Tenant:
 
 @pytest.fixture
 def world(app: Flask, db: Any, password_hash: str) -> World:
+    return build_world(app, db, password_hash)
+
+
+def build_world(app: Flask, db: Any, password_hash: str) -> World:
+    """The catalogue, the platform users and two providers, flushed into ``db``."""
     services: dict[str, ServiceType] = {}
     for code, name, minutes, skill, needed, photo, meal, unit, rate in CATALOGUE:
         st = ServiceType(

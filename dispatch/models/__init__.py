@@ -21,15 +21,17 @@ from dispatch.models.periodic import PeriodicRun
 from dispatch.models.photos import Photo
 from dispatch.models.plans import DayPlan, PlanStatus
 from dispatch.models.providers import Provider
+from dispatch.models.rate_limits import RateLimit
 from dispatch.models.rules import RuleSetting
 from dispatch.models.service_points import ServicePoint, ServicePointKind
 from dispatch.models.service_types import BillingUnit, ServiceType
 from dispatch.models.timesheets import TimesheetUpload
-from dispatch.models.users import Role, User
+from dispatch.models.users import LOGIN_ROLES, Role, User
 from dispatch.models.visits import Visit, VisitAssignment, VisitOutcome, VisitStatus
 from dispatch.models.work_orders import AppealState, WorkOrder, WorkOrderSource, WorkOrderStatus
 
 __all__ = [
+    "LOGIN_ROLES",
     "AbsenceReason",
     "Appeal",
     "AppealState",
@@ -58,6 +60,7 @@ __all__ = [
     "Photo",
     "PlanStatus",
     "Provider",
+    "RateLimit",
     "Recurrence",
     "Role",
     "RuleSetting",

@@ -26,6 +26,10 @@ class Role(enum.StrEnum):
         return self in (Role.finance, Role.admin)
 
 
+# Roles a user logs in with (a device signs with its key and never holds a token).
+LOGIN_ROLES: tuple[Role, ...] = tuple(r for r in Role if r is not Role.device)
+
+
 class User(Base):
     __tablename__ = "users"
 

@@ -2,30 +2,54 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.db import utcnow
+from dispatch import throttle
+from dispatch.audit import record
+from dispatch.db import keep_on_refusal, utcnow
 from dispatch.errors import Unauthenticated
 from dispatch.models import User
 from dispatch.security import hash_password, needs_rehash, verify_password
-from dispatch.tenancy import Actor
+from dispatch.tenancy import SYSTEM, Actor
 
 # Verified against when the username is unknown, so that both paths take the same time.
 _DUMMY_HASH = hash_password("not-a-real-password")
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
+def authenticate(session: Session, username: str, password: str, address: str = "") -> User:
+    """The user behind these credentials; failed logins are throttled (``dispatch.throttle``)
+    and audited, and a throttled login is refused even with the right password."""
+    throttle.check(username, address)
     user = session.scalars(select(User).where(User.username == username)).one_or_none()
     if user is None:
         verify_password(_DUMMY_HASH, password)
-        raise Unauthenticated()
-    if not verify_password(user.password_hash, password) or not user.active:
-        raise Unauthenticated()
+        _failed(session, username, address, None)
+    elif not verify_password(user.password_hash, password) or not user.active:
+        _failed(session, username, address, user)
+    assert user is not None
+    throttle.succeeded(username)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     return user
+
+
+def _failed(session: Session, username: str, address: str, user: User | None) -> NoReturn:
+    engaged = throttle.failed(username, address)
+    record(
+        session,
+        SYSTEM,
+        "auth.throttled" if engaged else "auth.login_failed",
+        entity_type="users",
+        entity_id=user.id if user is not None else None,
+        provider_id=user.provider_id if user is not None else None,
+        after={"username": username[:100], "address": address[:64]},
+    )
+    keep_on_refusal(session)  # the request answers 401; its audit entry stays
+    raise Unauthenticated()
 
 
 def actor_for(session: Session, user_id: int, token_version: int) -> Actor:

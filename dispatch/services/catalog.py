@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.errors import Invalid
 from dispatch.models import (
+    LOGIN_ROLES,
     Caregiver,
     CaregiverSkill,
     CarePlan,
@@ -99,7 +100,7 @@ def check_caregiver(_s: Session, _a: Actor, row: Caregiver) -> None:
 
 PROVIDERS = Crud(
     Provider,
-    read_roles=tuple(Role),
+    read_roles=LOGIN_ROLES,
     write_roles=(Role.admin,),
     filters={"active": lambda v: Provider.active == v, "code": lambda v: Provider.code == v},
 )
@@ -141,7 +142,7 @@ CAREGIVER_CERTIFICATES = Child(CAREGIVERS, Certificate, "caregiver_id", check=ch
 CAREGIVER_SHIFTS = Child(CAREGIVERS, Shift, "caregiver_id", check=check_shift)
 SERVICE_TYPES = Crud(
     ServiceType,
-    read_roles=tuple(Role),
+    read_roles=LOGIN_ROLES,
     write_roles=(Role.admin,),
     filters={"active": lambda v: ServiceType.active == v, "code": lambda v: ServiceType.code == v},
     order_by=(ServiceType.code,),

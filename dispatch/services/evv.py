@@ -28,7 +28,15 @@ from sqlalchemy.orm import Session
 
 from dispatch import audit, config
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PayloadTooLarge
+from dispatch.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
 from dispatch.geo import to_wgs84
 from dispatch.models import (
     Caregiver,
@@ -586,6 +594,8 @@ def sync_events(
                 answer, created = record_event(
                     session, actor, entry.visit_id, entry.kind, entry.data, entry.photo, store=store
                 )
+        except ServiceUnavailable:
+            raise  # not the event's fault: the whole batch answers 503 and the phone retries it
         except DomainError as exc:
             results[i] = SyncResult(entry.idempotency_key, "rejected", error=exc)
             continue

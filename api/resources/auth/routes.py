@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
-from flask_smorest import Blueprint
 
 from api.auth import claims_for, current_actor, roles
+from api.blueprint import Blueprint
 from api.resources.auth.schemas import AccessTokenSchema, LoginSchema, TokensSchema
 from api.resources.users.schemas import UserSchema
 from dispatch.db import Session
@@ -23,13 +24,17 @@ blp = Blueprint(
 @blp.arguments(LoginSchema)
 @blp.response(200, TokensSchema)
 @blp.alt_response(401, description="Wrong username or password.")
+@blp.alt_response(
+    429,
+    description="Too many failed logins for this account or address; wait Retry-After seconds.",
+)
 @blp.doc(security=[])
 def login(data: dict[str, Any]) -> Any:
     """Log in with username and password
 
     Answers an access token, a refresh token and who you are.
     """
-    user = authenticate(Session(), data["username"], data["password"])
+    user = authenticate(Session(), data["username"], data["password"], request.remote_addr or "")
     claims = claims_for(actor_of(user), user.token_version)
     return {
         "access_token": create_access_token(identity=str(user.id), additional_claims=claims),

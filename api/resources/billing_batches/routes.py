@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask_smorest import Blueprint
 
 from api.auth import current_actor, roles
+from api.blueprint import Blueprint
 from api.crud import paged
 from api.resources.billing_batches.schemas import (
     BillingBatchQuerySchema,

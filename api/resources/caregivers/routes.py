@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from api.blueprint import Blueprint
 from api.crud import child_routes, crud_routes
 from api.resources.caregivers.schemas import (
     CaregiverQuerySchema,

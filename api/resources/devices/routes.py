@@ -5,9 +5,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from api.auth import current_actor, roles
+from api.blueprint import Blueprint
 from api.crud import paged
 from api.device_auth import DEVICE_KEY_PARAMETER, current_device, device_required
 from api.resources.devices.schemas import (

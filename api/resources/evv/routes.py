@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, request
-from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import MultiDict
 
 from api.auth import PLATFORM, PROVIDER_STAFF, current_actor, roles
+from api.blueprint import Blueprint
 from api.resources.evv.schemas import (
     EvvAnswerSchema,
     EvvCheckOutSchema,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from api.auth import current_actor, roles
+from api.blueprint import Blueprint
 from api.resources.rules.schemas import (
     RevalidateAnswerSchema,
     RevalidateSchema,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from api.blueprint import Blueprint
 from api.crud import crud_routes
 from api.resources.service_types.schemas import ServiceTypeQuerySchema, ServiceTypeSchema
 from dispatch.services.catalog import SERVICE_TYPES

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask_smorest import Blueprint
 
 from api.auth import ALL_ROLES, current_actor, roles
+from api.blueprint import Blueprint
 from api.resources.timesheets.schemas import TimesheetFileSchema, TimesheetUploadResultSchema
 from dispatch.db import Session
 from dispatch.models import Role

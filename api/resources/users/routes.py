@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from api.auth import current_actor, roles
+from api.blueprint import Blueprint
 from api.crud import lister, paged
 from api.resources.users.schemas import UserQuerySchema, UserSchema, UserUpdateSchema
 from dispatch.db import Session

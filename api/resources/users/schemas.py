@@ -54,7 +54,7 @@ class UserSchema(BaseSchema):
     display_name = text(100, "Name shown in the apps, e.g. 张调度.", allow_none=True)
     active = fields.Boolean(metadata={"description": "false: the user can no longer log in."})
     created_at = Instant(dump_only=True)
-    last_login_at = Instant(dump_only=True)
+    last_login_at = Instant(dump_only=True, allow_none=True)
 
 
 class UserUpdateSchema(BaseSchema):
