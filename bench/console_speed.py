@@ -57,11 +57,12 @@ def seed(n_visits: int) -> tuple[str, dict[str, Any]]:
     today = datetime.now(config.zone()).date()
     facts: dict[str, Any] = {"today": today.isoformat()}
     with db.session_scope() as session:
+        # The generated provider first: its catalogue stays, the demo adds what it lacks.
+        pid = seed_generated(session, today, n_visits, max(20, n_visits // 10), 7)
         seed_demo(session, 20261123, today)
         for p in demo_providers(session):
             quick_plan(session, p.id, today)
             quick_plan(session, p.id, today + timedelta(days=1), PlanStatus.proposed)
-        pid = seed_generated(session, today, n_visits, max(20, n_visits // 10), 7)
         session.add(
             User(
                 username="bench_dispatcher",
@@ -102,24 +103,45 @@ def login(base: str, user: str) -> str:
 
 def drawn_times(page: Any, base: str, user: str, date: str, repeat: int) -> dict[str, Any]:
     page.goto(f"{base}/#/day?date={date}")
+    page.reload()  # a new session: the login form
     page.get_by_label("用户名").fill(user)
     page.get_by_label("密码").fill("demo")
     page.locator("#login-form button[type=submit]").click()
     page.wait_for_selector("#panel[data-drawn='1']", timeout=120_000)
-    at, render = [], []
+    at, render, fetched = [], [], []
     for _ in range(repeat):
         page.reload()
         page.wait_for_selector("#panel[data-drawn='1']", timeout=120_000)
         at.append(page.evaluate("window.cdDayDrawnAt"))
         render.append(page.evaluate("window.cdDayDrawnMs"))
+        fetched.append(page.evaluate("window.cdDayFetchMs"))
     bars = page.locator(".tl-bar").count()
     return {
         "drawn_ms_p50": round(statistics.median(at)),
         "drawn_ms_max": round(max(at)),
         "render_ms_p50": round(statistics.median(render)),
+        "fetch_ms_p50": round(statistics.median(fetched)),
         "bars": bars,
         "samples": [round(x) for x in at],
     }
+
+
+# Scroll the timeline so the bar sits right of the sticky column of names.
+SHOW_BAR = (
+    "b => { const s = b.closest('.tl-scroll'); s.scrollLeft = Math.max(0, b.offsetLeft - 400); }"
+)
+
+
+def until(page: Any, expression: str, timeout_s: float = 30) -> Any:
+    """Poll ``expression`` until it is not null (wait_for_function would need eval: the CSP
+    forbids it)."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        value = page.evaluate(expression)
+        if value is not None:
+            return value
+        page.wait_for_timeout(20)
+    raise TimeoutError(expression)
 
 
 def snapped(iso: str) -> str:
@@ -133,7 +155,11 @@ def moves(page: Any, base: str, date: str, n: int) -> dict[str, Any]:
     day = call(base, "GET", f"/days/{date}/dispatch", token)
     working = [c for c in day["caregivers"] if c["shift_start"]]
     page.set_viewport_size({"width": 1366, "height": 2400})
-    page.goto(f"{base}/#/day?date={date}")
+    page.reload()
+    page.wait_for_selector("#panel[data-drawn='1']")
+    page.evaluate("document.getElementById('panel').removeAttribute('data-drawn')")
+    page.get_by_role("button", name="后一天").click()
+    until(page, f"location.hash.includes('{date}') || null")
     page.wait_for_selector("#panel[data-drawn='1']")
     took, used = [], set()
     for v in day["visits"]:
@@ -154,7 +180,7 @@ def moves(page: Any, base: str, date: str, n: int) -> dict[str, Any]:
             continue
         used.add(target)
         bar = page.locator(f".tl-bar[data-item^='v{v['id']}-']").first
-        bar.scroll_into_view_if_needed()
+        bar.evaluate(SHOW_BAR)
         box = bar.bounding_box()
         row = page.locator(f".tl-row[data-row='{target}']").bounding_box()
         x, y = box["x"] + min(8, box["width"] / 2), row["y"] + row["height"] / 2
@@ -164,8 +190,11 @@ def moves(page: Any, base: str, date: str, n: int) -> dict[str, Any]:
         page.mouse.move(x, (box["y"] + y) / 2, steps=3)
         page.mouse.move(x, y, steps=3)
         page.mouse.up()
-        page.wait_for_function("window.cdLastMoveMs !== null", timeout=30_000)
-        took.append(page.evaluate("window.cdLastMoveMs"))
+        try:
+            took.append(until(page, "window.cdLastMoveMs"))
+        except TimeoutError:
+            print("no answer to the drag of visit", v["id"], file=sys.stderr)
+            raise
         page.wait_for_timeout(600)  # let the background refresh finish before the next drag
     return {
         "moves": len(took),

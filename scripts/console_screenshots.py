@@ -50,7 +50,8 @@ def prepare(page: Any, what: str, tmp: Path) -> None:
         group = page.locator(".group", has_text="签到位置超出范围")
         if not group.count():
             group = page.locator(".group", has_text="Check-in too far")
-        group.locator("summary").first.click() if group.count() else None
+        if group.count() and group.first.get_attribute("open") is None:
+            group.locator("summary").first.click()
         pick = group.locator(".order-item")
         (pick if pick.count() else items).first.click()
         page.wait_for_selector("[data-order]")
@@ -86,6 +87,7 @@ def main() -> None:
             page.goto(f"{args.base}/")
             page.evaluate(f"localStorage.setItem('cd.lang', '{lang}')")
             page.goto(f"{args.base}/#/{screen}")
+            page.reload()  # the language is read when the page loads
             page.locator("input[name=username]").fill(user)
             page.locator("input[name=password]").fill("demo")
             page.locator("#login-form button[type=submit]").click()

@@ -27,24 +27,51 @@ OVERRIDE_SHARE = 0.30
 APPEAL_SHARE = 0.10  # of the rejected and of the still-flagged (Yiwu: 666 of 10,498 abnormal)
 DECIDED_SHARE = 0.6  # of the appeals
 
-REJECT_REASONS = (
-    "签到位置与服务对象住址不符，且无补充说明",
-    "服务时长明显不足，不予结算",
-    "照片与其他工单重复，无法证明本次上门",
-    "设备使用虚拟定位，工单无效",
-)
-OVERRIDE_REASONS = (
-    "已电话回访服务对象，确认服务已完成",
-    "老人临时外出，在小区门口完成服务，已核实",
-    "手机定位漂移，护理员所在位置已由社区确认",
-    "服务对象提前要求结束，已电话确认",
-)
-APPEAL_REASONS = (
-    "老人当天在女儿家，护理员前往该地址服务，附家属确认",
-    "小区信号差，签到时定位漂移，已请社区盖章证明",
-    "照片上传失败后重拍，系统误判为重复",
-    "服务对象身体不适提前结束，已电话告知调度",
-)
+# What people wrote, by the rule that held the order (a reason that fits the flag).
+REASONS: dict[str, tuple[str, str, str]] = {
+    # code: (finance rejects, finance overrides, the provider appeals)
+    "GEOFENCE_IN": (
+        "签到位置与服务对象住址不符，且无补充说明",
+        "老人临时在小区门口等候，已电话核实",
+        "小区信号差，签到时定位漂移，已请社区盖章证明",
+    ),
+    "SHORT_VISIT": (
+        "服务时长明显不足，不予结算",
+        "服务对象提前要求结束，已电话确认",
+        "服务对象身体不适提前结束，已电话告知调度",
+    ),
+    "LONG_VISIT": (
+        "服务时长异常，超出部分无说明",
+        "老人突发不适，护理员陪同等候家属，已核实",
+        "老人突发不适，护理员留守至家属到场",
+    ),
+    "MOCK_LOCATION": (
+        "设备使用虚拟定位，工单无效",
+        "手机系统误报，已核查设备",
+        "护理员手机安装了定位插件，已卸载，服务确已完成",
+    ),
+    "PHOTO_REUSED": (
+        "照片与其他工单重复，无法证明本次上门",
+        "已电话回访服务对象，确认服务已完成",
+        "照片上传失败后重拍，系统误判为重复",
+    ),
+    "PHOTO_MISSING": (
+        "缺少服务照片，无法证明上门",
+        "已电话回访服务对象，确认服务已完成",
+        "老人不愿拍照，已请家属签字确认",
+    ),
+    "OVER_ENTITLEMENT": (
+        "超出本月服务额度，不予结算",
+        "老人病情变化，已补办临时增加额度手续",
+        "老人本月病情加重，已申请临时增加服务时长，附评估单",
+    ),
+}
+GENERIC = ("证据不足，不予结算", "已电话回访服务对象，确认服务已完成", "服务确已完成，附家属确认")
+
+
+def _reason(order: WorkOrder, which: int) -> str:
+    codes = [f.code for f in order.flags if f.status == "open" and f.severity != "info"]
+    return REASONS.get(codes[0] if codes else "", GENERIC)[which]
 
 
 @dataclass
@@ -111,7 +138,7 @@ def run_office(
             r = rng.random()
             holding = [f.id for f in order.flags if f.status == "open" and f.severity != "info"]
             if r < REJECT_SHARE:
-                decisions.decide(session, finance, order.id, "reject", rng.choice(REJECT_REASONS))
+                decisions.decide(session, finance, order.id, "reject", _reason(order, 0))
                 report.rejected += 1
             elif r < REJECT_SHARE + OVERRIDE_SHARE:
                 decisions.decide(
@@ -119,7 +146,7 @@ def run_office(
                     finance,
                     order.id,
                     "approve",
-                    rng.choice(OVERRIDE_REASONS),
+                    _reason(order, 1),
                     override_flags=holding,
                     accept_over_entitlement=True,
                 )
@@ -131,6 +158,7 @@ def run_office(
         candidates = list(
             session.scalars(
                 select(WorkOrder)
+                .options(selectinload(WorkOrder.flags))
                 .where(
                     WorkOrder.provider_id == provider.id,
                     WorkOrder.status.in_((WorkOrderStatus.flagged, WorkOrderStatus.rejected)),
@@ -143,7 +171,7 @@ def run_office(
         for order in candidates:
             if admin is None or rng.random() >= APPEAL_SHARE:
                 continue
-            appeal = appeals.create_appeal(session, admin, order.id, rng.choice(APPEAL_REASONS))
+            appeal = appeals.create_appeal(session, admin, order.id, _reason(order, 2))
             report.appeals += 1
             if rng.random() < DECIDED_SHARE:
                 uphold = rng.random() < 0.5

@@ -171,6 +171,18 @@ def browser(chromium_path: str) -> Iterator[Any]:
         b.close()
 
 
+def until(page: Any, expression: str, timeout_s: float = 20) -> Any:
+    """Poll ``expression`` until it is truthy (wait_for_function compiles its predicate with
+    eval, which the console's CSP forbids)."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        page.wait_for_timeout(25)
+    raise AssertionError(f"still false after {timeout_s} s: {expression}")
+
+
 class Watched:
     """A page that records console errors and every request to another origin."""
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Site, Watched
+from tests.browser.conftest import Site, Watched, until
 
 pytestmark = pytest.mark.browser
 
@@ -77,7 +77,8 @@ def test_every_main_screen_renders_with_data(watched: Watched, user: str) -> Non
 
 def _bar_box(page: Any, visit_id: int) -> Any:
     bar = page.locator(f".tl-bar[data-item^='v{visit_id}-']").first
-    bar.scroll_into_view_if_needed()
+    # Right of the sticky column of names, where a finger or a mouse can take it.
+    bar.evaluate("b => { b.closest('.tl-scroll').scrollLeft = Math.max(0, b.offsetLeft - 400); }")
     return bar, bar.bounding_box()
 
 
@@ -134,7 +135,7 @@ def test_dispatcher_drags_a_visit_and_sees_a_refusal(watched: Watched, site: Sit
     page.set_viewport_size({"width": 1366, "height": 2200})
     watched.login("dispatcher1", screen="day")
     page.get_by_role("button", name="后一天").click()
-    page.wait_for_function(f"location.hash.includes('{site.tomorrow}')")
+    until(page, f"location.hash.includes('{site.tomorrow}')")
     watched.drawn()
     page.wait_for_selector(f".tl-bar[data-item^='v{vid}-']")
     _, box = _bar_box(page, vid)
@@ -174,11 +175,16 @@ def test_finance_overrides_a_flag_after_seeing_photo_and_map(watched: Watched, s
     page.wait_for_selector(f"[data-order='{order['id']}']")
     img = page.locator(".photos img").first
     img.wait_for()
-    page.wait_for_function(
-        "() => { const i = document.querySelector('.photos img'); "
-        "return i && i.complete && i.naturalWidth > 0; }"
+    until(
+        page,
+        "(i => Boolean(i && i.complete && i.naturalWidth > 0))"
+        "(document.querySelector('.photos img'))",
     )
-    assert page.locator(".leaflet-container path").count() >= 2  # geofence circle and lines
+    # The map: the home marker, the geofence circle and the lines on its canvas, and the
+    # check-in and check-out points labelled with their distances from home.
+    assert page.locator(".leaflet-container .map-square.home").count() == 1
+    assert page.locator(".leaflet-container canvas").count() >= 1
+    assert page.locator(".leaflet-tooltip", has_text="米").count() >= 1
     assert "米" in page.locator(".leaflet-container").inner_text()  # distances on the map
     page.get_by_role("button", name="豁免异常并通过").click()
     page.get_by_role("dialog").get_by_label(re.compile("请填写原因")).fill(

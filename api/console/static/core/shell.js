@@ -117,7 +117,9 @@ CD.shell = (function () {
 
   function start() {
     fromHash();
-    window.addEventListener("hashchange", () => { const before = state.screen; fromHash(); if (state.screen !== before) render(); });
+    // A link or the address bar changed the screen, date or provider (our own updates use
+    // replaceState, which fires no event).
+    window.addEventListener("hashchange", () => { fromHash(); render(); });
     $("date").addEventListener("change", (ev) => { if (ev.target.value) { state.date = ev.target.value; show(); } });
     $("prev-day").addEventListener("click", () => { state.date = CD.addDays(state.date, -1); show(); });
     $("next-day").addEventListener("click", () => { state.date = CD.addDays(state.date, 1); show(); });

@@ -90,8 +90,17 @@ CD.timeline = function timeline(el, opts) {
       grid.append(h("div", { class: "tl-now", style: { left: `${x(cfg.now)}px` }, "aria-hidden": "true" }, h("span", {}, CD.time(cfg.now.toISOString()))));
     }
     const scroll = h("div", { class: "tl-scroll" }, grid);
+    const before = root.querySelector(".tl-scroll");
+    const keep = before ? [before.scrollLeft, before.scrollTop] : null;
     root.replaceChildren(scroll);
-    if (cfg.now && opts.scrollToNow) scroll.scrollLeft = Math.max(0, x(cfg.now) - LABEL_W - 120);
+    if (keep) {
+      // A redraw (after a move, a refresh) keeps where the dispatcher was looking.
+      [scroll.scrollLeft, scroll.scrollTop] = keep;
+    } else if (cfg.now && opts.scrollToNow) {
+      const left = Math.max(0, x(cfg.now) - LABEL_W - 120);
+      scroll.scrollLeft = left;
+      requestAnimationFrame(() => { if (!scroll.scrollLeft) scroll.scrollLeft = left; });
+    }
   }
 
   // ---- drag and drop

@@ -37,7 +37,7 @@ CD.i18n.add({
   },
   en: {
     "tab.day": "Day plan", generate: "Generate visits", optimise: "Optimise", reoptimise: "Re-optimise keeping pins", publish: "Publish",
-    replan_without: "Re-plan without a caregiver", urgent: "Urgent visit", unassigned_row: "Unassigned", unassigned_count: "{n} visits",
+    replan_without: "Re-plan without a caregiver", urgent: "Urgent visit", unassigned_row: "Unassigned", unassigned_count: "{n} visit(s)",
     no_visits: "No visits on this day yet. Use “Generate visits” first.", no_plan: "Not optimised yet: use “Optimise”.",
     plan_line: "Plan v{v} · {status}", optimising: "Optimising… {p} %", plan_failed: "The optimisation failed: {e}",
     "kpi.visits_assigned": "Visits planned", "kpi.visits_unassigned": "Visits unassigned", "kpi.travel_min": "Travel (min)", "kpi.travel_km": "Travel (km)",
@@ -86,7 +86,9 @@ CD.i18n.add({
   }
 
   async function load(ctx) {
+    const t0 = performance.now();
     const day = await CD.api.get(`/days/${ctx.date}/dispatch${q(ctx)}`);
+    window.cdDayFetchMs = performance.now() - t0; // read by bench/console_speed.py
     const byId = (xs) => Object.fromEntries(xs.map((x) => [x.id, x]));
     // A reload keeps the screen's parts (timeline, map, panels) and the selection of that day.
     const keep = S && S.ctx === ctx ? S : { selected: null };
@@ -184,7 +186,7 @@ CD.i18n.add({
           pts.push({ lat: p.lat, lon: p.lon, n: "厨", title: `${p.name} ${CD.time(s.start)}` });
         }
       }
-      if (pts.length) m.route(r.caregiver_id, S.colorOf[r.caregiver_id], pts, cg ? { lat: cg.home_lat, lon: cg.home_lon } : null);
+      if (pts.length) m.route(r.caregiver_id, S.colorOf[r.caregiver_id], pts, cg ? { lat: cg.home_lat, lon: cg.home_lon } : null, S.day.visits.length > 300);
     }
     for (const v of S.day.visits.filter((x) => !x.caregiver_ids.length)) {
       const c = S.clients[v.client_id];
@@ -312,7 +314,12 @@ CD.i18n.add({
     const { day, ctx } = S;
     const plan = day.plan;
     const bar = S.bar;
-    const act = (label, fn, cls) => h("button", { type: "button", class: cls || "secondary", onclick: () => fn().catch(CD.fail) }, label);
+    // A button that is disabled while its request runs (no double submission).
+    const act = (label, fn, cls) => h("button", { type: "button", class: cls || "secondary", onclick: async (ev) => {
+      const b = ev.currentTarget;
+      b.disabled = true;
+      try { await fn(); } catch (err) { CD.fail(err); } finally { b.disabled = false; }
+    } }, label);
     const items = [];
     if (writer(ctx.user)) {
       items.push(act(t("generate"), async () => {
@@ -320,11 +327,12 @@ CD.i18n.add({
         CD.status(t("generated", r), "ok"); await refreshDay();
       }));
       items.push(act(t("optimise"), async () => {
+        CD.status(t("optimising", { p: 0 }));
         const p = await CD.api.post("/plans", { date: ctx.date, time_limit_s: 20, ...(ctx.user.provider_id ? {} : { provider_id: ctx.providerId }) });
         await refreshDay(); watch(p.id);
       }, "primary"));
       if (plan && ["proposed", "published"].includes(plan.status)) {
-        items.push(act(t("reoptimise"), async () => { const p = await CD.api.post(`/plans/${plan.id}/replan`, { time_limit_s: 20 }); CD.status(t("replan_started", { v: p.version })); await refreshDay(); watch(p.id); }));
+        items.push(act(t("reoptimise"), async () => { CD.status(t("optimising", { p: 0 })); const p = await CD.api.post(`/plans/${plan.id}/replan`, { time_limit_s: 20 }); CD.status(t("replan_started", { v: p.version })); await refreshDay(); watch(p.id); }));
         items.push(act(t("replan_without"), replanWithout));
         items.push(act(t("urgent"), urgent));
       }

@@ -21,8 +21,8 @@ CD.i18n.add({
   let chart = null;
 
   async function render(panel, ctx) {
-    const from = h("input", { type: "date", value: CD.addDays(ctx.date, -30), "aria-label": t("from") });
-    const to = h("input", { type: "date", value: ctx.date, "aria-label": t("to") });
+    const from = h("input", { type: "date", value: CD.addDays(CD.today(), -30), "aria-label": t("from") });
+    const to = h("input", { type: "date", value: CD.today(), "aria-label": t("to") });
     const canvasBox = h("div", { class: "chart-box" });
     const figures = h("div", {});
     const draw = async () => {
@@ -45,5 +45,5 @@ CD.i18n.add({
     panel.dataset.drawn = "1";
   }
 
-  CD.screen({ id: "funnel", roles: ["finance", "admin", "provider_admin"], label: "tab.funnel", usesDate: true, render });
+  CD.screen({ id: "funnel", roles: ["finance", "admin", "provider_admin"], label: "tab.funnel", render });
 })();

@@ -37,8 +37,8 @@ CD.i18n.add({
 
   async function render(panel, ctx) {
     const flagged = h("input", { type: "checkbox" });
-    const from = h("input", { type: "date", value: CD.addDays(ctx.date, -30), "aria-label": t("from") });
-    const to = h("input", { type: "date", value: ctx.date, "aria-label": t("to") });
+    const from = h("input", { type: "date", value: CD.addDays(CD.today(), -30), "aria-label": t("from") });
+    const to = h("input", { type: "date", value: CD.today(), "aria-label": t("to") });
     const box = h("div", {});
     const staff = ctx.user.provider_id ? await Promise.all([CD.api.all("/caregivers"), CD.api.all("/clients")]) : [[], []];
     const cgName = Object.fromEntries(staff[0].map((c) => [c.id, c.name]));
@@ -58,5 +58,5 @@ CD.i18n.add({
     panel.dataset.drawn = "1";
   }
 
-  CD.screen({ id: "orders", roles: ["provider_admin", "dispatcher"], label: "tab.orders", usesDate: true, render });
+  CD.screen({ id: "orders", roles: ["provider_admin", "dispatcher"], label: "tab.orders", render });
 })();

@@ -35,7 +35,7 @@ CD.i18n.add({
   function metres(a, b) {
     const rad = Math.PI / 180;
     const s = Math.sin(((b.lat - a.lat) * rad) / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(((b.lon - a.lon) * rad) / 2) ** 2;
-    return Math.round(2 * 6371008.8 * Math.asin(Math.sqrt(s)));
+    return Math.round(2 * 6371009 * Math.asin(Math.sqrt(s))); // routing.EARTH_RADIUS_M
   }
 
   async function photoImg(id, alt) {
@@ -104,15 +104,18 @@ CD.i18n.add({
     const home = { lat: client.lat, lon: client.lon };
     m.circle(home.lat, home.lon, radius, { color: "#1e7b3c" });
     m.square(home.lat, home.lon, { cls: "home", text: "家", title: `${t("home")} · ${client.address}` });
+    // The rule's own distance where a geofence flag measured it; else the same great circle.
+    const measured = {};
+    for (const f of o.flags) if (f.code.startsWith("GEOFENCE_") && f.evidence) measured[f.evidence.event] = Math.round(f.evidence.distance_m);
     for (const e of mineEvents) {
-      const d = metres(home, e);
+      const d = measured[e.kind] ?? metres(home, e);
       const colour = e.kind === "check_in" ? "#1456b8" : "#b35c00";
       const label = `${CD.code("ev", e.kind)} ${t("distance_home", { d })}${e.accuracy_m ? ` (${t("accuracy", { a: Math.round(e.accuracy_m) })})` : ""}${e.mock_location ? ` · ${t("mock")}` : ""}`;
       m.point(e.lat, e.lon, { color: colour, fill: colour, radius: 6, label });
       m.line(home, e, { color: colour });
     }
     m.point(home.lat, home.lon, { color: "#1e7b3c", fill: "#1e7b3c", radius: 3, title: t("geofence", { r: radius }) });
-    m.fit(30);
+    m.fit(70);
     R.detail.dataset.order = String(o.id);
   }
 
