@@ -29,6 +29,7 @@ import numpy as np
 
 from routing.instance import END, START, Instance
 from routing.schedule import Item, Rules, Timing, check, first_start, latest_start
+from routing.screen import AFTER, BEFORE, PAIR, SWAP, TAIL_UV, TAIL_VU, Arcs
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class LocalSearch:
         routes: dict[int, list[int]],
         seed: int = 0,
         skip: frozenset[int] = frozenset(),
+        vector: bool = True,
     ) -> None:
         self.inst = inst
         self.rng = random.Random(seed)
@@ -129,6 +131,11 @@ class LocalSearch:
             x for x in range(inst.n) if inst.kind[x] not in (START, END) and x not in skip
         ]
         self.neigh = self._neighbours(self.all_customers)
+        # One travel mode and no continuity cost: the moves' cost tests as vectors.
+        self.arcs = None
+        if vector and len(modes) == 1 and not self.cc:
+            self.arcs = Arcs(np.asarray(costs[modes[0]]), self.S, self.E, self.fixed)
+            self.neigh_np = {x: np.array(ns, dtype=np.int64) for x, ns in self.neigh.items()}
         # Vehicles alike (same start, end, mode, shift, limits) form a class; per visit, the
         # nearest classes by the cost of an out-and-back trip, and per class its idle vehicles.
         self.klass: dict[int, int] = {}
@@ -169,6 +176,8 @@ class LocalSearch:
         self.ls: dict[int, list[int]] = {}
         self.load: dict[int, list[int]] = {}
         self.idle: dict[int, set[int]] = {}
+        if self.arcs is not None:
+            self.arcs.clear()
         for v in self.free:
             self._index(v)
         self.rc = {v: self.route_cost(v, self.routes[v]) for v in range(nv)}
@@ -187,6 +196,8 @@ class LocalSearch:
             idle.add(v)
         for i, x in enumerate(R):
             self.where[x] = (v, i)
+        if self.arcs is not None:
+            self.arcs.index(v, R)
         T = self.T[self.mode[v]]
         wa, wb, svc = self.wa, self.wb, self.svc
         es, t, here = [], self.vw[v][0], self.S[v]
@@ -391,7 +402,12 @@ class LocalSearch:
         if len(R1) == 1:
             drop_u += self.fixed
         plain = not self.cc
-        for v in self.neigh[u]:
+        if self.arcs is not None:
+            ns = self.neigh[u]
+            cands = [(ns[k], f) for k, f in self.arcs.screen(u, self.neigh_np[u], drop_u)]
+        else:
+            cands = [(v, ~0) for v in self.neigh[u]]
+        for v, f in cands:
             w = self.where.get(v)
             if w is None or w[0] not in self.free_set:
                 continue
@@ -407,14 +423,16 @@ class LocalSearch:
             du = self.dem[u]
             # Relocate u after v, then before v.
             if (
-                C2[v][u] + C2[u][sv] - C2[v][sv] + cu2 < drop_u
+                f & AFTER
+                and C2[v][u] + C2[u][sv] - C2[v][sv] + cu2 < drop_u
                 and self.room(r2, du)
                 and self.fits(r2, j, [u], j + 1)
                 and self._apply({r1: R1[:i] + R1[i + 1 :], r2: [*R2[: j + 1], u, *R2[j + 1 :]]})
             ):
                 return True
             if (
-                C2[pv][u] + C2[u][v] - C2[pv][v] + cu2 < drop_u
+                f & BEFORE
+                and C2[pv][u] + C2[u][v] - C2[pv][v] + cu2 < drop_u
                 and self.room(r2, du)
                 and self.fits(r2, j - 1, [u], j)
                 and self._apply({r1: R1[:i] + R1[i + 1 :], r2: [*R2[:j], u, *R2[j:]]})
@@ -426,7 +444,8 @@ class LocalSearch:
             cont = 0 if plain else cu2 + self.cont(v, r1) - self.cont(u, r1) - self.cont(v, r2)
             dv = self.dem[v]
             if (
-                new - old + cont < 0
+                f & SWAP
+                and new - old + cont < 0
                 and self.room(r2, du - dv)
                 and self.room(r1, dv - du)
                 and self.fits(r2, j - 1, [u], j + 1)
@@ -435,7 +454,7 @@ class LocalSearch:
             ):
                 return True
             # Relocate u with its successor after v.
-            if i + 1 < len(R1):
+            if f & PAIR and i + 1 < len(R1):
                 x = R1[i + 1]
                 sx = self._succ(r1, i + 1)
                 drop = C1[pu][u] + C1[x][sx] - C1[pu][sx]
@@ -454,7 +473,9 @@ class LocalSearch:
                 ):
                     return True
             # 2-opt*: u then v (u's tail to r2), and v then u.
-            if self._two_opt_star(r1, i, r2, j) or self._two_opt_star(r2, j, r1, i):
+            if (f & TAIL_UV and self._two_opt_star(r1, i, r2, j)) or (
+                f & TAIL_VU and self._two_opt_star(r2, j, r1, i)
+            ):
                 return True
         return self._to_empty(u, r1, i, drop_u)
 

@@ -46,8 +46,9 @@ class Search:
         routes: dict[int, list[int]],
         seed: int = 0,
         skip: frozenset[int] = frozenset(),
+        vector: bool = True,
     ) -> None:
-        self.ls = LocalSearch(inst, routes, seed, skip)
+        self.ls = LocalSearch(inst, routes, seed, skip, vector)
         self.rng = self.ls.rng
         # Whether the recreate may start an idle vehicle's route (not while minimising them).
         self.open_routes = True

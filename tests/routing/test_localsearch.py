@@ -293,3 +293,29 @@ def test_a_400_customer_instance_polished_on_both_cores_is_feasible():
     res = solomon.solve(si, time_limit_s=6)
     assert res["feasible_by_solver"]
     assert math.isclose(check(path, res["routes"]), res["distance"], abs_tol=1e-3)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inst=instances(), seed=st.integers(0, 3), data=st.data())
+def test_the_vector_screens_take_the_same_steps_as_the_pair_by_pair_tests(inst, seed, data):
+    customers = [x for x in range(inst.n) if inst.kind[x] == VISIT]
+    start = start_routes(inst, data.draw(st.permutations(customers)))
+    far = time.monotonic() + 60
+    fast = recreate.Search(inst, start, seed, vector=True)
+    slow = recreate.Search(inst, start, seed, vector=False)
+    assert fast.ls.arcs is not None and slow.ls.arcs is None
+    assert fast.run(far, max_iters=15) == slow.run(far, max_iters=15)
+
+
+def test_the_vector_screens_take_the_same_steps_on_a_solomon_instance():
+    path = Path("/work/shared/benchmarks/vrptw/solomon")
+    if not path.exists():
+        pytest.skip("benchmark data not available")
+    inst = solomon.to_instance(solomon.read(path / "rc101.txt"))
+    # One route per customer: much for the local search to do.
+    start = {v: [v + 1] for v in range(inst.n - 1)}
+    inst = solomon.to_instance(solomon.read(path / "rc101.txt"), vehicles=inst.n - 1)
+    far = time.monotonic() + 60
+    fast = recreate.Search(inst, start, 3).run(far, max_iters=30)
+    slow = recreate.Search(inst, start, 3, vector=False).run(far, max_iters=30)
+    assert fast == slow
