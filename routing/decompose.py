@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from routing import recreate, solver
+from routing import recreate, sisr, solver
 from routing.instance import END, START, Instance
 
 log = logging.getLogger(__name__)
@@ -423,11 +423,20 @@ _POLISH: dict = {}
 
 def _polish_init() -> None:
     inst, skip, seed = _POLISH["shared"]
-    _POLISH["ls"] = recreate.Search(inst, {}, seed, skip)
+    if _POLISH.get("sisr"):
+        _POLISH["kernel"] = sisr.Sisr(inst)
+    else:
+        _POLISH["ls"] = recreate.Search(inst, {}, seed, skip)
 
 
 def _polish_part(args):
     routes, vehicles, customers, deadline, seed, heat, fleet_until = args
+    if "kernel" in _POLISH:
+        kernel = _POLISH["kernel"]
+        out = kernel.run(routes, vehicles, deadline, seed, heat, customers=customers)
+        if not kernel.stuck:
+            return out
+        _POLISH.setdefault("ls", recreate.Search(kernel.inst, {}, seed, _POLISH["shared"][1]))
     ls = _POLISH["ls"]
     ls.rng.seed(seed)
     ls.reset(routes, vehicles, customers)
@@ -484,6 +493,8 @@ def _day_cost(inst: Instance, routes: dict[int, list[int]], customers: list[int]
 # rc1_10_1 in 10 s (4,600-10,000 iterations, load 6), where the route-removal ruin of the
 # ordinary search took rc1_10_1 from 104 to 96 routes in 20 s (docs/benchmarks.md).
 FLEET_SHARE = 0.0
+# Below this many seconds of polish, the compiled search is used only if already loaded.
+LOAD_S = 3.0
 # Days of fewer nodes are searched whole by every worker (own seeds, the best kept) instead of
 # being cut into halves: halves of a 100-customer instance leave too few moves.
 SPLIT_FROM = 200
@@ -501,6 +512,9 @@ def polish(
 ) -> dict[int, list[int]]:
     """Our own local search and ruin-and-recreate (routing.recreate), on all cores.
 
+    Days that only have the rules of routing.sisr go to its compiled search when numba is
+    installed (the `fast` extra).
+
     From one depot, fleet minimisation (recreate.Search.minimise_fleet) takes the first
     FLEET_SHARE of the time. Each epoch the vehicles are cut into one angular part per worker
     (at a new angle each time), every part is searched on its own, and the results are put
@@ -508,9 +522,19 @@ def polish(
     with its own seed, and the cheapest result goes on to the next epoch.
     """
     start = time.monotonic()
+    # Compiled at install (make install) and loaded from numba's cache here, before the fork,
+    # when there is time for that (about a second); never compiled here (10-40 s).
+    compiled = sisr.applies(inst, skip) and sisr.ready(load=deadline - start > LOAD_S)
     if workers <= 1:
+        kernel = sisr.Sisr(inst) if compiled else None
+        if kernel is not None:
+            vehicles, customers = list(range(inst.num_vehicles)), kernel.customers
+            out = kernel.run(routes, vehicles, deadline, seed, customers=customers)
+            if not kernel.stuck:
+                return {**routes, **out}
         return recreate.improve(inst, routes, deadline, seed, skip)
     _POLISH["shared"] = (inst, skip, seed)
+    _POLISH["sisr"] = compiled
     rng = random.Random(seed)
     routes = dict(routes)
     customers = [x for x in range(inst.n) if inst.kind[x] not in (START, END) and x not in skip]

@@ -1,0 +1,508 @@
+"""Compiled ruin and recreate for plain VRPTW days (SISR), when numba is installed.
+
+The search of `routing.recreate` runs some 40 ruin-and-recreate iterations a second on a
+1,000-customer Homberger instance: every step is Python. Christiaens & Vanden Berghe's SISR
+(2020) needs hundreds of thousands. This module is the same ruin (strings of visits from a few
+routes near a random visit) and recreate (each removed visit at its cheapest feasible place in
+the routes of its neighbours, skipping a place now and then; an idle vehicle when none fits),
+with simulated-annealing acceptance, over arrays, so that numba (the `fast` extra) compiles it:
+
+* each route keeps every visit's earliest and latest start (Savelsbergh), so an insertion's
+  time feasibility and its cost change are known in O(1), and a route is re-timed in O(length)
+  only when it changes;
+* the routes an iteration touches are copied first and put back when it is rejected.
+
+It handles what the VRPTW benchmarks and `routing.solomon` ask for (`applies`): one window per
+visit, capacity, each vehicle's start, end and shift, every visit required. Anything else (maximum
+working time, meals, breaks, allowed caregivers, continuity, working-time costs) stays with
+`routing.recreate`. Without numba the same functions run as plain Python (the differential test
+runs both); the planner then uses `routing.recreate` (`AVAILABLE` is False), which is faster
+uncompiled. Routes are checked by `routing.schedule.check` before they are returned.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from routing.instance import END, START, Instance
+from routing.schedule import Item, Rules, Timing, check
+
+# numba (the `fast` extra) is imported only by warm(): importing it takes a second, and most
+# processes that import routing never search a plain VRPTW day. `sisr.warm()`
+# compiles the search into numba's cache (make install runs it): 10-40 s on this machine.
+AVAILABLE = importlib.util.find_spec("numba") is not None
+
+# SISR's average removal (c-bar) and longest string; blinks: the share of places skipped.
+CBAR, LMAX, BLINK = 10.0, 10.0, 0.01
+# Split strings (a few visits in the middle of the string stay) in this share of removals.
+SPLIT = 0.5
+# Simulated-annealing temperature from START to END, as shares of the mean cost per visit.
+TEMP_START, TEMP_END = 0.3, 0.003
+# Iterations per compiled call; between calls the deadline is checked and the heat updated.
+CHUNK = 500
+MOD = 2147483647  # Park-Miller generator: the same stream compiled or not
+BIG = 1 << 62
+
+
+def _rand(rng):
+    rng[0] = rng[0] * 48271 % MOD
+    return rng[0] / MOD
+
+
+def _time(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE):
+    """Positions, earliest and latest starts, load and cost of route v."""
+    n = L[v]
+    t = OPEN[v]
+    here = S[v]
+    load = 0
+    cost = 0
+    for k in range(n):
+        x = R[v, k]
+        rt[x] = v
+        ps[x] = k
+        arr = t + T[here, x]
+        s = arr if arr > a[x] else a[x]
+        ES[v, k] = s
+        t = s + svc[x]
+        cost += C[here, x]
+        load += q[x]
+        here = x
+    bound = CLOSE[v]
+    nxt = E[v]
+    for k in range(n - 1, -1, -1):
+        x = R[v, k]
+        bound = bound - T[x, nxt] - svc[x]
+        if bound > b[x]:
+            bound = b[x]
+        LS[v, k] = bound
+        nxt = x
+    LD[v] = load
+    RC[v] = cost + C[here, E[v]] if n > 0 else 0
+
+
+def _iterate(
+    C, T, a, b, svc, q, cap, S, E, OPEN, CLOSE, neigh, vehicles, customers,
+    R, L, rt, ps, ES, LS, LD, RC, BR, BL, BRC, stamp, mark, BestR, BestL, costs, rng,
+    iters, temp0, temp1, counter, pending,
+):  # fmt: skip
+    """`iters` ruin-and-recreate iterations; temperature temp0 to temp1 over them.
+
+    costs: [current, best]; counter: [iteration stamp, place stamp]. Visits in `pending` (not
+    in any route) are inserted by the first iteration, without a ruin, which is then kept if
+    they all found a place. Returns iterations done.
+    """
+    nv = len(vehicles)
+    nc = len(customers)
+    removed = np.empty(nc, dtype=np.int64)
+    touched = np.empty(nv, dtype=np.int64)
+    key = np.empty(nc, dtype=np.float64)
+    for it in range(iters):
+        counter[0] += 1
+        stamp_it = counter[0]
+        nt = 0
+        # -- ruin: strings from routes near a random routed visit
+        ls_max = LMAX
+        seed = -1
+        if it == 0 and len(pending):
+            nr = len(pending)
+            removed[:nr] = pending
+            ks = 0
+        else:
+            used = 0
+            routed = 0
+            for k in range(nv):
+                if L[vehicles[k]] > 0:
+                    used += 1
+                    routed += L[vehicles[k]]
+            if routed == 0:
+                return it
+            avg = routed / used
+            if avg < LMAX:
+                ls_max = avg
+            ks = int(_rand(rng) * (4.0 * CBAR / (1.0 + ls_max) - 1.0)) + 1
+            nr = 0
+            seed = customers[int(_rand(rng) * nc)]
+            while rt[seed] < 0:
+                seed = customers[int(_rand(rng) * nc)]
+        done = 0
+        for m in range(-1, neigh.shape[1]):
+            if done >= ks:
+                break
+            c = seed if m < 0 else neigh[seed, m]
+            v = rt[c]
+            if v < 0 or stamp[v] == stamp_it:
+                continue
+            stamp[v] = stamp_it
+            touched[nt] = v
+            nt += 1
+            BL[v] = L[v]
+            BRC[v] = RC[v]
+            for k in range(L[v]):
+                BR[v, k] = R[v, k]
+            lt_max = L[v] if L[v] < ls_max else int(ls_max)
+            ln = int(_rand(rng) * lt_max) + 1
+            keep = 0
+            if ln > 1 and _rand(rng) < SPLIT:
+                # Split string: `keep` visits in the middle of a longer string stay.
+                keep = 1
+                while ln + keep < L[v] and _rand(rng) > 0.5:
+                    keep += 1
+                if ln + keep > L[v]:
+                    keep = 0
+            span = ln + keep
+            lo = ps[c] - int(_rand(rng) * span)
+            if lo < 0:
+                lo = 0
+            if lo > L[v] - span:
+                lo = L[v] - span
+            mid = lo + int(_rand(rng) * (ln - 1)) + 1 if keep else lo + span
+            w = 0
+            for k in range(L[v]):
+                x = R[v, k]
+                if lo <= k < lo + span and not (mid <= k < mid + keep):
+                    removed[nr] = x
+                    nr += 1
+                    rt[x] = -1
+                else:
+                    R[v, w] = x
+                    w += 1
+            L[v] = w
+            _time(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE)
+            done += 1
+        # -- recreate: in one of a few orders, each at its cheapest place
+        how = _rand(rng)
+        for k in range(nr):
+            x = removed[k]
+            if how < 0.35:
+                key[k] = _rand(rng)
+            elif how < 0.6:
+                key[k] = -q[x] - _rand(rng)
+            elif how < 0.8:
+                key[k] = b[x] - a[x]
+            elif how < 0.95:
+                key[k] = -C[S[0], x]
+            else:
+                key[k] = C[S[0], x]
+        order = np.argsort(key[:nr], kind="mergesort")  # stable: ties alike compiled or not
+        ok = True
+        for oi in range(nr):
+            x = removed[order[oi]]
+            best = BIG
+            bv = -1
+            bp = -1
+            counter[1] += 1
+            token = counter[1]
+            for m in range(neigh.shape[1]):
+                v = rt[neigh[x, m]]
+                if v < 0 or mark[v] == token:
+                    continue
+                mark[v] = token
+                if LD[v] + q[x] > cap[v]:
+                    continue
+                n = L[v]
+                for p in range(n + 1):
+                    if _rand(rng) < BLINK:
+                        continue
+                    if p > 0:
+                        prev = R[v, p - 1]
+                        t = ES[v, p - 1] + svc[prev]
+                    else:
+                        prev = S[v]
+                        t = OPEN[v]
+                    nxt = R[v, p] if p < n else E[v]
+                    add = C[prev, x] + C[x, nxt] - C[prev, nxt]
+                    if add >= best:
+                        continue
+                    arr = t + T[prev, x]
+                    if arr > b[x]:
+                        continue
+                    s = arr if arr > a[x] else a[x]
+                    done_t = s + svc[x] + T[x, nxt]
+                    if p < n:
+                        if done_t > LS[v, p]:
+                            continue
+                    elif done_t > CLOSE[v]:
+                        continue
+                    best = add
+                    bv = v
+                    bp = p
+            if bv < 0:
+                # An idle vehicle: the cheapest that can serve x alone.
+                for k in range(nv):
+                    v = vehicles[k]
+                    if L[v] > 0 or q[x] > cap[v]:
+                        continue
+                    arr = OPEN[v] + T[S[v], x]
+                    s = arr if arr > a[x] else a[x]
+                    if arr > b[x] or s + svc[x] + T[x, E[v]] > CLOSE[v]:
+                        continue
+                    add = C[S[v], x] + C[x, E[v]]
+                    if add < best:
+                        best = add
+                        bv = v
+                        bp = 0
+            if bv < 0:
+                ok = False
+                break
+            v = bv
+            if stamp[v] != stamp_it:
+                stamp[v] = stamp_it
+                touched[nt] = v
+                nt += 1
+                BL[v] = L[v]
+                BRC[v] = RC[v]
+                for k in range(L[v]):
+                    BR[v, k] = R[v, k]
+            for k in range(L[v], bp, -1):
+                R[v, k] = R[v, k - 1]
+            R[v, bp] = x
+            L[v] += 1
+            _time(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE)
+        delta = 0
+        for k in range(nt):
+            v = touched[k]
+            delta += RC[v] - BRC[v]
+        frac = it / iters if iters > 1 else 0.0
+        temp = temp0 * (temp1 / temp0) ** frac
+        forced = it == 0 and len(pending) > 0
+        if ok and (forced or delta < -temp * math.log(_rand(rng))):
+            costs[0] += delta
+            if forced or costs[0] < costs[1]:
+                costs[1] = costs[0]
+                for k in range(nv):
+                    v = vehicles[k]
+                    BestL[v] = L[v]
+                    for j in range(L[v]):
+                        BestR[v, j] = R[v, j]
+        else:
+            for k in range(nt):
+                v = touched[k]
+                for j in range(L[v]):
+                    rt[R[v, j]] = -1
+            for k in range(nt):
+                v = touched[k]
+                L[v] = BL[v]
+                for j in range(BL[v]):
+                    R[v, j] = BR[v, j]
+                _time(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE)
+    return iters
+
+
+_WARM: list[bool] = []
+_LOCK = threading.Lock()
+
+
+def warm() -> None:
+    """Compile the search (or load it from numba's cache) on a tiny day, once per process.
+
+    Until then the search's functions are plain Python (slow; the differential test runs them).
+    """
+    with _LOCK:
+        if _WARM or not AVAILABLE:
+            return
+        import numba  # see AVAILABLE
+
+        names = globals()
+        for name in ("_rand", "_time", "_iterate"):  # callees first: callers see them compiled
+            names[name] = numba.njit(cache=True, nogil=True)(names[name])
+        n = 3
+        z = np.zeros((n, n), dtype=np.int64)
+        inst = Instance(
+            kind=[START, "visit", "visit"], ref=[0, 1, 2], service=np.zeros(n, dtype=np.int64),
+            windows=[[(0, 10)]] * n, demand=np.zeros(n, dtype=np.int64), time={"m": z},
+            dist={"m": z}, vehicle_mode=["m"] * 2, starts=[0, 0], ends=[0, 0],
+            vehicle_window=[(0, 10)] * 2, max_span=[None] * 2, capacity=[1, 1],
+            breaks=[[], []], penalty=[None] * n, finalize_times=False,
+        )  # fmt: skip
+        Sisr(inst).run({0: [1, 2]}, [0, 1], time.monotonic() + 60, max_iters=2)
+        _WARM.append(True)
+
+
+def cached() -> bool:
+    """Whether numba's cache holds this file's compiled search (make install builds it)."""
+    here = Path(__file__)
+    index = list((here.parent / "__pycache__").glob(f"{here.stem}._iterate-*.nbi"))
+    return bool(index) and max(p.stat().st_mtime for p in index) >= here.stat().st_mtime
+
+
+def ready(load: bool = True) -> bool:
+    """Whether the compiled search is in use; if not and `load`, warm() when that would not
+    compile (numba's cache holds it)."""
+    if AVAILABLE and load and not _WARM and cached():
+        warm()
+    return bool(_WARM)
+
+
+def applies(inst: Instance, skip: frozenset[int] = frozenset()) -> bool:
+    """Whether this instance has only the rules this search keeps (see the module's doc)."""
+    customers = [x for x in range(inst.n) if inst.kind[x] not in (START, END)]
+    return (
+        len(set(inst.vehicle_mode)) == 1
+        and not skip
+        and all(len(inst.windows[x]) == 1 for x in customers)
+        and all(s is None for s in inst.max_span)
+        and not any(inst.breaks)
+        and not (inst.allowed or inst.pairs or inst.groups or inst.locks or inst.preferred)
+        and not (inst.soft_span and inst.span_cost)
+        and not inst.balance_cost
+        and not inst.fixed_cost
+        and all(inst.drop_cost(x) == inst.drop_cost(customers[0]) for x in customers)
+        and bool(inst.demand[customers].min(initial=0) >= 0)
+    )
+
+
+class Sisr:
+    """The arrays of one instance; `run` searches the routes of some vehicles."""
+
+    def __init__(self, inst: Instance, neighbours: int = 40, plain: bool = False) -> None:
+        """`plain`: run the Python source even when warm() has compiled it (for the
+        differential test)."""
+        self.inst = inst
+        self.plain = plain
+        mode = inst.vehicle_mode[0]
+        n, nv = inst.n, inst.num_vehicles
+        self.C = np.ascontiguousarray((inst.cost or inst.time)[mode], dtype=np.int64)
+        self.T = np.ascontiguousarray(inst.time[mode], dtype=np.int64)
+        self.a = np.array([w[0][0] if w else 0 for w in inst.windows], dtype=np.int64)
+        self.b = np.array([w[-1][1] if w else 0 for w in inst.windows], dtype=np.int64)
+        self.svc = np.asarray(inst.service, dtype=np.int64)
+        self.q = np.asarray(inst.demand, dtype=np.int64)
+        self.cap = np.asarray(inst.capacity, dtype=np.int64)
+        self.S = np.asarray(inst.starts, dtype=np.int64)
+        self.E = np.asarray(inst.ends, dtype=np.int64)
+        self.OPEN = np.array([w[0] for w in inst.vehicle_window], dtype=np.int64)
+        self.CLOSE = np.array([w[1] for w in inst.vehicle_window], dtype=np.int64)
+        customers = [x for x in range(n) if inst.kind[x] not in (START, END)]
+        self.customers = customers
+        # Neighbours by cost (SISR's adjacency), customers only, the node itself excluded.
+        cust = np.array(customers, dtype=np.int64)
+        k = max(1, min(neighbours, len(customers) - 1))
+        sub = self.C[np.ix_(cust, cust)].astype(float)
+        sub = np.minimum(sub, sub.T)
+        np.fill_diagonal(sub, np.inf)
+        near = np.argsort(sub, axis=1, kind="stable")[:, :k]
+        self.neigh = np.zeros((n, k), dtype=np.int64)
+        self.neigh[cust] = cust[near]
+        m = len(customers) + 1
+        self.R = np.zeros((nv, m), dtype=np.int64)
+        self.L = np.zeros(nv, dtype=np.int64)
+        self.rt = np.full(n, -1, dtype=np.int64)
+        self.ps = np.zeros(n, dtype=np.int64)
+        self.ES = np.zeros((nv, m), dtype=np.int64)
+        self.LS = np.zeros((nv, m), dtype=np.int64)
+        self.LD = np.zeros(nv, dtype=np.int64)
+        self.RC = np.zeros(nv, dtype=np.int64)
+        self.BR = np.zeros((nv, m), dtype=np.int64)
+        self.BL = np.zeros(nv, dtype=np.int64)
+        self.BRC = np.zeros(nv, dtype=np.int64)
+        self.stamp = np.zeros(nv, dtype=np.int64)
+        self.mark = np.zeros(nv, dtype=np.int64)
+        self.BestR = np.zeros((nv, m), dtype=np.int64)
+        self.BestL = np.zeros(nv, dtype=np.int64)
+        self.counter = np.zeros(2, dtype=np.int64)
+
+    def _load(self, routes: dict[int, list[int]], vehicles: list[int]) -> None:
+        self.rt[:] = -1
+        self.L[:] = 0
+        for v in vehicles:
+            r = routes.get(v, [])
+            self.L[v] = len(r)
+            self.R[v, : len(r)] = r
+            _time(
+                v, self.R, self.L, self.rt, self.ps, self.ES, self.LS, self.LD, self.RC,
+                self.C, self.T, self.a, self.b, self.svc, self.q,
+                self.S, self.E, self.OPEN, self.CLOSE,
+            )  # fmt: skip
+        self.BestR[:] = self.R
+        self.BestL[:] = self.L
+
+    def run(
+        self,
+        routes: dict[int, list[int]],
+        vehicles: list[int],
+        deadline: float,
+        seed: int = 0,
+        heat: tuple[float, float] = (0.0, 1.0),
+        max_iters: int | None = None,
+        customers: list[int] | None = None,
+    ) -> dict[int, list[int]]:
+        """The best routes found for `vehicles` by the deadline, serving their visits and
+        the `customers` that no route serves yet (`stuck` when one of those finds no place:
+        then the routes given come back).
+
+        The temperature cools from TEMP_START to TEMP_END of the mean cost per visit over the
+        whole search; `heat` is the part of it this run covers. With `max_iters` the search
+        stops after that many iterations and cools by iterations (for tests).
+        """
+        self._load(routes, vehicles)
+        self.refused = self.stuck = False
+        self.iterations = 0
+        vs = np.asarray(vehicles, dtype=np.int64)
+        routed = [x for v in vehicles for x in routes.get(v, [])]
+        seen = set(routed)
+        pending = np.array([x for x in customers or () if x not in seen], dtype=np.int64)
+        cust = np.array(routed + pending.tolist(), dtype=np.int64)
+        if not len(cust):
+            return {v: list(routes.get(v, [])) for v in vehicles}
+        cost = int(self.RC[vs].sum())
+        costs = np.array([cost, cost], dtype=np.int64)
+        per = max(1.0, cost / max(1, len(routed)))
+        t_start, t_end = TEMP_START * per, TEMP_END * per
+        rng = np.array([seed % (MOD - 1) + 1], dtype=np.int64)
+        t0 = time.monotonic()
+        span = max(1e-3, deadline - t0)
+        done = 0
+        while (time.monotonic() < deadline or len(pending)) and (
+            max_iters is None or done < max_iters
+        ):
+            chunk = CHUNK if max_iters is None else min(CHUNK, max_iters - done)
+            f0 = (done / max_iters) if max_iters else (time.monotonic() - t0) / span
+            f1 = ((done + chunk) / max_iters) if max_iters else min(1.0, f0 + 0.02)
+            h0 = heat[0] + (heat[1] - heat[0]) * min(1.0, f0)
+            h1 = heat[0] + (heat[1] - heat[0]) * min(1.0, f1)
+            step = getattr(_iterate, "py_func", _iterate) if self.plain else _iterate
+            done += step(
+                self.C, self.T, self.a, self.b, self.svc, self.q, self.cap,
+                self.S, self.E, self.OPEN, self.CLOSE, self.neigh, vs, cust,
+                self.R, self.L, self.rt, self.ps, self.ES, self.LS, self.LD, self.RC,
+                self.BR, self.BL, self.BRC, self.stamp, self.mark, self.BestR, self.BestL,
+                costs, rng, chunk,
+                t_start * (t_end / t_start) ** h0, t_start * (t_end / t_start) ** h1,
+                self.counter, pending,
+            )  # fmt: skip
+            if len(pending):
+                if (self.rt[pending] < 0).any():
+                    self.stuck = True
+                    return {v: list(routes.get(v, [])) for v in vehicles}
+                pending = pending[:0]
+        self.iterations = done
+        out = {int(v): self.BestR[v, : self.BestL[v]].tolist() for v in vehicles}
+        # A route breaking a rule would be a bug here: the routes it started from, then.
+        self.refused = not self.keeps_rules(out, cust.tolist())
+        return {v: list(routes.get(v, [])) for v in vehicles} if self.refused else out
+
+    def keeps_rules(self, out: dict[int, list[int]], visits: list[int]) -> bool:
+        """Each of the visits once in `out`, and every route kept by schedule.check."""
+        if sorted(x for r in out.values() for x in r) != sorted(visits):
+            return False
+        inst = self.inst
+        T = self.T
+        for v, r in out.items():
+            if not r:
+                continue
+            items = [
+                Item(x, int(self.svc[x]), tuple(inst.windows[x]), load=int(self.q[x])) for x in r
+            ]
+            rules = Rules(
+                inst.starts[v], inst.ends[v], inst.vehicle_window[v],
+                lambda i, j: int(T[i, j]), None, int(self.cap[v]), v,
+            )  # fmt: skip
+            if not isinstance(check(items, rules), Timing):
+                return False
+        return True
