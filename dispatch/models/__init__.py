@@ -1,5 +1,12 @@
 """All models, imported so that the metadata is complete for Alembic and the mappers."""
 
+from dispatch.models.allowances import (
+    AllowanceAccount,
+    AllowanceEntry,
+    AllowanceMonth,
+    AllowanceScheme,
+    EntryKind,
+)
 from dispatch.models.appeals import Appeal, AppealStatus
 from dispatch.models.audit import AuditEntry
 from dispatch.models.billing import BatchStatus, BillingBatch
@@ -33,6 +40,10 @@ from dispatch.models.work_orders import AppealState, WorkOrder, WorkOrderSource,
 __all__ = [
     "LOGIN_ROLES",
     "AbsenceReason",
+    "AllowanceAccount",
+    "AllowanceEntry",
+    "AllowanceMonth",
+    "AllowanceScheme",
     "Appeal",
     "AppealState",
     "AppealStatus",
@@ -51,6 +62,7 @@ __all__ = [
     "DayPlan",
     "Device",
     "DeviceKind",
+    "EntryKind",
     "EventKind",
     "Flag",
     "FlagStatus",

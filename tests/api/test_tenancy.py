@@ -230,7 +230,10 @@ FACTORIES: dict[str, str] = {
     "devices": "device",
 }
 # Segments naming rows shared by every provider: no cross-provider check applies.
-GLOBAL: dict[str, str] = {"service-types": "the service catalogue is platform-wide"}
+GLOBAL: dict[str, str] = {
+    "service-types": "the service catalogue is platform-wide",
+    "allowance-schemes": "allowance schemes are the city's, for every provider's elders",
+}
 
 
 Body = Callable[[dict[str, int]], dict[str, Any]]
@@ -283,6 +286,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/work-orders/<id>/decision"): _json({"decision": "approve", "reason": "checked"}),
     ("POST", "/appeals/<id>/decision"): _json({"decision": "deny", "reason": "no evidence"}),
     ("GET", "/clients/<id>/entitlement"): lambda _own: {"query_string": {"month": "2026-11"}},
+    ("PATCH", "/clients/<id>/allowance"): _json({"hardship": "低保"}),
 }
 
 
