@@ -34,6 +34,7 @@ RESOURCES = [
     # Allowances and meals (#19)
     "allowance_schemes",
     "allowances",
+    "meals",
 ]
 
 

@@ -24,6 +24,7 @@ from dispatch.models.clients import (
 from dispatch.models.devices import Device, DeviceKind
 from dispatch.models.events import Crs, EventKind, VisitEvent
 from dispatch.models.flags import Flag, FlagStatus, Severity
+from dispatch.models.meals import Canteen, Meal, MealFlag, MealMethod, MealSlot, MealStatus
 from dispatch.models.periodic import PeriodicRun
 from dispatch.models.photos import Photo
 from dispatch.models.plans import DayPlan, PlanStatus
@@ -51,6 +52,7 @@ __all__ = [
     "BatchStatus",
     "BillingBatch",
     "BillingUnit",
+    "Canteen",
     "CarePlan",
     "Caregiver",
     "CaregiverSkill",
@@ -68,6 +70,11 @@ __all__ = [
     "FlagStatus",
     "FundingSource",
     "Gender",
+    "Meal",
+    "MealFlag",
+    "MealMethod",
+    "MealSlot",
+    "MealStatus",
     "PeriodicRun",
     "Photo",
     "PlanStatus",

@@ -63,6 +63,9 @@ class AllowanceAccount(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), unique=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
     hardship: Mapped[str | None] = mapped_column(String(32))  # 低保, 特困, ... or None
+    # How canteen terminals recognise the elder (全城通): the card's number, the face match's id.
+    card_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    face_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     balance_fen: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

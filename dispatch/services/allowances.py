@@ -3,6 +3,7 @@ the month's grant run and the ledger's month close (the ledger itself: ``ledger`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from dispatch import audit
 from dispatch.db import utcnow
-from dispatch.models import AllowanceMonth, Client, Role
+from dispatch.errors import Conflict
+from dispatch.models import AllowanceAccount, AllowanceMonth, Client, Role
 from dispatch.services import ledger
 from dispatch.services.entitlements import month_of, parse_month
 from dispatch.services.pages import page_of
@@ -41,21 +43,41 @@ def statement(
         "month": f"{month:%Y-%m}",
         "closed": ledger.is_closed(session, month),
         "hardship": account.hardship if account is not None else None,
+        "card_no": account.card_no if account is not None else None,
+        "face_id": account.face_id if account is not None else None,
         **totals,
         "balance": account.balance_fen if account is not None else 0,
         "entries": ledger.entries_of(session, account.id, month) if account is not None else [],
     }
 
 
-def set_hardship(
-    session: Session, actor: Actor, client_id: int, hardship: str | None
+def update_account(
+    session: Session, actor: Actor, client_id: int, data: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Record the elder's hardship category; the next grant run pays the matching schemes."""
+    """The elder's hardship category (the next grant run pays matching schemes) and the card
+    number and face-match id canteen terminals know them by (unique in the city)."""
     actor.require(*KEEPERS)
     client = get_scoped(session, Client, client_id, actor)
     account = ledger.open_account(session, client)
     before = audit.snapshot(account)
-    account.hardship = hardship.strip() if hardship and hardship.strip() else None
+    for name in ("hardship", "card_no", "face_id"):
+        if name not in data:
+            continue
+        value = (data[name] or "").strip() or None
+        if name != "hardship" and value is not None:
+            taken = session.scalar(
+                select(AllowanceAccount.client_id).where(
+                    getattr(AllowanceAccount, name) == value, AllowanceAccount.id != account.id
+                )
+            )
+            if taken is not None:
+                raise Conflict(
+                    f"Another elder already holds this {name}.",
+                    code="ELDER_ID_IN_USE",
+                    message_zh="该卡号或人脸编号已属于另一位老人。",
+                    errors={name: ["Already in use."]},
+                )
+        setattr(account, name, value)
     session.flush()
     old, new = audit.changed(before, audit.snapshot(account))
     if new:

@@ -40,8 +40,8 @@ def statement(args: dict[str, Any], ident: int) -> Any:
 @blp.arguments(AccountUpdateSchema)
 @blp.response(200, StatementSchema)
 def update(data: dict[str, Any], ident: int) -> Any:
-    """Set the elder's hardship category (it decides which hardship schemes pay them)"""
-    return allowances.set_hardship(Session(), current_actor(), ident, data["hardship"])
+    """Set the elder's hardship category (which hardship schemes pay them) and canteen card ids"""
+    return allowances.update_account(Session(), current_actor(), ident, data)
 
 
 @blp.route("/allowance-grants", methods=["POST"])

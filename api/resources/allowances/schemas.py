@@ -36,6 +36,8 @@ class StatementSchema(BaseSchema):
     month = fields.String()
     closed = fields.Boolean(metadata={"description": "The month is closed: nothing changes."})
     hardship = fields.String(allow_none=True)
+    card_no = fields.String(allow_none=True)
+    face_id = fields.String(allow_none=True)
     opening = Fen()
     granted = Fen()
     debited = Fen()
