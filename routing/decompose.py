@@ -33,6 +33,12 @@ log = logging.getLogger(__name__)
 # r1_10_1 from 6.2 % to 5.8 % above the best known; on generated home-care days at 30 s, from
 # +9.9 % to -0.3 % (400 visits) and +7.9 % to -2.1 % (1,000) against PyVRP (docs/benchmarks.md).
 OWN_SHARE = 0.6
+# Days that the compiled search (routing.sisr) polishes, from KERNEL_FROM nodes: it gets all
+# the time after the construction (on rc1_10_1 and r1_10_1 at 60 s, 3.1 and 3.2 % above the best
+# known, against 3.9 and 4.3 % with 60 %). Below, it lost to the Python search on the Solomon
+# subset at 10 s (mean gap 2.45 % against 0.18-0.87 %): its routes of 30-50 visits want the
+# local search's 2-opt, and ruin and recreate alone does not get there in a few seconds.
+KERNEL_SHARE, KERNEL_FROM = 0.8, 200
 
 
 def sub_instance(inst: Instance, vehicles: list[int], customers: list[int]):
@@ -318,66 +324,6 @@ def improve(
     return routes
 
 
-# A first-solution strategy that finds nothing within this share of the time (at most PROBE_S)
-# hands its worker to the next strategy of its chain.
-PROBE_SHARE, PROBE_S = 0.1, 1.0
-
-
-def _solve_full(args):
-    """Solve with the first strategy of a chain that finds a first solution, then search.
-
-    Some strategies (PATH_CHEAPEST_ARC on tight windows) search for a first solution until the
-    time limit and find none; each but the last is therefore probed for one solution first.
-    """
-    inst, t, chain = args
-    deadline = time.monotonic() + t
-    for i, first in enumerate(chain):
-        left = deadline - time.monotonic()
-        if left <= 0.1:
-            return None
-        initial = None
-        if i < len(chain) - 1:
-            probe = solver.solve_instance(
-                inst, min(PROBE_S, PROBE_SHARE * t), first_solution=first, solution_limit=1
-            )
-            if probe is None:
-                continue
-            initial = [list(r.nodes) for r in probe.routes]
-            left = deadline - time.monotonic()
-        raw = solver.solve_instance(inst, left, first_solution=first, initial_routes=initial)
-        if raw is not None:
-            return [r.nodes for r in raw.routes], raw.dropped, raw.objective
-    return None
-
-
-def portfolio(
-    inst: Instance,
-    time_limit_s: float,
-    strategies: list[tuple[str, ...]],
-    workers: int | None = None,
-):
-    """Solve with several first-solution strategies side by side; keep the cheapest result.
-
-    On tight windows PATH_CHEAPEST_ARC-like strategies may find nothing, on wide ones the
-    insertion heuristics start from routes that guided local search rarely repairs; running
-    both covers both. Each entry is a chain: its later strategies stand in when the earlier
-    find no first solution. Returns (routes, dropped) or None.
-    """
-    workers = workers or max(1, min(2, os.cpu_count() or 1))
-    waves = math.ceil(len(strategies) / workers)
-    per = max(0.5, time_limit_s / waves - 0.4)
-    with _pool(workers) as pool:
-        results = list(pool.map(_solve_full, [(inst, per, tuple(s)) for s in strategies]))
-    best = None
-    for res in results:
-        if res is None:
-            continue
-        key = (len(res[1]), res[2])
-        if best is None or key < best[0]:
-            best = (key, res[0], res[1])
-    return None if best is None else (best[1], best[2])
-
-
 def solve_large(
     inst: Instance,
     coords: np.ndarray,
@@ -409,7 +355,9 @@ def solve_large(
     used = [r for r in routes.values() if r]
     mean_len = float(np.mean([len(r) for r in used])) if used else 10.0
     per = max(2, round(sub_visits / max(1.0, mean_len)))
-    own_share = OWN_SHARE if own_share is None else own_share
+    if own_share is None:
+        fast = _compiled(inst, skip, time_limit_s * KERNEL_SHARE)
+        own_share = KERNEL_SHARE if fast else OWN_SHARE
     own_from = deadline - own_share * time_limit_s
     routes = improve(inst, routes, own_from, workers, seed, per, sub_time_s, skip)
     if own_share > 0:
@@ -500,6 +448,15 @@ LOAD_S = 3.0
 SPLIT_FROM = 200
 
 
+def _compiled(inst: Instance, skip: frozenset[int], seconds: float) -> bool:
+    """Whether the polish of this day is routing.sisr's compiled search.
+
+    Compiled at install (make install) and loaded from numba's cache (about a second) when
+    there are more than LOAD_S seconds; never compiled here (10-40 s).
+    """
+    return inst.n >= KERNEL_FROM and sisr.applies(inst, skip) and sisr.ready(load=seconds > LOAD_S)
+
+
 def polish(
     inst: Instance,
     coords: np.ndarray,
@@ -522,9 +479,7 @@ def polish(
     with its own seed, and the cheapest result goes on to the next epoch.
     """
     start = time.monotonic()
-    # Compiled at install (make install) and loaded from numba's cache here, before the fork,
-    # when there is time for that (about a second); never compiled here (10-40 s).
-    compiled = sisr.applies(inst, skip) and sisr.ready(load=deadline - start > LOAD_S)
+    compiled = _compiled(inst, skip, deadline - start)
     if workers <= 1:
         kernel = sisr.Sisr(inst) if compiled else None
         if kernel is not None:

@@ -22,8 +22,11 @@ uncompiled. Routes are checked by `routing.schedule.check` before they are retur
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib.util
 import math
+import sys
 import threading
 import time
 from pathlib import Path
@@ -43,7 +46,7 @@ CBAR, LMAX, BLINK = 10.0, 10.0, 0.01
 # Split strings (a few visits in the middle of the string stay) in this share of removals.
 SPLIT = 0.5
 # Simulated-annealing temperature from START to END, as shares of the mean cost per visit.
-TEMP_START, TEMP_END = 0.3, 0.003
+TEMP_START, TEMP_END = 2.0, 0.01
 # Iterations per compiled call; between calls the deadline is checked and the heat updated.
 CHUNK = 500
 MOD = 2147483647  # Park-Miller generator: the same stream compiled or not
@@ -322,13 +325,27 @@ def warm() -> None:
         )  # fmt: skip
         Sisr(inst).run({0: [1, 2]}, [0, 1], time.monotonic() + 60, max_iters=2)
         _WARM.append(True)
+        path, digest = _marker()
+        with contextlib.suppress(OSError):  # a read-only tree: compiled in each process
+            path.write_text(digest)
+
+
+def _marker() -> tuple[Path, str]:
+    """Where warm() notes the source it compiled (next to numba's cache), and the digest of
+    the source now."""
+    here = Path(__file__)
+    version = f"py{sys.version_info[0]}{sys.version_info[1]}"
+    digest = hashlib.sha256(here.read_bytes()).hexdigest()
+    return here.parent / "__pycache__" / f"{here.stem}.warm-{version}", digest
 
 
 def cached() -> bool:
-    """Whether numba's cache holds this file's compiled search (make install builds it)."""
-    here = Path(__file__)
-    index = list((here.parent / "__pycache__").glob(f"{here.stem}._iterate-*.nbi"))
-    return bool(index) and max(p.stat().st_mtime for p in index) >= here.stat().st_mtime
+    """Whether numba's cache holds this source's compiled search (make install builds it)."""
+    path, digest = _marker()
+    try:
+        return path.read_text() == digest
+    except OSError:
+        return False
 
 
 def ready(load: bool = True) -> bool:

@@ -6,8 +6,11 @@ import argparse
 import itertools
 import json
 import math
+import multiprocessing as mp
+import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,6 +122,66 @@ def route_distance(si: SolomonInstance, routes: list[list[int]]) -> float:
     return total
 
 
+# A first-solution strategy that finds nothing within this share of the time (at most PROBE_S)
+# hands its worker to the next strategy of its chain.
+PROBE_SHARE, PROBE_S = 0.1, 1.0
+
+
+def _solve_full(args):
+    """Solve with the first strategy of a chain that finds a first solution, then search.
+
+    Some strategies (PATH_CHEAPEST_ARC on tight windows) search for a first solution until the
+    time limit and find none; each but the last is therefore probed for one solution first.
+    """
+    inst, t, chain = args
+    deadline = time.monotonic() + t
+    for i, first in enumerate(chain):
+        left = deadline - time.monotonic()
+        if left <= 0.1:
+            return None
+        initial = None
+        if i < len(chain) - 1:
+            probe = solver.solve_instance(
+                inst, min(PROBE_S, PROBE_SHARE * t), first_solution=first, solution_limit=1
+            )
+            if probe is None:
+                continue
+            initial = [list(r.nodes) for r in probe.routes]
+            left = deadline - time.monotonic()
+        raw = solver.solve_instance(inst, left, first_solution=first, initial_routes=initial)
+        if raw is not None:
+            return [r.nodes for r in raw.routes], raw.dropped, raw.objective
+    return None
+
+
+def portfolio(
+    inst: Instance,
+    time_limit_s: float,
+    strategies: list[tuple[str, ...]],
+    workers: int | None = None,
+):
+    """Solve with several first-solution strategies side by side; keep the cheapest result.
+
+    On tight windows PATH_CHEAPEST_ARC-like strategies may find nothing, on wide ones the
+    insertion heuristics start from routes that guided local search rarely repairs; running
+    both covers both. Each entry is a chain: its later strategies stand in when the earlier
+    find no first solution. Returns (routes, dropped) or None.
+    """
+    workers = workers or max(1, min(2, os.cpu_count() or 1))
+    waves = math.ceil(len(strategies) / workers)
+    per = max(0.5, time_limit_s / waves - 0.4)
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+        results = list(pool.map(_solve_full, [(inst, per, tuple(s)) for s in strategies]))
+    best = None
+    for res in results:
+        if res is None:
+            continue
+        key = (len(res[1]), res[2])
+        if best is None or key < best[0]:
+            best = (key, res[0], res[1])
+    return None if best is None else (best[1], best[2])
+
+
 def solve(
     si: SolomonInstance,
     time_limit_s: float,
@@ -141,7 +204,7 @@ def solve(
         routes = [r for r in node_routes.values() if r]
         raw = True
     elif not overrides and first_solution == "PORTFOLIO":
-        res = decompose.portfolio(inst, time_limit_s - (time.monotonic() - t0), PORTFOLIO)
+        res = portfolio(inst, time_limit_s - (time.monotonic() - t0), PORTFOLIO)
         raw = res is not None and not res[1]
         routes = [r for r in res[0] if r] if res else []
     else:

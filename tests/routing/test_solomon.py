@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from routing import decompose, solomon
+from routing import solomon
 
 DATA = Path("/work/shared/benchmarks/vrptw/solomon")
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason="benchmark data not available")
@@ -66,8 +66,8 @@ def test_portfolio_chain_falls_back_when_a_strategy_finds_no_first_solution():
     # passes to LOCAL_CHEAPEST_INSERTION after the probe and serves every customer.
     si = solomon.read(DATA / "r101.txt")
     inst = solomon.to_instance(si)
-    assert decompose.portfolio(inst, 2.0, [("PATH_CHEAPEST_ARC",)], workers=1) is None
-    res = decompose.portfolio(
+    assert solomon.portfolio(inst, 2.0, [("PATH_CHEAPEST_ARC",)], workers=1) is None
+    res = solomon.portfolio(
         inst, 2.0, [("PATH_CHEAPEST_ARC", "LOCAL_CHEAPEST_INSERTION")], workers=1
     )
     assert res is not None
