@@ -14,11 +14,14 @@ from dispatch import audit, config, spreadsheets
 from dispatch.db import utcnow
 from dispatch.errors import Conflict, Invalid
 from dispatch.models import (
+    AllowanceEntry,
     BatchStatus,
     BillingBatch,
     BillingUnit,
     Caregiver,
     Client,
+    Meal,
+    MealStatus,
     Provider,
     Role,
     ServiceType,
@@ -88,11 +91,12 @@ def create_batch(
         .order_by(WorkOrder.start_at, WorkOrder.id)
         .with_for_update(of=WorkOrder)
     ).all()
-    if not rows:
+    meals = _unbilled_meals(provider_id, start, end)
+    if not rows and not session.scalar(select(func.count()).select_from(meals.subquery())):
         raise Invalid(
-            "No approved, unbilled orders of this provider started in this period.",
+            "No approved, unbilled orders or meals of this provider in this period.",
             code="NO_APPROVED_ORDERS",
-            message_zh="该机构在此期间没有已审核通过且未结算的工单。",
+            message_zh="该机构在此期间没有已审核通过且未结算的工单或助餐记录。",
         )
     batch = BillingBatch(
         provider_id=provider_id,
@@ -111,13 +115,63 @@ def create_batch(
         }
         for ident, minutes, unit, rate in rows
     ]
-    session.execute(update(WorkOrder), params)
-    batch.orders = len(params)
-    batch.minutes = sum(r[1] for r in rows)
-    batch.amount = sum((p["billing_amount"] for p in params), Decimal("0.00"))
-    session.flush()
+    if params:
+        session.execute(update(WorkOrder), params)
+    session.execute(
+        update(Meal)
+        .where(Meal.id.in_(meals.with_only_columns(Meal.id).scalar_subquery()))
+        .values(billing_batch_id=batch.id),
+        execution_options={"synchronize_session": False},
+    )
+    _totals(session, batch)
     audit.record(session, actor, "billing_batch.create", batch, after=audit.snapshot(batch))
     return batch
+
+
+def _unbilled_meals(provider_id: int, start: Any, end: Any) -> Any:
+    """The provider's canteens' meals of the period not held by a flag and not yet billed."""
+    return select(Meal).where(
+        Meal.provider_id == provider_id,
+        Meal.status == MealStatus.recorded,
+        Meal.billing_batch_id.is_(None),
+        Meal.served_at >= start,
+        Meal.served_at < end,
+    )
+
+
+def _totals(session: Session, batch: BillingBatch) -> None:
+    """The one definition of a batch's lines: its orders, who pays them, its meals.
+
+    The allowance and co-payment lines are the net ledger entries of the batch's orders (a
+    reversed debit nets to nothing with its credit); amounts are exact sums of fen.
+    """
+    orders, minutes, amount = session.execute(
+        select(
+            func.count(WorkOrder.id),
+            func.coalesce(func.sum(WorkOrder.billable_min), 0),
+            func.coalesce(func.sum(WorkOrder.billing_amount), 0),
+        ).where(WorkOrder.billing_batch_id == batch.id)
+    ).one()
+    paid_fen, copay_fen = session.execute(
+        select(
+            func.coalesce(-func.sum(AllowanceEntry.amount_fen), 0),
+            func.coalesce(func.sum(AllowanceEntry.copay_fen), 0),
+        ).where(
+            AllowanceEntry.work_order_id.in_(
+                select(WorkOrder.id).where(WorkOrder.billing_batch_id == batch.id)
+            )
+        )
+    ).one()
+    meals, subsidy_fen = session.execute(
+        select(func.count(Meal.id), func.coalesce(func.sum(Meal.subsidy_fen), 0)).where(
+            Meal.billing_batch_id == batch.id
+        )
+    ).one()
+    batch.orders, batch.minutes, batch.amount = int(orders), int(minutes), Decimal(amount)
+    batch.allowance = Decimal(int(paid_fen)) / 100
+    batch.copay = Decimal(int(copay_fen)) / 100
+    batch.meals, batch.meal_subsidy = int(meals), Decimal(int(subsidy_fen)) / 100
+    session.flush()
 
 
 def recompute(session: Session, actor: Actor, batch_id: int, *, reason: str) -> BillingBatch:
@@ -127,15 +181,7 @@ def recompute(session: Session, actor: Actor, batch_id: int, *, reason: str) -> 
     if batch.status == BatchStatus.closed:
         raise _closed(batch)
     before = audit.snapshot(batch)
-    orders, minutes, amount = session.execute(
-        select(
-            func.count(WorkOrder.id),
-            func.coalesce(func.sum(WorkOrder.billable_min), 0),
-            func.coalesce(func.sum(WorkOrder.billing_amount), 0),
-        ).where(WorkOrder.billing_batch_id == batch.id)
-    ).one()
-    batch.orders, batch.minutes, batch.amount = int(orders), int(minutes), Decimal(amount)
-    session.flush()
+    _totals(session, batch)
     old, new = audit.changed(before, audit.snapshot(batch))
     if new:
         audit.record(
@@ -151,9 +197,9 @@ def close_batch(session: Session, actor: Actor, batch_id: int) -> BillingBatch:
     session.refresh(batch, with_for_update=True)
     if batch.status == BatchStatus.closed:
         raise _closed(batch)
-    if batch.orders == 0:
+    if batch.orders == 0 and batch.meals == 0:
         raise Invalid(
-            "The batch has no orders left; delete it instead.",
+            "The batch has no orders or meals left; delete it instead.",
             code="BATCH_EMPTY",
             message_zh="该批次已没有工单，请删除该批次。",
         )
@@ -184,6 +230,10 @@ def delete_batch(session: Session, actor: Actor, batch_id: int) -> None:
         update(WorkOrder)
         .where(WorkOrder.billing_batch_id == batch.id)
         .values(billing_batch_id=None, billing_rate=None, billing_amount=None),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    session.execute(
+        update(Meal).where(Meal.billing_batch_id == batch.id).values(billing_batch_id=None),
         execution_options={"synchronize_session": "fetch"},
     )
     session.delete(batch)

@@ -33,6 +33,8 @@ from dispatch.db import utcnow
 from dispatch.errors import Conflict, Forbidden, Invalid
 from dispatch.models import (
     AllowanceAccount,
+    BatchStatus,
+    BillingBatch,
     Canteen,
     Client,
     Device,
@@ -50,7 +52,7 @@ from dispatch.models import (
 from dispatch.rules import RuleConfig, rules_for
 from dispatch.rules.meals import MEAL, MealContext, MealData, SlotHours
 from dispatch.services import allowance_schemes as schemes
-from dispatch.services import ledger
+from dispatch.services import billing, ledger
 from dispatch.services.entitlements import local_midnight, month_of
 from dispatch.services.pages import page_of
 from dispatch.tenancy import Actor, get_scoped, scoped
@@ -282,7 +284,7 @@ def record(
             select(Meal).where(Meal.canteen_id == point.id, Meal.idempotency_key == key)
         ).one()
         return _replay(stored, fingerprint), False
-    evaluate(session, meal, slots)
+    evaluate(session, actor, meal, slots)
     return meal, True
 
 
@@ -300,7 +302,9 @@ def _data(m: Meal) -> MealData:
     return MealData(m.id, m.client_id, m.canteen_id, m.served_at, m.day, m.slot.value)
 
 
-def evaluate(session: Session, meal: Meal, slots: Mapping[str, Mapping[str, Any]]) -> None:
+def evaluate(
+    session: Session, actor: Actor, meal: Meal, slots: Mapping[str, Mapping[str, Any]]
+) -> None:
     """Run the meal rules on ``meal``; a duplicate flags both meals of the pair."""
     configs: dict[str, RuleConfig] = engine.rule_configs(session)
     group = list(
@@ -347,8 +351,85 @@ def evaluate(session: Session, meal: Meal, slots: Mapping[str, Mapping[str, Any]
             )
         )
         if severity in HOLDING:
-            by_id[f.work_order_id].status = MealStatus.flagged
+            _hold(session, actor, by_id[f.work_order_id])
     session.flush()
+
+
+def _hold(session: Session, actor: Actor, meal: Meal) -> None:
+    """A meal with a blocking flag leaves billing: an open batch drops it, a closed one keeps it
+    (billed meals never change; the flag stays on record)."""
+    if meal.status != MealStatus.recorded:
+        return
+    if meal.billing_batch_id is not None:
+        batch = session.get(BillingBatch, meal.billing_batch_id)
+        if batch is not None and batch.status == BatchStatus.closed:
+            return
+        meal.billing_batch_id = None
+        meal.status = MealStatus.flagged
+        session.flush()
+        billing.recompute(session, actor, batch.id, reason=f"meal {meal.id} flagged")
+        return
+    meal.status = MealStatus.flagged
+
+
+def decide(session: Session, actor: Actor, meal_id: int, decision: str, reason: str) -> Meal:
+    """Finance accepts a flagged meal (its open flags overridden, it becomes billable) or rejects
+    a meal (never billed)."""
+    actor.require(Role.finance)
+    meal = get_scoped(session, Meal, meal_id, actor)
+    session.refresh(meal, with_for_update=True)
+    reason = (reason or "").strip()
+    if not reason:
+        raise _invalid(
+            "REASON_REQUIRED",
+            "reason",
+            "Give a reason: every decision is audited with its why.",
+            "请填写理由：每个决定都会连同理由记入审计日志。",
+        )
+    batch = session.get(BillingBatch, meal.billing_batch_id) if meal.billing_batch_id else None
+    if batch is not None and batch.status == BatchStatus.closed:
+        raise Conflict(
+            f"Meal {meal.id} is in closed billing batch {batch.id}; closed batches never change.",
+            code="BATCH_CLOSED",
+            message_zh=f"就餐记录 {meal.id} 所在的结算批次已关闭，不能再修改。",
+        )
+    before = audit.snapshot(meal)
+    now = utcnow()
+    if decision == "accept":
+        if meal.status != MealStatus.flagged:
+            raise Conflict(
+                f"Meal {meal.id} is {meal.status.value}; only a flagged meal is accepted.",
+                code="MEAL_NOT_FLAGGED",
+                message_zh="只有被标记异常的就餐记录才需要审核通过。",
+            )
+        for flag in open_holding_flags(meal):
+            flag.status, flag.resolution = FlagStatus.overridden, reason
+            flag.resolved_at, flag.resolved_by = now, actor.user_id
+        meal.status = MealStatus.recorded
+    else:
+        if meal.status == MealStatus.rejected:
+            raise Conflict(
+                f"Meal {meal.id} is already rejected.",
+                code="ALREADY_REJECTED",
+                message_zh="该就餐记录已被驳回。",
+            )
+        meal.status, meal.billing_batch_id = MealStatus.rejected, None
+    session.flush()
+    if batch is not None:
+        billing.recompute(session, actor, batch.id, reason=f"meal {meal.id} {decision}ed")
+    old, new = audit.changed(before, audit.snapshot(meal))
+    audit.record(
+        session,
+        actor,
+        f"meal.{decision}",
+        meal,
+        before=old,
+        after=new,
+        reason=reason,
+        provider_id=meal.provider_id,
+    )
+    session.refresh(meal, ["flags"])
+    return meal
 
 
 FILTERS = {
