@@ -24,6 +24,7 @@ from dispatch.models import (
     MealStatus,
     Provider,
     Role,
+    ServicePoint,
     ServiceType,
     WorkOrder,
     WorkOrderStatus,
@@ -278,6 +279,46 @@ EXPORT_COLUMNS = [
 ]
 
 
+MEAL_COLUMNS = [
+    "meal_id",
+    "canteen_code",
+    "client_code",
+    "client_name",
+    "served_at",
+    "slot",
+    "method",
+    "price",
+    "subsidy",
+    "price_paid",
+]
+
+
+def _meal_lines(session: Session, batch: BillingBatch) -> list[list[Any]]:
+    zone = config.zone()
+    rows = session.execute(
+        select(Meal, ServicePoint.code, Client.code, Client.name)
+        .join(ServicePoint, ServicePoint.id == Meal.canteen_id)
+        .join(Client, Client.id == Meal.client_id)
+        .where(Meal.billing_batch_id == batch.id)
+        .order_by(Meal.served_at, Meal.id)
+    ).all()
+    return [
+        [
+            m.id,
+            canteen,
+            code,
+            name,
+            m.served_at.astimezone(zone).isoformat(),
+            m.slot.value,
+            m.method.value,
+            Decimal(m.price_fen) / 100,
+            Decimal(m.subsidy_fen) / 100,
+            Decimal(m.price_to_pay_fen) / 100,
+        ]
+        for m, canteen, code, name in rows
+    ]
+
+
 def export_batch(session: Session, actor: Actor, batch_id: int, fmt: str) -> tuple[bytes, str, str]:
     """The batch as CSV (UTF-8 with BOM) or XLSX; no cell can be read as a formula."""
     batch = get_batch(session, actor, batch_id)
@@ -324,10 +365,20 @@ def export_batch(session: Session, actor: Actor, batch_id: int, fmt: str) -> tup
             ["minutes", batch.minutes],
             ["hours", Decimal(batch.minutes) / 60],
             ["amount", batch.amount],
-            ["rounding", "each order ROUND_HALF_UP to 0.01 CNY; total = sum of orders"],
+            ["rounding", "each order ROUND_HALF_UP to 0.01 CNY; amount = sum of orders"],
+            ["funder", batch.funder],
+            ["allowance", batch.allowance],
+            ["copay", batch.copay],
+            ["meals", batch.meals],
+            ["meal_subsidy", batch.meal_subsidy],
+            ["total", batch.total],
         ]
         content = spreadsheets.xlsx_bytes(
-            [("orders", EXPORT_COLUMNS, lines), ("summary", ["field", "value"], summary)]
+            [
+                ("orders", EXPORT_COLUMNS, lines),
+                ("meals", MEAL_COLUMNS, _meal_lines(session, batch)),
+                ("summary", ["field", "value"], summary),
+            ]
         )
         return (
             content,

@@ -7,7 +7,8 @@ Contract:
   an elder nobody can identify is 422 ``ELDER_NOT_IDENTIFIED`` and nothing is stored;
 - a meal is idempotent by (canteen, idempotency key): the terminal's retry answers the stored
   meal (``created`` False); the same key with other content is 409 ``IDEMPOTENCY_KEY_REUSED``;
-- a meal in the future (beyond ``CLOCK_SKEW``) is 422 ``MEAL_IN_FUTURE``, one in a closed
+- a meal in the future (beyond ``CLOCK_SKEW``) is 422 ``MEAL_IN_FUTURE``, one older than
+  ``MAX_AGE`` 422 ``MEAL_TOO_OLD``, one in a closed
   ledger month 409 ``ALLOWANCE_MONTH_CLOSED``; nothing is stored;
 - the subsidy is the largest meal subsidy of the schemes paying the elder, at most the price;
 - ``DUPLICATE_MEAL`` and ``MEAL_OUTSIDE_HOURS`` run on every recorded meal (the elder's row is
@@ -62,6 +63,8 @@ RECORDERS = (Role.dispatcher, Role.provider_admin)
 READERS = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin)
 KEEPERS = (Role.dispatcher, Role.provider_admin, Role.admin)
 CLOCK_SKEW = timedelta(minutes=5)
+# Older meals are no terminal's retry but a wrong clock or a typo.
+MAX_AGE = timedelta(days=400)
 # A canteen that has not set its own hours and prices serves these (local time, fen).
 DEFAULT_SLOTS: dict[str, dict[str, Any]] = {
     "breakfast": {"start": "06:30", "end": "09:00", "price_fen": 500},
@@ -231,6 +234,13 @@ def record(
             f"served_at {served_at.astimezone(zone()).isoformat()} is in the future; check the "
             "terminal's clock.",
             "就餐时间晚于当前时间，请检查终端时钟。",
+        )
+    if served_at < now - MAX_AGE:
+        raise _invalid(
+            "MEAL_TOO_OLD",
+            "served_at",
+            f"served_at is more than {MAX_AGE.days} days ago; check the terminal's clock.",
+            f"就餐时间早于 {MAX_AGE.days} 天前，请检查终端时钟。",
         )
     client = identify(session, point.provider_id, data)
     slot, method = MealSlot(data["slot"]), MealMethod(data["method"])

@@ -3,9 +3,12 @@ flagged meals held until finance decides."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+
+from openpyxl import load_workbook
 
 from dispatch.config import zone
 from dispatch.db import utcnow
@@ -92,6 +95,14 @@ def test_a_batch_shows_allowance_copay_and_meal_lines_adding_up_to_its_total(
     assert {f["status"] for f in r.json["flags"]} == {"overridden"}
     r = http.as_user("POST", f"/billing-batches/{batch['id']}/close", world.finance)
     assert r.status_code == 200 and r.json["total"] == "453.00"
+    # the export carries the lines and the meals
+    r = http.as_user("GET", f"/billing-batches/{batch['id']}/export?format=xlsx", world.finance)
+    book = load_workbook(io.BytesIO(r.data), read_only=True)
+    summary = {row[0]: row[1] for row in book["summary"].iter_rows(values_only=True)}
+    assert Decimal(str(summary["total"])) == Decimal("453.00")
+    assert Decimal(str(summary["allowance"])) == Decimal("350.00")
+    meal_rows = list(book["meals"].iter_rows(values_only=True))
+    assert len(meal_rows) == 2 and meal_rows[1][5] == "dinner"
     r = http.as_user("POST", "/billing-batches", world.finance, json=period)
     assert r.status_code == 201 and (r.json["orders"], r.json["meals"]) == (0, 1)
     assert r.json["total"] == r.json["meal_subsidy"] == "3.00"

@@ -127,6 +127,7 @@ def test_unknown_or_revoked_terminal_key_is_401(http, canteens, world, db, key, 
         ({"card_no": None}, 422, "VALIDATION_ERROR"),
         ({"served_at": (utcnow() + timedelta(hours=2)).isoformat()}, 422, "MEAL_IN_FUTURE"),
         ({"slot": "supper"}, 422, "VALIDATION_ERROR"),
+        ({"served_at": "0001-01-01T00:00:00+14:00"}, 422, "MEAL_TOO_OLD"),
     ],
 )
 def test_bad_meals_are_coded_and_store_nothing(http, canteens, db, change, status, code):
