@@ -36,6 +36,7 @@ REFERENCE_NOT_FOUND = Code(
         "找不到编号为 {id} 的照片，请先上传证据。",
     ),
     visit_on_day=("No visit with id {id} on {day}.", "{day} 没有编号为 {id} 的上门服务。"),
+    canteen=("No canteen with id {id}.", "找不到编号为 {id} 的助餐点。"),
     day_ids=(
         "Some ids do not name this day's caregivers or visits.",
         "部分编号不属于当天的护理员或服务。",

@@ -168,6 +168,24 @@ def test_each_resource_has_its_not_found():
     assert (fallback.code, fallback.status) == ("NOT_FOUND", 404)
 
 
+def test_every_model_read_through_get_scoped_has_its_not_found():
+    """``get_scoped(session, Model, ...)`` answers MODEL_NOT_FOUND: each such model has one."""
+    missing = []
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "get_scoped"
+                and len(node.args) > 1
+                and isinstance(node.args[1], ast.Name)
+            ):
+                model = node.args[1].id
+                if error_codes.not_found(model, 1).code == "NOT_FOUND":
+                    missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {model}")
+    assert not missing, "add MODEL_NOT_FOUND to the catalogue for:\n" + "\n".join(missing)
+
+
 def test_docs_list_the_catalogue():
     on_disk = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
     assert on_disk == doc.markdown(), "docs/errors.md is stale: run make errors-doc"
