@@ -7,7 +7,8 @@ Contract:
   an elder nobody can identify is 422 ``ELDER_NOT_IDENTIFIED`` and nothing is stored;
 - a meal is idempotent by (canteen, idempotency key): the terminal's retry answers the stored
   meal (``created`` False); the same key with other content is 409 ``IDEMPOTENCY_KEY_REUSED``;
-- a meal in the future (beyond ``CLOCK_SKEW``) is 422 ``MEAL_IN_FUTURE``, one in a closed
+- a meal in the future (beyond ``CLOCK_SKEW``) is 422 ``MEAL_IN_FUTURE``, one older than
+  ``MAX_AGE`` 422 ``MEAL_TOO_OLD``, one in a closed
   ledger month 409 ``ALLOWANCE_MONTH_CLOSED``; nothing is stored;
 - the subsidy is the largest meal subsidy of the schemes paying the elder, at most the price;
 - ``DUPLICATE_MEAL`` and ``MEAL_OUTSIDE_HOURS`` run on every recorded meal (the elder's row is
@@ -27,12 +28,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from dispatch import audit
+from dispatch import audit, error_codes
 from dispatch.config import zone
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Forbidden, Invalid
 from dispatch.models import (
     AllowanceAccount,
+    BatchStatus,
+    BillingBatch,
     Canteen,
     Client,
     Device,
@@ -50,7 +52,7 @@ from dispatch.models import (
 from dispatch.rules import RuleConfig, rules_for
 from dispatch.rules.meals import MEAL, MealContext, MealData, SlotHours
 from dispatch.services import allowance_schemes as schemes
-from dispatch.services import ledger
+from dispatch.services import billing, ledger
 from dispatch.services.entitlements import local_midnight, month_of
 from dispatch.services.pages import page_of
 from dispatch.tenancy import Actor, get_scoped, scoped
@@ -60,6 +62,8 @@ RECORDERS = (Role.dispatcher, Role.provider_admin)
 READERS = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin)
 KEEPERS = (Role.dispatcher, Role.provider_admin, Role.admin)
 CLOCK_SKEW = timedelta(minutes=5)
+# Older meals are no terminal's retry but a wrong clock or a typo.
+MAX_AGE = timedelta(days=400)
 # A canteen that has not set its own hours and prices serves these (local time, fen).
 DEFAULT_SLOTS: dict[str, dict[str, Any]] = {
     "breakfast": {"start": "06:30", "end": "09:00", "price_fen": 500},
@@ -67,10 +71,6 @@ DEFAULT_SLOTS: dict[str, dict[str, Any]] = {
     "dinner": {"start": "16:30", "end": "19:00", "price_fen": 1200},
 }
 HOLDING = (Severity.block, Severity.review)
-
-
-def _invalid(code: str, field: str, message: str, message_zh: str) -> Invalid:
-    return Invalid(message, code=code, message_zh=message_zh, errors={field: [message]})
 
 
 def slots_of(session: Session, canteen_id: int) -> dict[str, dict[str, Any]]:
@@ -101,12 +101,7 @@ def set_canteen(
         name: ["end must be after start."] for name, s in slots.items() if s["end"] <= s["start"]
     }
     if errors:
-        raise Invalid(
-            "Each slot's end must come after its start.",
-            code="CANTEEN_HOURS_INVALID",
-            message_zh="每个餐次的结束时间须晚于开始时间。",
-            errors=errors,
-        )
+        raise error_codes.CANTEEN_HOURS_INVALID(errors=errors)
     value = {
         name: {
             "start": s["start"].strftime("%H:%M"),
@@ -160,13 +155,7 @@ def identify(session: Session, provider_id: int, data: Mapping[str, Any]) -> Cli
     client = session.get(Client, client_id, with_for_update=True) if client_id else None
     if client is None or not client.active:
         field = next((f for f in ("card_no", "face_id", "client_code") if data.get(f)), "card_no")
-        raise _invalid(
-            "ELDER_NOT_IDENTIFIED",
-            field,
-            "No elder of the city has this card number, face id or client code; check it or "
-            "record the meal by hand.",
-            "无法识别该老人：卡号、人脸编号或服务对象编码不存在，请核对或人工登记。",
-        )
+        raise error_codes.ELDER_NOT_IDENTIFIED(field=field)
     return client
 
 
@@ -178,32 +167,18 @@ def _fingerprint(client_id: int, served_at: datetime, slot: str, method: str) ->
 def _canteen_of(session: Session, actor: Actor, device: Device | None, data: Mapping[str, Any]):
     if device is not None:
         if device.kind != DeviceKind.canteen_terminal or device.service_point_id is None:
-            raise Forbidden(
-                "Only a canteen terminal's key records meals.",
-                code="NOT_A_CANTEEN_TERMINAL",
-                message_zh="只有助餐终端的密钥可以登记就餐。",
-            )
+            raise error_codes.NOT_A_CANTEEN_TERMINAL()
         return session.get(ServicePoint, device.service_point_id)
     actor.require(*RECORDERS)
     if data.get("canteen_id") is None:
-        raise _invalid(
-            "CANTEEN_REQUIRED",
-            "canteen_id",
-            "Staff recording a meal name the canteen (canteen_id).",
-            "工作人员登记就餐须给出助餐点（canteen_id）。",
-        )
+        raise error_codes.CANTEEN_REQUIRED(field="canteen_id")
     point = session.scalars(
         scoped(
             select(ServicePoint).where(ServicePoint.id == data["canteen_id"]), ServicePoint, actor
         )
     ).one_or_none()
     if point is None:
-        raise _invalid(
-            "REFERENCE_NOT_FOUND",
-            "canteen_id",
-            f"No canteen with id {data['canteen_id']}.",
-            f"找不到编号为 {data['canteen_id']} 的助餐点。",
-        )
+        raise error_codes.REFERENCE_NOT_FOUND("canteen", id=data["canteen_id"], field="canteen_id")
     return point
 
 
@@ -223,13 +198,11 @@ def record(
     ).one_or_none()
     served_at: datetime = data["served_at"]
     if served_at > now + CLOCK_SKEW:
-        raise _invalid(
-            "MEAL_IN_FUTURE",
-            "served_at",
-            f"served_at {served_at.astimezone(zone()).isoformat()} is in the future; check the "
-            "terminal's clock.",
-            "就餐时间晚于当前时间，请检查终端时钟。",
+        raise error_codes.MEAL_IN_FUTURE(
+            at=served_at.astimezone(zone()).isoformat(), field="served_at"
         )
+    if served_at < now - MAX_AGE:
+        raise error_codes.MEAL_TOO_OLD(days=MAX_AGE.days, field="served_at")
     client = identify(session, point.provider_id, data)
     slot, method = MealSlot(data["slot"]), MealMethod(data["method"])
     fingerprint = _fingerprint(client.id, served_at, slot.value, method.value)
@@ -239,12 +212,7 @@ def record(
     ledger.ensure_open(session, month)
     slots = slots_of(session, point.id)
     if slot.value not in slots:
-        raise _invalid(
-            "SLOT_NOT_SERVED",
-            "slot",
-            f"This canteen does not serve {slot.value}.",
-            "该助餐点不供应此餐次。",
-        )
+        raise error_codes.SLOT_NOT_SERVED(slot=slot.value, field="slot")
     price = int(slots[slot.value]["price_fen"])
     account = session.scalars(
         select(AllowanceAccount).where(AllowanceAccount.client_id == client.id)
@@ -282,17 +250,13 @@ def record(
             select(Meal).where(Meal.canteen_id == point.id, Meal.idempotency_key == key)
         ).one()
         return _replay(stored, fingerprint), False
-    evaluate(session, meal, slots)
+    evaluate(session, actor, meal, slots)
     return meal, True
 
 
 def _replay(stored: Meal, fingerprint: str) -> Meal:
     if stored.content_hash != fingerprint:
-        raise Conflict(
-            "This idempotency key was used for another meal; make a new key for a new meal.",
-            code="IDEMPOTENCY_KEY_REUSED",
-            message_zh="该幂等键已用于另一条就餐记录，新的就餐请使用新的键。",
-        )
+        raise error_codes.IDEMPOTENCY_KEY_REUSED("meal")
     return stored
 
 
@@ -300,7 +264,9 @@ def _data(m: Meal) -> MealData:
     return MealData(m.id, m.client_id, m.canteen_id, m.served_at, m.day, m.slot.value)
 
 
-def evaluate(session: Session, meal: Meal, slots: Mapping[str, Mapping[str, Any]]) -> None:
+def evaluate(
+    session: Session, actor: Actor, meal: Meal, slots: Mapping[str, Mapping[str, Any]]
+) -> None:
     """Run the meal rules on ``meal``; a duplicate flags both meals of the pair."""
     configs: dict[str, RuleConfig] = engine.rule_configs(session)
     group = list(
@@ -347,8 +313,68 @@ def evaluate(session: Session, meal: Meal, slots: Mapping[str, Mapping[str, Any]
             )
         )
         if severity in HOLDING:
-            by_id[f.work_order_id].status = MealStatus.flagged
+            _hold(session, actor, by_id[f.work_order_id])
     session.flush()
+
+
+def _hold(session: Session, actor: Actor, meal: Meal) -> None:
+    """A meal with a blocking flag leaves billing: an open batch drops it, a closed one keeps it
+    (billed meals never change; the flag stays on record)."""
+    if meal.status != MealStatus.recorded:
+        return
+    if meal.billing_batch_id is not None:
+        batch = session.get(BillingBatch, meal.billing_batch_id)
+        if batch is not None and batch.status == BatchStatus.closed:
+            return
+        meal.billing_batch_id = None
+        meal.status = MealStatus.flagged
+        session.flush()
+        billing.recompute(session, actor, batch.id, reason=f"meal {meal.id} flagged")
+        return
+    meal.status = MealStatus.flagged
+
+
+def decide(session: Session, actor: Actor, meal_id: int, decision: str, reason: str) -> Meal:
+    """Finance accepts a flagged meal (its open flags overridden, it becomes billable) or rejects
+    a meal (never billed)."""
+    actor.require(Role.finance)
+    meal = get_scoped(session, Meal, meal_id, actor)
+    session.refresh(meal, with_for_update=True)
+    reason = (reason or "").strip()
+    if not reason:
+        raise error_codes.REASON_REQUIRED("decision", field="reason")
+    batch = session.get(BillingBatch, meal.billing_batch_id) if meal.billing_batch_id else None
+    if batch is not None and batch.status == BatchStatus.closed:
+        raise error_codes.BATCH_CLOSED(id=batch.id)
+    before = audit.snapshot(meal)
+    now = utcnow()
+    if decision == "accept":
+        if meal.status != MealStatus.flagged:
+            raise error_codes.MEAL_NOT_FLAGGED(id=meal.id, status=meal.status.value)
+        for flag in open_holding_flags(meal):
+            flag.status, flag.resolution = FlagStatus.overridden, reason
+            flag.resolved_at, flag.resolved_by = now, actor.user_id
+        meal.status = MealStatus.recorded
+    else:
+        if meal.status == MealStatus.rejected:
+            raise error_codes.MEAL_ALREADY_REJECTED(id=meal.id)
+        meal.status, meal.billing_batch_id = MealStatus.rejected, None
+    session.flush()
+    if batch is not None:
+        billing.recompute(session, actor, batch.id, reason=f"meal {meal.id} {decision}ed")
+    old, new = audit.changed(before, audit.snapshot(meal))
+    audit.record(
+        session,
+        actor,
+        f"meal.{decision}",
+        meal,
+        before=old,
+        after=new,
+        reason=reason,
+        provider_id=meal.provider_id,
+    )
+    session.refresh(meal, ["flags"])
+    return meal
 
 
 FILTERS = {
