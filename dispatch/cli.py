@@ -226,7 +226,14 @@ def logins(args: argparse.Namespace) -> None:
         out.append(f"{'login':<16} {'role':<15} {'provider':<8} name")
         for u in users:
             if u.provider_id is None:
-                out.append(f"{u.username:<16} {u.role.value:<15} {'-':<8} {u.display_name or ''}")
+                area = ""
+                if u.role.area_level:
+                    area = (
+                        f" · area {u.area_district} {'/'.join(u.area_streets or ['(all streets)'])}"
+                    )
+                out.append(
+                    f"{u.username:<16} {u.role.value:<15} {'-':<8} {u.display_name or ''}{area}"
+                )
         for provider in providers:
             staff = [u for u in users if u.provider_id == provider.id]
             carers = [u for u in staff if u.role == Role.caregiver]

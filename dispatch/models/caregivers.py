@@ -31,6 +31,7 @@ class Caregiver(Base):
     # SHA-256 of the national id number: one person registered with two providers.
     person_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     home_address: Mapped[str | None] = mapped_column(String(300))
+    street: Mapped[str | None] = mapped_column(String(100), index=True)  # 街道 they work from
     home_lat: Mapped[float]
     home_lon: Mapped[float]
     start_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))

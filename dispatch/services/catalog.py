@@ -29,6 +29,8 @@ from dispatch.tenancy import Actor
 
 STAFF_READ = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin)
 STAFF_WRITE = (Role.dispatcher, Role.provider_admin, Role.admin)
+# Elders and caregivers are also read by supervisors, inside their area (dispatch.areas).
+PEOPLE_READ = (*STAFF_READ, Role.supervisor)
 
 
 def _invalid(field: str, message: str, message_zh: str) -> Invalid:
@@ -106,7 +108,7 @@ PROVIDERS = Crud(
 )
 CLIENTS = Crud(
     Client,
-    read_roles=STAFF_READ,
+    read_roles=PEOPLE_READ,
     write_roles=STAFF_WRITE,
     filters={
         "active": lambda v: Client.active == v,
@@ -124,13 +126,14 @@ CLIENT_ABSENCES = Child(CLIENTS, ClientAbsence, "client_id", check=check_absence
 CLIENT_REFUSALS = Child(CLIENTS, ClientRefusal, "client_id", refs={"caregiver_id": Caregiver})
 CAREGIVERS = Crud(
     Caregiver,
-    read_roles=STAFF_READ,
+    read_roles=PEOPLE_READ,
     write_roles=STAFF_WRITE,
     filters={
         "active": lambda v: Caregiver.active == v,
         "provider_id": lambda v: Caregiver.provider_id == v,
         "code": lambda v: Caregiver.code == v,
         "gender": lambda v: Caregiver.gender == v,
+        "street": lambda v: Caregiver.street == v,
         "skill": lambda v: Caregiver.skills.any(CaregiverSkill.skill == v),
         "q": lambda v: Caregiver.name.contains(v, autoescape=True),
     },

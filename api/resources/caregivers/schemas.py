@@ -39,6 +39,7 @@ class CaregiverSchema(BaseSchema):
     gender = fields.Enum(Gender, by_value=True, required=True)
     phone = text(32, "Mobile phone.", allow_none=True)
     home_address = text(300, "Home address.", allow_none=True)
+    street = text(100, "Sub-district (街道) the caregiver works from.", allow_none=True)
     home_lat = lat_field(required=True)
     home_lon = lon_field(required=True)
     start_point_id = ident(
@@ -72,6 +73,7 @@ class CaregiverSchema(BaseSchema):
 
 class CaregiverQuerySchema(QuerySchema):
     active = fields.Boolean()
+    street = fields.String(metadata={"description": "Exact street (街道)."})
     code = fields.String(metadata={"description": "Exact caregiver code."})
     gender = fields.Enum(Gender, by_value=True)
     skill = fields.String(metadata={"description": "Only caregivers with this skill."})
