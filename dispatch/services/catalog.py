@@ -22,6 +22,7 @@ from dispatch.models import (
     ServicePoint,
     ServiceType,
     Shift,
+    Training,
     User,
 )
 from dispatch.services.crud import Child, Crud
@@ -143,6 +144,7 @@ CAREGIVERS = Crud(
 CAREGIVER_SKILLS = Child(CAREGIVERS, CaregiverSkill, "caregiver_id")
 CAREGIVER_CERTIFICATES = Child(CAREGIVERS, Certificate, "caregiver_id", check=check_certificate)
 CAREGIVER_SHIFTS = Child(CAREGIVERS, Shift, "caregiver_id", check=check_shift)
+CAREGIVER_TRAININGS = Child(CAREGIVERS, Training, "caregiver_id")
 SERVICE_TYPES = Crud(
     ServiceType,
     read_roles=LOGIN_ROLES,

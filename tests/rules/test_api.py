@@ -35,6 +35,7 @@ SPEC_CODES = (
     "DAILY_HOURS",
     "UNSCHEDULED",
     "LATE_SYNC",
+    "CALLBACK_DENIED",  # Supervision: a call-back says the service did not take place
 )
 
 

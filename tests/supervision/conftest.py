@@ -9,7 +9,6 @@ import pytest
 
 from dispatch.models import Caregiver, Client, Provider, Role, User
 from tests.conftest import World
-from tests.factories import Builder
 
 CHOUCHENG = "稠城街道"
 JIANGDONG = "江东街道"
@@ -32,11 +31,6 @@ class Area:
 
     def h(self, user: User) -> dict[str, str]:
         return self.world.headers(user)
-
-
-@pytest.fixture
-def b(world: World, db: Any) -> Builder:
-    return Builder(world, db)
 
 
 @pytest.fixture
