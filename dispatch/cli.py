@@ -154,6 +154,7 @@ def _plan_day(day: date) -> None:
 
 def _history(seed: int, day: date, settings: config.Settings) -> None:
     """The last 30 days as if the district had run, then today's check-ins until now."""
+    from dispatch.demo.bureau import run_bureau
     from dispatch.demo.history import DAYS, seed_history
     from dispatch.demo.office import run_office
     from dispatch.demo.today import run_today
@@ -161,6 +162,8 @@ def _history(seed: int, day: date, settings: config.Settings) -> None:
     with db.session_scope() as session:
         report = seed_history(session, seed, day)
         if report.days:
+            # The bureau's month (grades, contacts, call-backs) before the office decides it.
+            run_bureau(session, seed, day)
             run_office(session, seed, day, day - timedelta(days=DAYS))
     now = datetime.now(ZoneInfo(settings.timezone))
     if now.date() == day:

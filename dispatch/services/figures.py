@@ -41,7 +41,13 @@ from dispatch.models import (
 )
 from dispatch.services import five_colour, staffing
 from dispatch.services.board import DEFAULT_LATE_AFTER_MIN
-from dispatch.services.reports import Counts, funnel_counts, period_bounds
+from dispatch.services.reports import (
+    Counts,
+    analytic,
+    funnel_counts,
+    period_bounds,
+    scoped_by_client,
+)
 from dispatch.tenancy import Actor, get_scoped, scoped
 
 READERS = (Role.supervisor, Role.finance, Role.admin)
@@ -133,7 +139,7 @@ def _visits(session, actor, start, end, group_by, provider_id) -> dict[Any, dict
         .where(Visit.date >= start, Visit.date <= end)
         .group_by(key)
     )
-    stmt = scoped(stmt, Visit, actor)
+    stmt = scoped_by_client(stmt, Visit, actor)
     if provider_id is not None:
         stmt = stmt.where(Visit.provider_id == provider_id)
     return {
@@ -161,7 +167,7 @@ def _on_time(session, actor, lo, hi, group_by, provider_id) -> dict[Any, tuple[i
         .where(WorkOrder.start_at >= lo, WorkOrder.start_at < hi)
         .group_by(key)
     )
-    stmt = scoped(stmt, WorkOrder, actor)
+    stmt = scoped_by_client(stmt, WorkOrder, actor)
     if provider_id is not None:
         stmt = stmt.where(WorkOrder.provider_id == provider_id)
     return {k: (int(n), int(ok or 0)) for k, n, ok in session.execute(stmt)}
@@ -187,7 +193,7 @@ def _callbacks(session, actor, lo, hi, group_by, provider_id) -> dict[Any, tuple
         )
         .group_by(key)
     )
-    stmt = scoped(stmt, WorkOrder, actor)
+    stmt = scoped_by_client(stmt, WorkOrder, actor)
     if provider_id is not None:
         stmt = stmt.where(WorkOrder.provider_id == provider_id)
     return {
@@ -296,6 +302,7 @@ def figures(
     check_period(start, end)
     if provider_id is not None:
         get_scoped(session, Provider, provider_id, actor)
+    analytic(session)
     raws = raw_figures(session, actor, start, end, group_by, provider_id)
     names: dict[Any, str] = {}
     if group_by == "provider":
