@@ -211,9 +211,7 @@ def raw_figures(
 ) -> dict[Any, Raw]:
     """The additive parts of every row, by street or provider id."""
     lo, hi = period_bounds(start, end)
-    counts = funnel_counts(
-        session, actor, lo, hi, _key(group_by, WorkOrder), provider_id=provider_id
-    )
+    counts = funnel_counts(session, actor, lo, hi, group_by, provider_id=provider_id)
     visits = _visits(session, actor, start, end, group_by, provider_id)
     timed = _on_time(session, actor, lo, hi, group_by, provider_id)
     calls = _callbacks(session, actor, lo, hi, group_by, provider_id)

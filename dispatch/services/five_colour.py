@@ -16,15 +16,16 @@ The contract:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select, union_all
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from dispatch import audit, config
+from dispatch.db import UTCDateTime
 from dispatch.errors import Invalid
 from dispatch.models import (
     Client,
@@ -52,25 +53,15 @@ READERS = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin, Role.
 BACKDATE_LIMIT = timedelta(days=366)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def due_on(frequency: VisitFrequency, last_contact: date) -> date:
-    """The last day on which the next contact is still in time."""
+    """The last day on which the next contact is still in time (cached: elders share days)."""
     return last_contact + INTERVALS[frequency]
 
 
 def overdue_days(frequency: VisitFrequency, last_contact: date, on: date) -> int:
     """Days past the due date on day ``on`` (0 when still in time)."""
     return max(0, (on - due_on(frequency, last_contact)).days)
-
-
-@dataclass(frozen=True)
-class Standing:
-    """One elder's five-colour standing on a day."""
-
-    client: dict[str, Any]  # id, code, name, street, provider_id, phone, address
-    frequency: VisitFrequency
-    last_contact_at: datetime | None
-    due: date
-    overdue_days: int
 
 
 CLIENT_COLUMNS = (
@@ -82,10 +73,6 @@ CLIENT_COLUMNS = (
     Client.phone,
     Client.address,
 )
-
-
-def _local(at: datetime) -> date:
-    return at.astimezone(config.zone()).date()
 
 
 def end_of(day: date) -> datetime:
@@ -108,18 +95,42 @@ def last_contacts(before: datetime) -> Any:
     )
 
 
-def standings(
+@functools.lru_cache(maxsize=1024)
+def earliest_in_time(frequency: VisitFrequency, on: date) -> date:
+    """The earliest day of a last contact that is still in time on day ``on``: a contact on
+    day d is in time on ``on`` exactly when d >= this day (``due_on`` is monotone in d)."""
+    d = on - INTERVALS[frequency]
+    while due_on(frequency, d - timedelta(days=1)) >= on:
+        d -= timedelta(days=1)
+    while due_on(frequency, d) < on:
+        d += timedelta(days=1)
+    return d
+
+
+def _scheme(
     session: Session,
     actor: Actor,
     on: date,
-    *,
-    street: str | None = None,
-    provider_id: int | None = None,
-) -> list[Standing]:
-    """Every elder in the scheme the actor may see, with their standing on day ``on``."""
+    columns: tuple[Any, ...],
+    street: str | None,
+    provider_id: int | None,
+) -> tuple[Any, Any]:
+    """A select of ``columns`` of every elder in the scheme the actor may see, with their last
+    contact (``last``, or enrolment) and whether it is still in time on ``on`` (``in_time``),
+    decided in SQL by comparing instants with each class's earliest day in time."""
     last = last_contacts(end_of(on))
+    since = func.coalesce(last.c.at, Client.created_at)
+    zone = config.zone()
+    starts = [
+        (
+            Client.visit_frequency == f,
+            literal(datetime.combine(earliest_in_time(f, on), time(), zone), UTCDateTime()),
+        )
+        for f in VisitFrequency
+    ]
+    in_time = since >= case(*starts)
     stmt = (
-        select(*CLIENT_COLUMNS, Client.visit_frequency, Client.created_at, last.c.at)
+        select(*columns, Client.visit_frequency, since.label("since"), last.c.at)
         .outerjoin(last, last.c.client_id == Client.id)
         .where(Client.active.is_(True), Client.visit_frequency.is_not(None))
     )
@@ -128,14 +139,7 @@ def standings(
         stmt = stmt.where(Client.street == street)
     if provider_id is not None:
         stmt = stmt.where(Client.provider_id == provider_id)
-    names = [c.key for c in CLIENT_COLUMNS]
-    out = []
-    for r in session.execute(stmt):
-        freq, created, at = r[-3], r[-2], r[-1]
-        due = due_on(freq, _local(at if at is not None else created))
-        client = dict(zip(names, r[: len(names)], strict=True))
-        out.append(Standing(client, freq, at, due, max(0, (on - due).days)))
-    return out
+    return stmt, in_time
 
 
 def overdue(
@@ -145,37 +149,50 @@ def overdue(
     *,
     street: str | None = None,
     provider_id: int | None = None,
-) -> list[dict[str, Any]]:
-    """The elders overdue on day ``on``, most overdue first."""
+    page: int = 1,
+    page_size: int | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """The elders overdue on day ``on``, most overdue first (then by id): one page of them
+    (all without ``page_size``) and how many there are. Only the page's elders are read in
+    full."""
     actor.require(*READERS)
-    rows = [
-        s
-        for s in standings(session, actor, on, street=street, provider_id=provider_id)
-        if s.overdue_days > 0
-    ]
-    rows.sort(key=lambda s: (-s.overdue_days, s.client["id"]))
+    stmt, in_time = _scheme(session, actor, on, (Client.id,), street, provider_id)
+    zone = config.zone()
+    late = []
+    for client_id, freq, since, at in session.execute(stmt.where(~in_time)):
+        due = due_on(freq, since.astimezone(zone).date())
+        late.append(((on - due).days, client_id, freq, at, due))
+    late.sort(key=lambda x: (-x[0], x[1]))
+    first = (page - 1) * (page_size or 0)
+    chosen = late[first : first + page_size] if page_size else late
+    names = [c.key for c in CLIENT_COLUMNS]
+    clients = {
+        r[0]: dict(zip(names, r, strict=True))
+        for r in session.execute(
+            select(*CLIENT_COLUMNS).where(Client.id.in_([x[1] for x in chosen]))
+        )
+    }
     return [
         {
-            "client": s.client,
-            "frequency": s.frequency,
-            "last_contact_at": s.last_contact_at,
-            "due_at": s.due,
-            "overdue_days": s.overdue_days,
+            "client": clients[client_id],
+            "frequency": freq,
+            "last_contact_at": at,
+            "due_at": due,
+            "overdue_days": days,
         }
-        for s in rows
-    ]
+        for days, client_id, freq, at, due in chosen
+    ], len(late)
 
 
 def compliance_by(
     session: Session, actor: Actor, on: date, group_by: str, provider_id: int | None = None
 ) -> dict[Any, tuple[int, int]]:
     """(elders in the scheme, elders not overdue) on day ``on``, by street or provider id."""
-    out: dict[Any, tuple[int, int]] = {}
-    for s in standings(session, actor, on, provider_id=provider_id):
-        key = s.client["street"] if group_by == "street" else s.client["provider_id"]
-        n, ok = out.get(key, (0, 0))
-        out[key] = (n + 1, ok + (s.overdue_days == 0))
-    return out
+    key = Client.street if group_by == "street" else Client.provider_id
+    stmt, in_time = _scheme(session, actor, on, (key,), None, provider_id)
+    e = stmt.add_columns(case((in_time, 1), else_=0).label("ok")).subquery()
+    grouped = select(e.c[key.key], func.count(), func.sum(e.c.ok)).group_by(e.c[key.key])
+    return {k: (int(n), int(ok or 0)) for k, n, ok in session.execute(grouped)}
 
 
 def compliance(session: Session, actor: Actor, on: date) -> list[dict[str, Any]]:

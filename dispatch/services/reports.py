@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session
 
 from dispatch import config
@@ -109,67 +109,77 @@ def funnel_counts(
     actor: Actor,
     lo: datetime,
     hi: datetime,
-    key: Any,
+    group_by: str,
     *,
     provider_id: int | None = None,
 ) -> dict[Any, Counts]:
-    """The funnel's counts of the orders the actor may see that start in [lo, hi), grouped by
-    ``key`` (a column of ``WorkOrder`` or of its ``Client``), optionally one provider's only.
+    """The funnel's counts of the orders the actor may see that start in [lo, hi), by
+    ``group_by``: "provider" (the order's provider id) or "street" (its elder's street),
+    optionally one provider's only.
 
     The one place the funnel's numbers are defined: the funnel groups by provider, the
     supervision figures by street or provider, and their totals agree by construction.
-    Counted per (key, elder) first and summed per key, so that a month of a million orders is
-    two hash aggregations (the distinct elders need no sort).
+    For a month of a million orders: the orders are summed per elder (one hash aggregation,
+    no join), the few held ones (a block or review flag open or overridden) separately from
+    the flags, and only the per-elder sums meet the elders for the street and the area.
     """
-    held = (
+    by = [WorkOrder.client_id]
+    if group_by == "provider":
+        by.append(WorkOrder.provider_id)
+
+    def orders(stmt: Any) -> Any:
+        stmt = stmt.where(WorkOrder.start_at >= lo, WorkOrder.start_at < hi).group_by(*by)
+        if not actor.role.area_level:  # the area is a rule about the elder, applied below
+            stmt = scoped(stmt, WorkOrder, actor)
+        if provider_id is not None:
+            stmt = stmt.where(WorkOrder.provider_id == provider_id)
+        return stmt.subquery()
+
+    is_billed = WorkOrder.status == WorkOrderStatus.billed
+    main = orders(
+        select(
+            *by,
+            func.count().label("gen"),
+            func.sum(case((is_billed, 1), else_=0)).label("bil"),
+            func.sum(case((is_billed, WorkOrder.billable_min), else_=0)).label("mins"),
+            func.sum(case((is_billed, WorkOrder.billing_amount), else_=0)).label("amount"),
+        )
+    )
+    held_ids = (
         select(Flag.work_order_id)
         .where(
             Flag.severity.in_((Severity.block, Severity.review)),
             Flag.status.in_((FlagStatus.open, FlagStatus.overridden)),
         )
-        .group_by(Flag.work_order_id)
+        .distinct()
         .subquery()
     )
-    holding = held.c.work_order_id.is_not(None)
-    is_billed = WorkOrder.status == WorkOrderStatus.billed
-    per_elder = (
+    held = orders(
         select(
-            key.label("k"),
-            func.count().label("gen"),
-            func.sum(case((holding, 1), else_=0)).label("abn"),
-            func.sum(
-                case((and_(holding, WorkOrder.appeal_state != AppealState.none), 1), else_=0)
-            ).label("app"),
-            func.sum(
-                case((and_(holding, WorkOrder.appeal_state == AppealState.upheld), 1), else_=0)
-            ).label("up"),
-            func.sum(case((is_billed, 1), else_=0)).label("bil"),
-            func.sum(case((is_billed, WorkOrder.billable_min), else_=0)).label("mins"),
-            func.sum(case((is_billed, WorkOrder.billing_amount), else_=0)).label("amount"),
-        )
-        .select_from(WorkOrder)
-        .join(Client, Client.id == WorkOrder.client_id)
-        .outerjoin(held, held.c.work_order_id == WorkOrder.id)
-        .where(WorkOrder.start_at >= lo, WorkOrder.start_at < hi)
-        .group_by(key, WorkOrder.client_id)
+            *by,
+            func.count().label("abn"),
+            func.sum(case((WorkOrder.appeal_state != AppealState.none, 1), else_=0)).label("app"),
+            func.sum(case((WorkOrder.appeal_state == AppealState.upheld, 1), else_=0)).label("up"),
+        ).join(held_ids, held_ids.c.work_order_id == WorkOrder.id)
     )
-    per_elder = scoped_by_client(per_elder, WorkOrder, actor)
-    if provider_id is not None:
-        per_elder = per_elder.where(WorkOrder.provider_id == provider_id)
-    e = per_elder.subquery()
-    stmt = select(
-        e.c.k,
-        func.sum(e.c.gen),
-        func.sum(e.c.abn),
-        func.sum(e.c.app),
-        func.sum(e.c.up),
-        func.sum(e.c.bil),
-        func.sum(e.c.mins),
-        func.sum(e.c.amount),
-        func.count(),
-    ).group_by(e.c.k)
+
+    def per_key(sub: Any, *sums: str) -> dict[Any, tuple[Any, ...]]:
+        key = sub.c.provider_id if group_by == "provider" else Client.street
+        stmt = (
+            select(key, *(func.sum(sub.c[name]) for name in sums), func.count())
+            .select_from(sub)
+            .join(Client, Client.id == sub.c.client_id)
+            .group_by(key)
+        )
+        if actor.role.area_level:
+            stmt = scoped(stmt, Client, actor)
+        return {row[0]: row[1:] for row in session.execute(stmt)}
+
     out = {}
-    for k, gen, abn, app, up, bil, mins, amount, elders in session.execute(stmt):
+    holding = per_key(held, "abn", "app", "up")
+    totals = per_key(main, "gen", "bil", "mins", "amount")
+    for k, (gen, bil, mins, amount, elders) in totals.items():
+        abn, app, up, _ = holding.get(k, (0, 0, 0, 0))
         out[k] = Counts(
             int(gen),
             int(abn or 0),
@@ -196,7 +206,7 @@ def funnel(
         provider_id is not None and not actor.role.area_level
     ):
         provider_id = resolve_provider(actor, provider_id)
-    counts = funnel_counts(session, actor, lo, hi, WorkOrder.provider_id, provider_id=provider_id)
+    counts = funnel_counts(session, actor, lo, hi, "provider", provider_id=provider_id)
     names = dict(session.execute(select(Provider.id, Provider.name)).all())
     rows = [
         c.figures() | {"provider_id": pid, "provider_name": names.get(pid)}

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dispatch.models import ClientContact, VisitFrequency
-from dispatch.services.five_colour import due_on, overdue_days
+from dispatch.services.five_colour import due_on, earliest_in_time, overdue_days
 from tests.factories import SH, T0
 
 API = "/api/v1"
@@ -44,6 +44,18 @@ def test_overdue_days_grow_one_a_day_past_the_due_date(frequency, last, after):
     assert last < due <= last + timedelta(days=184)  # at most six months
     assert overdue_days(frequency, last, due + timedelta(days=after)) == after
     assert overdue_days(frequency, last, last) == 0
+
+
+@given(
+    st.sampled_from(list(VisitFrequency)),
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)),
+    st.integers(min_value=-400, max_value=400),
+)
+def test_sql_threshold_agrees_with_the_due_date(frequency, on, back):
+    # The list decides "in time" in SQL as last contact ≥ earliest_in_time(class, day): the
+    # same answer as the due date for every last-contact day.
+    last = on + timedelta(days=back)
+    assert (due_on(frequency, last) >= on) == (last >= earliest_in_time(frequency, on))
 
 
 def _listed(client, headers, on: date, **params) -> dict[int, dict]:

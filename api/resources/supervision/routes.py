@@ -103,16 +103,17 @@ def scorecard(args: dict[str, Any], provider_id: int) -> Any:
 @blp.paginate()
 def overdue(args: dict[str, Any], pagination_parameters: Any) -> Any:
     """Elders whose five-colour contact is overdue, most overdue first"""
-    rows = five_colour.overdue(
+    rows, total = five_colour.overdue(
         Session(),
         current_actor(),
         args.get("as_of") or _today(),
         street=args.get("street"),
         provider_id=args.get("provider_id"),
+        page=pagination_parameters.page,
+        page_size=pagination_parameters.page_size,
     )
-    pagination_parameters.item_count = len(rows)
-    first = (pagination_parameters.page - 1) * pagination_parameters.page_size
-    return rows[first : first + pagination_parameters.page_size]
+    pagination_parameters.item_count = total
+    return rows
 
 
 @blp.route("/supervision/contacts/compliance", methods=["GET"])
