@@ -33,6 +33,10 @@ RESOURCES = [
     "devices",
     # Supervision (#17)
     "supervision",
+    # Allowances and meals (#19)
+    "allowance_schemes",
+    "allowances",
+    "meals",
 ]
 
 

@@ -1,5 +1,12 @@
 """All models, imported so that the metadata is complete for Alembic and the mappers."""
 
+from dispatch.models.allowances import (
+    AllowanceAccount,
+    AllowanceEntry,
+    AllowanceMonth,
+    AllowanceScheme,
+    EntryKind,
+)
 from dispatch.models.appeals import Appeal, AppealStatus
 from dispatch.models.audit import AuditEntry
 from dispatch.models.billing import BatchStatus, BillingBatch
@@ -17,6 +24,7 @@ from dispatch.models.clients import (
 from dispatch.models.devices import Device, DeviceKind
 from dispatch.models.events import Crs, EventKind, VisitEvent
 from dispatch.models.flags import Flag, FlagStatus, Severity
+from dispatch.models.meals import Canteen, Meal, MealFlag, MealMethod, MealSlot, MealStatus
 from dispatch.models.periodic import PeriodicRun
 from dispatch.models.photos import Photo
 from dispatch.models.plans import DayPlan, PlanStatus
@@ -44,6 +52,10 @@ __all__ = [
     "LOGIN_ROLES",
     "SENIOR_GRADES",
     "AbsenceReason",
+    "AllowanceAccount",
+    "AllowanceEntry",
+    "AllowanceMonth",
+    "AllowanceScheme",
     "Appeal",
     "AppealState",
     "AppealStatus",
@@ -53,6 +65,7 @@ __all__ = [
     "BillingUnit",
     "Callback",
     "CallbackStatus",
+    "Canteen",
     "CarePlan",
     "Caregiver",
     "CaregiverGrade",
@@ -67,11 +80,17 @@ __all__ = [
     "DayPlan",
     "Device",
     "DeviceKind",
+    "EntryKind",
     "EventKind",
     "Flag",
     "FlagStatus",
     "FundingSource",
     "Gender",
+    "Meal",
+    "MealFlag",
+    "MealMethod",
+    "MealSlot",
+    "MealStatus",
     "PeriodicRun",
     "Photo",
     "PlanStatus",
