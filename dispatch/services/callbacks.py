@@ -26,9 +26,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import audit
+from dispatch import audit, error_codes
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.models import (
     Callback,
     CallbackStatus,
@@ -71,19 +70,11 @@ def sample(
     """Draw the period's call-back queue, per provider; answers what was created."""
     actor.require(*CALLERS)
     if (count is None) == (share is None):
-        raise Invalid(
-            "Give exactly one of count (orders per provider) or share (0 < share ≤ 1).",
-            code="SAMPLE_SIZE_REQUIRED",
-            message_zh="请给出 count（每家机构抽取的工单数）或 share（比例），且只给其一。",
-            errors={"count": ["Give count or share, not both."]},
-        )
+        raise error_codes.SAMPLE_SIZE_REQUIRED(errors={"count": ["Give count or share, not both."]})
     lo, hi = period_bounds(start, end)
     if (end - start).days >= MAX_DAYS:
-        raise Invalid(
-            f"The period may span at most {MAX_DAYS} days.",
-            code="PERIOD_TOO_LONG",
-            message_zh=f"统计周期最长 {MAX_DAYS} 天。",
-            errors={"to": [f"At most {MAX_DAYS} days after from."]},
+        raise error_codes.PERIOD_TOO_LONG(
+            "report", days=MAX_DAYS, errors={"to": [f"At most {MAX_DAYS} days after from."]}
         )
     stmt = scoped(
         select(WorkOrder.provider_id, WorkOrder.id, WorkOrder.client_id).where(
@@ -208,11 +199,7 @@ def get_callback(session: Session, actor: Actor, ident: int) -> Callback:
     stmt = scoped(select(Callback).where(Callback.id == ident), Callback, actor)
     cb = session.scalars(stmt).one_or_none()
     if cb is None:
-        raise NotFound(
-            f"No call-back with id {ident}.",
-            code="CALLBACK_NOT_FOUND",
-            message_zh=f"找不到编号为 {ident} 的回访。",
-        )
+        raise error_codes.CALLBACK_NOT_FOUND(id=ident)
     return cb
 
 
@@ -223,21 +210,13 @@ def answer(session: Session, actor: Actor, ident: int, data: dict[str, Any]) -> 
     order = session.get(WorkOrder, cb.work_order_id, with_for_update=True)
     assert order is not None
     if order.status not in UNDECIDED:
-        raise Conflict(
-            f"Work order {order.id} is already {order.status.value}; its call-back can no longer "
-            "change what is paid.",
-            code="CALLBACK_ORDER_DECIDED",
-            message_zh=f"工单 {order.id} 已{order.status.value}，回访结果不能再改变结算。",
-        )
+        raise error_codes.CALLBACK_ORDER_DECIDED(id=order.id, status=order.status.value)
     reached = bool(data["reached"])
     took = TookPlace(data.get("took_place") or TookPlace.unsure)
     stars = data.get("satisfaction")
     if not reached and (took != TookPlace.unsure or stars is not None):
-        raise Invalid(
-            "When the elder was not reached, took_place is unsure and there is no satisfaction.",
-            code="CALLBACK_NOT_REACHED",
-            message_zh="未联系上老人时，took_place 只能为 unsure，且不能填写满意度。",
-            errors={"took_place": ["Must be unsure when reached is false."]},
+        raise error_codes.CALLBACK_NOT_REACHED(
+            errors={"took_place": ["Must be unsure when reached is false."]}
         )
     before = audit.snapshot(cb)
     cb.status = CallbackStatus.answered

@@ -25,8 +25,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from dispatch import spreadsheets
-from dispatch.errors import Invalid
+from dispatch import error_codes, spreadsheets
 from dispatch.models import (
     Callback,
     CallbackStatus,
@@ -279,11 +278,8 @@ def row(key: Any, name: str | None, r: Raw) -> dict[str, Any]:
 def check_period(start: date, end: date) -> None:
     period_bounds(start, end)
     if (end - start).days >= MAX_DAYS:
-        raise Invalid(
-            f"The period may span at most {MAX_DAYS} days.",
-            code="PERIOD_TOO_LONG",
-            message_zh=f"统计周期最长 {MAX_DAYS} 天。",
-            errors={"to": [f"At most {MAX_DAYS} days after from."]},
+        raise error_codes.PERIOD_TOO_LONG(
+            "report", days=MAX_DAYS, errors={"to": [f"At most {MAX_DAYS} days after from."]}
         )
 
 

@@ -24,9 +24,8 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from dispatch import audit, config
+from dispatch import audit, config, error_codes
 from dispatch.db import UTCDateTime
-from dispatch.errors import Invalid
 from dispatch.models import (
     Client,
     ClientContact,
@@ -222,11 +221,8 @@ def record_contact(
     at: datetime = data["at"]
     now = datetime.now(config.zone())
     if at > now + timedelta(minutes=5) or at < now - BACKDATE_LIMIT:
-        raise Invalid(
-            "at must be a past moment within the last year.",
-            code="CONTACT_TIME_INVALID",
-            message_zh="联系时间必须是过去一年内的时刻。",
-            errors={"at": ["Not in the future, at most a year ago."]},
+        raise error_codes.CONTACT_TIME_INVALID(
+            errors={"at": ["Not in the future, at most a year ago."]}
         )
     row = ClientContact(
         provider_id=client.provider_id,

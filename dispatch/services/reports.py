@@ -19,8 +19,7 @@ from typing import Any
 from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session
 
-from dispatch import config
-from dispatch.errors import Invalid
+from dispatch import config, error_codes
 from dispatch.models import (
     AppealState,
     Client,
@@ -37,20 +36,10 @@ from dispatch.tenancy import Actor, resolve_provider, scoped
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """[from 00:00, the day after to 00:00) in the configured zone; a 422 for a bad period."""
     if end < start:
-        raise Invalid(
-            "to must not be before from.",
-            code="INVALID_PERIOD",
-            message_zh="结束日期不能早于开始日期。",
-            errors={"to": ["Must not be before from."]},
-        )
+        raise error_codes.INVALID_PERIOD(errors={"to": ["Must not be before from."]})
     zone = config.zone()
     if end >= date(9999, 12, 31) or start <= date(1, 1, 2):
-        raise Invalid(
-            "from and to must be real calendar dates between 0001-01-02 and 9999-12-30.",
-            code="INVALID_PERIOD",
-            message_zh="日期超出范围。",
-            errors={"to": ["Out of range."]},
-        )
+        raise error_codes.INVALID_PERIOD("out_of_range", errors={"to": ["Out of range."]})
     return (
         datetime.combine(start, time(), zone),
         datetime.combine(end + timedelta(days=1), time(), zone),
