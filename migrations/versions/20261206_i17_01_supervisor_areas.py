@@ -1,7 +1,7 @@
 """supervisor areas: a user's district and streets, a caregiver's street
 
 Revision ID: i17_01
-Revises: i19_02
+Revises: i19_03
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "i17_01"
-down_revision: str | None = "i19_02"
+down_revision: str | None = "i19_03"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
