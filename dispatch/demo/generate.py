@@ -13,6 +13,7 @@ from dispatch.demo.data import (
     CARER_GIVEN_F,
     CARER_GIVEN_M,
     CATALOGUE,
+    DISTRICT,
     ELDER_GIVEN_F,
     ELDER_GIVEN_M,
     ELDER_NOTES,
@@ -20,6 +21,7 @@ from dispatch.demo.data import (
     PROVIDERS,
     REFUSAL_REASONS,
     STREETS,
+    SUPERVISED_STREET,
     SURNAMES,
     ProviderInfo,
 )
@@ -561,6 +563,16 @@ def build_district(seed: int, today: date, timezone: str = "Asia/Shanghai") -> D
     district.users += [
         UserSpec("admin", Role.admin, None, "平台管理员"),
         UserSpec("finance", Role.finance, None, "义乌市民政局财务审核"),
+        UserSpec("supervisor", Role.supervisor, None, "义乌市民政局养老服务科", None, DISTRICT),
+        UserSpec(
+            "supervisor_street",
+            Role.supervisor,
+            None,
+            f"{SUPERVISED_STREET}社会事务办",
+            None,
+            DISTRICT,
+            (SUPERVISED_STREET,),
+        ),
     ]
     for p in PROVIDERS:
         points = gen.points(p)

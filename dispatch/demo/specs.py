@@ -135,6 +135,8 @@ class UserSpec:
     provider_n: int | None
     display_name: str
     caregiver_code: str | None = None
+    area_district: str | None = None  # supervisors: the district and, maybe, its streets
+    area_streets: tuple[str, ...] = ()
 
 
 @dataclass
