@@ -31,6 +31,10 @@ RESOURCES = [
     "audit",
     # Elders and families (#18)
     "devices",
+    # Allowances and meals (#19)
+    "allowance_schemes",
+    "allowances",
+    "meals",
 ]
 
 

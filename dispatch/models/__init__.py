@@ -1,5 +1,12 @@
 """All models, imported so that the metadata is complete for Alembic and the mappers."""
 
+from dispatch.models.allowances import (
+    AllowanceAccount,
+    AllowanceEntry,
+    AllowanceMonth,
+    AllowanceScheme,
+    EntryKind,
+)
 from dispatch.models.appeals import Appeal, AppealStatus
 from dispatch.models.audit import AuditEntry
 from dispatch.models.billing import BatchStatus, BillingBatch
@@ -17,6 +24,7 @@ from dispatch.models.clients import (
 from dispatch.models.devices import Device, DeviceKind
 from dispatch.models.events import Crs, EventKind, VisitEvent
 from dispatch.models.flags import Flag, FlagStatus, Severity
+from dispatch.models.meals import Canteen, Meal, MealFlag, MealMethod, MealSlot, MealStatus
 from dispatch.models.periodic import PeriodicRun
 from dispatch.models.photos import Photo
 from dispatch.models.plans import DayPlan, PlanStatus
@@ -33,6 +41,10 @@ from dispatch.models.work_orders import AppealState, WorkOrder, WorkOrderSource,
 __all__ = [
     "LOGIN_ROLES",
     "AbsenceReason",
+    "AllowanceAccount",
+    "AllowanceEntry",
+    "AllowanceMonth",
+    "AllowanceScheme",
     "Appeal",
     "AppealState",
     "AppealStatus",
@@ -40,6 +52,7 @@ __all__ = [
     "BatchStatus",
     "BillingBatch",
     "BillingUnit",
+    "Canteen",
     "CarePlan",
     "Caregiver",
     "CaregiverSkill",
@@ -51,11 +64,17 @@ __all__ = [
     "DayPlan",
     "Device",
     "DeviceKind",
+    "EntryKind",
     "EventKind",
     "Flag",
     "FlagStatus",
     "FundingSource",
     "Gender",
+    "Meal",
+    "MealFlag",
+    "MealMethod",
+    "MealSlot",
+    "MealStatus",
     "PeriodicRun",
     "Photo",
     "PlanStatus",

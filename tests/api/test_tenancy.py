@@ -36,6 +36,9 @@ from dispatch.models import (
     DeviceKind,
     EventKind,
     Flag,
+    Meal,
+    MealMethod,
+    MealSlot,
     Photo,
     Recurrence,
     ServicePoint,
@@ -196,6 +199,21 @@ class Rows:
                 key_prefix=f"cdk_{n}",
             )
         )
+        ids["meal"] = self.add(
+            Meal(
+                client_id=c,
+                canteen_id=ids["service_point"],
+                provider_id=p,
+                served_at=AT,
+                day=DAY,
+                slot=MealSlot.lunch,
+                method=MealMethod.card,
+                idempotency_key=f"meal-{n}",
+                content_hash="0" * 64,
+                price_fen=1500,
+                subsidy_fen=300,
+            )
+        )
         ids["audit"] = self.add(
             AuditEntry(provider_id=p, action="create", entity_type="clients", entity_id=c)
         )
@@ -228,9 +246,13 @@ FACTORIES: dict[str, str] = {
     "events": "event",
     "audit": "audit",
     "devices": "device",
+    "meals": "meal",
 }
 # Segments naming rows shared by every provider: no cross-provider check applies.
-GLOBAL: dict[str, str] = {"service-types": "the service catalogue is platform-wide"}
+GLOBAL: dict[str, str] = {
+    "service-types": "the service catalogue is platform-wide",
+    "allowance-schemes": "allowance schemes are the city's, for every provider's elders",
+}
 
 
 Body = Callable[[dict[str, int]], dict[str, Any]]
@@ -283,6 +305,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/work-orders/<id>/decision"): _json({"decision": "approve", "reason": "checked"}),
     ("POST", "/appeals/<id>/decision"): _json({"decision": "deny", "reason": "no evidence"}),
     ("GET", "/clients/<id>/entitlement"): lambda _own: {"query_string": {"month": "2026-11"}},
+    ("PATCH", "/clients/<id>/allowance"): _json({"hardship": "低保"}),
+    ("PUT", "/service-points/<id>/canteen"): _json(
+        {"slots": {"lunch": {"start": "10:30", "end": "13:00", "price": "15.00"}}}
+    ),
 }
 
 
