@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import urllib.error
 import urllib.request
@@ -268,7 +269,12 @@ def test_finance_overrides_a_flag_after_seeing_photo_and_map(watched: Watched, s
     assert page.locator(".leaflet-container .map-square.home").count() == 1
     assert page.locator(".leaflet-container canvas").count() >= 1
     assert page.locator(".leaflet-tooltip", has_text="米").count() >= 1
-    assert "米" in page.locator(".leaflet-container").inner_text()  # distances on the map
+    # Each point's distance from home is the server's figure (the flags' measure), not one
+    # recomputed in the browser.
+    drawn = page.locator(".leaflet-container").inner_text()
+    for e in api(site, "GET", f"/visits/{order['visit_id']}/events", "finance"):
+        if e["caregiver_id"] == order["caregiver_id"]:
+            assert f"距家 {math.floor(e['distance_home_m'] + 0.5)} 米" in drawn, drawn
     page.get_by_role("button", name="豁免异常并通过").click()
     page.get_by_role("dialog").get_by_label(re.compile("请填写原因")).fill(
         "已电话回访，确认服务完成"
