@@ -154,6 +154,7 @@ def _plan_day(day: date) -> None:
 
 def _history(seed: int, day: date, settings: config.Settings) -> None:
     """The last 30 days as if the district had run, then today's check-ins until now."""
+    from dispatch.demo.allowances import close_last_month, seed_allowances
     from dispatch.demo.history import DAYS, seed_history
     from dispatch.demo.office import run_office
     from dispatch.demo.today import run_today
@@ -161,7 +162,10 @@ def _history(seed: int, day: date, settings: config.Settings) -> None:
     with db.session_scope() as session:
         report = seed_history(session, seed, day)
         if report.days:
+            # accounts and meals first: the office's approvals debit them, its batches bill them
+            seed_allowances(session, seed, day)
             run_office(session, seed, day, day - timedelta(days=DAYS))
+            close_last_month(session, day)
     now = datetime.now(ZoneInfo(settings.timezone))
     if now.date() == day:
         with db.session_scope() as session:
@@ -194,6 +198,7 @@ demo_setup.cli_args = [  # type: ignore[attr-defined]
 def logins(args: argparse.Namespace) -> None:
     """Print the demo logins (password "demo"), their roles and providers, and the URLs."""
     from dispatch.demo import PASSWORD, demo_providers
+    from dispatch.demo.allowances import terminal_keys
     from dispatch.models import Caregiver, User
 
     _settings()
@@ -245,6 +250,13 @@ def logins(args: argparse.Namespace) -> None:
                     f"{'…':<16} {'caregiver':<15} {provider.code:<8} {carers[3].username} … "
                     f"{carers[-1].username} ({len(carers)} caregivers; `logins --all` lists them)"
                 )
+        keys = terminal_keys(session, args.seed)
+    if keys:
+        out += [
+            "",
+            "Canteen terminals (全城通): send the key as X-Device-Key to POST /api/v1/meals",
+        ]
+        out += [f"  {key}  {name}" for name, key in keys]
     out += [
         "",
         f"API          {base}/api/v1/",
@@ -261,6 +273,7 @@ def logins(args: argparse.Namespace) -> None:
 
 logins.cli_args = [  # type: ignore[attr-defined]
     ("--all", {"action": "store_true", "help": "list every caregiver login"}),
+    ("--seed", {"type": int, "default": DEFAULT_SEED, "help": "the demo's seed (terminal keys)"}),
 ]
 
 
