@@ -31,6 +31,8 @@ RESOURCES = [
     "audit",
     # Elders and families (#18)
     "devices",
+    # Supervision (#17)
+    "supervision",
     # Allowances and meals (#19)
     "allowance_schemes",
     "allowances",
