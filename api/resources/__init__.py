@@ -31,6 +31,7 @@ RESOURCES = [
     "audit",
     # Elders and families (#18)
     "devices",
+    "calls",
 ]
 
 

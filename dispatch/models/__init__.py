@@ -3,6 +3,14 @@
 from dispatch.models.appeals import Appeal, AppealStatus
 from dispatch.models.audit import AuditEntry
 from dispatch.models.billing import BatchStatus, BillingBatch
+from dispatch.models.calls import (
+    Call,
+    CallKind,
+    CallSignal,
+    CallSource,
+    CallStatus,
+    EscalationTarget,
+)
 from dispatch.models.care_plans import CarePlan, Recurrence
 from dispatch.models.caregivers import Caregiver, CaregiverSkill, Certificate, Shift, TravelMode
 from dispatch.models.clients import (
@@ -40,6 +48,11 @@ __all__ = [
     "BatchStatus",
     "BillingBatch",
     "BillingUnit",
+    "Call",
+    "CallKind",
+    "CallSignal",
+    "CallSource",
+    "CallStatus",
     "CarePlan",
     "Caregiver",
     "CaregiverSkill",
@@ -51,6 +64,7 @@ __all__ = [
     "DayPlan",
     "Device",
     "DeviceKind",
+    "EscalationTarget",
     "EventKind",
     "Flag",
     "FlagStatus",

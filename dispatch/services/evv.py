@@ -55,7 +55,7 @@ from dispatch.models import (
 )
 from dispatch.photos import MAX_PHOTO_BYTES, PhotoStore, inspect_photo, photo_store
 from dispatch.photos import sha256_of as photo_sha256
-from dispatch.services import billable, photo_rows
+from dispatch.services import billable, photo_rows, visit_followups
 from dispatch.tenancy import Actor, scoped
 from dispatch.validation.engine import validate_orders
 
@@ -311,6 +311,7 @@ def record_event(
         (store or photo_store()).put(facts.sha256, photo)
 
     orders = _settle(session, actor, visit)
+    visit_followups.after_event(session, actor, visit, event)
     answer: dict[str, Any] = {
         "event_id": event.id,
         "visit_id": visit.id,

@@ -25,6 +25,9 @@ from dispatch.models import (
     Appeal,
     AuditEntry,
     BillingBatch,
+    Call,
+    CallKind,
+    CallSource,
     CaregiverSkill,
     CarePlan,
     Certificate,
@@ -196,6 +199,18 @@ class Rows:
                 key_prefix=f"cdk_{n}",
             )
         )
+        ids["call"] = self.add(
+            Call(
+                provider_id=p,
+                client_id=c,
+                kind=CallKind.sos,
+                source=CallSource.device,
+                device_id=ids["device"],
+                opened_at=AT,
+                due_at=AT + timedelta(minutes=5),
+                escalations=[],
+            )
+        )
         ids["audit"] = self.add(
             AuditEntry(provider_id=p, action="create", entity_type="clients", entity_id=c)
         )
@@ -228,6 +243,7 @@ FACTORIES: dict[str, str] = {
     "events": "event",
     "audit": "audit",
     "devices": "device",
+    "calls": "call",
 }
 # Segments naming rows shared by every provider: no cross-provider check applies.
 GLOBAL: dict[str, str] = {"service-types": "the service catalogue is platform-wide"}
@@ -282,6 +298,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/visits/<id>/move"): lambda own: {"json": {"caregiver_id": own["caregiver"]}},
     ("POST", "/work-orders/<id>/decision"): _json({"decision": "approve", "reason": "checked"}),
     ("POST", "/appeals/<id>/decision"): _json({"decision": "deny", "reason": "no evidence"}),
+    ("POST", "/calls/<id>/escalate"): _json({"to": "community", "note": "网格员已上门"}),
+    ("POST", "/calls/<id>/close"): _json({"outcome": "resolved"}),
     ("GET", "/clients/<id>/entitlement"): lambda _own: {"query_string": {"month": "2026-11"}},
 }
 
