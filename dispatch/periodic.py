@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 TASK_MODULES: list[str] = [
     "dispatch.throttle",
     "dispatch.call_clock",
+    "dispatch.notify_sender",
 ]
 
 TICK_S = 5.0

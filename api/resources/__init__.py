@@ -32,6 +32,9 @@ RESOURCES = [
     # Elders and families (#18)
     "devices",
     "calls",
+    "family",
+    "orders",
+    "complaints",
 ]
 
 

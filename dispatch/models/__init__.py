@@ -24,7 +24,16 @@ from dispatch.models.clients import (
 )
 from dispatch.models.devices import Device, DeviceKind
 from dispatch.models.events import Crs, EventKind, VisitEvent
+from dispatch.models.family import (
+    Complaint,
+    ComplaintStatus,
+    FamilyLink,
+    Notification,
+    NotificationKind,
+    Rating,
+)
 from dispatch.models.flags import Flag, FlagStatus, Severity
+from dispatch.models.orders import OrderStatus, ServiceOrder
 from dispatch.models.periodic import PeriodicRun
 from dispatch.models.photos import Photo
 from dispatch.models.plans import DayPlan, PlanStatus
@@ -60,24 +69,32 @@ __all__ = [
     "Client",
     "ClientAbsence",
     "ClientRefusal",
+    "Complaint",
+    "ComplaintStatus",
     "Crs",
     "DayPlan",
     "Device",
     "DeviceKind",
     "EscalationTarget",
     "EventKind",
+    "FamilyLink",
     "Flag",
     "FlagStatus",
     "FundingSource",
     "Gender",
+    "Notification",
+    "NotificationKind",
+    "OrderStatus",
     "PeriodicRun",
     "Photo",
     "PlanStatus",
     "Provider",
     "RateLimit",
+    "Rating",
     "Recurrence",
     "Role",
     "RuleSetting",
+    "ServiceOrder",
     "ServicePoint",
     "ServicePointKind",
     "ServiceType",

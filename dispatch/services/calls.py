@@ -49,7 +49,7 @@ from dispatch.models import (
     VisitAssignment,
     VisitStatus,
 )
-from dispatch.services import call_dispatch
+from dispatch.services import call_dispatch, family
 from dispatch.services.pages import filtered, page_of
 from dispatch.tenancy import Actor, get_scoped, scoped
 
@@ -61,7 +61,7 @@ DEFAULT_DUE_MIN: dict[CallKind, int] = {
     CallKind.no_activity: 15,
     CallKind.help: 30,
 }
-CALL_OPENERS = (Role.dispatcher, Role.provider_admin)
+CALL_OPENERS = (Role.family, Role.dispatcher, Role.provider_admin)
 CALL_READ = (Role.dispatcher, Role.provider_admin, Role.admin, Role.finance)
 # Statuses in which a new press of the same elder and kind joins the call.
 HANDLING = (CallStatus.open, CallStatus.escalated, CallStatus.dispatched, CallStatus.answered)
@@ -143,29 +143,6 @@ def _client_of_device(device: Device, data: Mapping[str, Any]) -> int:
     return device.client_id
 
 
-def _client_for_user(session: Session, actor: Actor, data: Mapping[str, Any]) -> Client:
-    client_id = data.get("client_id")
-    if client_id is None:
-        raise Invalid(
-            "Say whose call this is: client_id is required.",
-            code="CALL_NEEDS_CLIENT",
-            message_zh="请给出呼叫的服务对象：client_id 必填。",
-            errors={"client_id": ["Missing data for required field."]},
-        )
-    client = session.scalars(
-        scoped(select(Client).where(Client.id == client_id), Client, actor)
-    ).one_or_none()
-    if client is None:
-        # Another provider's elder looks exactly like a missing one.
-        raise Invalid(
-            f"No client with id {client_id}.",
-            code="REFERENCE_NOT_FOUND",
-            message_zh=f"找不到编号为 {client_id} 的服务对象。",
-            errors={"client_id": [f"No client with id {client_id}."]},
-        )
-    return client
-
-
 def open_call(
     session: Session, actor: Actor, data: Mapping[str, Any], device: Device | None = None
 ) -> tuple[dict[str, Any], bool]:
@@ -175,8 +152,16 @@ def open_call(
         provider_id = device.provider_id
     else:
         actor.require(*CALL_OPENERS)
-        client = _client_for_user(session, actor, data)
-        client_id, provider_id, source = client.id, client.provider_id, CallSource.dispatcher
+        if data.get("client_id") is None:
+            raise Invalid(
+                "Say whose call this is: client_id is required.",
+                code="CALL_NEEDS_CLIENT",
+                message_zh="请给出呼叫的服务对象：client_id 必填。",
+                errors={"client_id": ["Missing data for required field."]},
+            )
+        client = family.client_for(session, actor, data["client_id"])
+        client_id, provider_id = client.id, client.provider_id
+        source = CallSource.family if actor.role == Role.family else CallSource.dispatcher
     key = str(data["idempotency_key"])
     who = f"device:{device.id}" if device is not None else f"user:{actor.user_id}"
     fingerprint = _fingerprint(who, client_id, data)
@@ -382,6 +367,7 @@ def elder_files(session: Session, client_ids: list[int]) -> dict[int, dict[str, 
             "birth_date": c.birth_date.isoformat() if c.birth_date else None,
             "care_level": c.care_level,
             "conditions": c.notes,
+            "family": [],
             "today_visits": [],
         }
     rows = session.execute(
@@ -408,4 +394,6 @@ def elder_files(session: Session, client_ids: list[int]) -> dict[int, dict[str, 
                 "urgent": visit.urgent,
             }
         )
+    for client_id, contacts in family.family_contacts(session, ids).items():
+        files[client_id]["family"] = contacts
     return files

@@ -9,9 +9,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from dispatch.models import Visit, VisitEvent
-from dispatch.services import call_dispatch
+from dispatch.services import call_dispatch, notifications
 from dispatch.tenancy import Actor
 
 
 def after_event(session: Session, actor: Actor, visit: Visit, event: VisitEvent) -> None:
     call_dispatch.on_visit_event(session, actor, visit, event)
+    notifications.for_visit_event(session, visit, event)

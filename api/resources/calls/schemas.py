@@ -62,6 +62,12 @@ class TodayVisitSchema(Schema):
     urgent = fields.Boolean()
 
 
+class FamilyContactSchema(Schema):
+    name = fields.String()
+    relation = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+
+
 class ElderFileSchema(Schema):
     id = fields.Integer()
     code = fields.String()
@@ -74,6 +80,7 @@ class ElderFileSchema(Schema):
     birth_date = fields.String(allow_none=True)
     care_level = fields.Integer()
     conditions = fields.String(allow_none=True, metadata={"description": "The client's notes."})
+    family = fields.List(fields.Nested(FamilyContactSchema))
     today_visits = fields.List(fields.Nested(TodayVisitSchema))
 
 

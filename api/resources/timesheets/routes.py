@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response
 
-from api.auth import ALL_ROLES, current_actor, roles
+from api.auth import WORKFORCE, current_actor, roles
 from api.blueprint import Blueprint
 from api.resources.timesheets.schemas import TimesheetFileSchema, TimesheetUploadResultSchema
 from dispatch.db import Session
@@ -31,7 +31,7 @@ def _download(fmt: str) -> Response:
 
 
 @blp.route("/template.csv", methods=["GET"])
-@roles(*ALL_ROLES)
+@roles(*WORKFORCE)
 @blp.response(200, content_type="text/csv")
 def template_csv() -> Response:
     """The timesheet template as CSV (UTF-8 with BOM)"""
@@ -39,7 +39,7 @@ def template_csv() -> Response:
 
 
 @blp.route("/template.xlsx", methods=["GET"])
-@roles(*ALL_ROLES)
+@roles(*WORKFORCE)
 @blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 def template_xlsx() -> Response:
     """The timesheet template as XLSX, with a help sheet"""

@@ -1,0 +1,130 @@
+"""Complaints (投诉): a family member (or staff on an elder's behalf) files one, about a visit or
+in general; the provider answers it (``open → answered → closed``). Every step is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch import audit
+from dispatch.db import utcnow
+from dispatch.errors import Conflict, Invalid, NotFound
+from dispatch.models import Complaint, ComplaintStatus, Role, Visit
+from dispatch.services import family
+from dispatch.services.pages import filtered, page_of
+from dispatch.tenancy import Actor, get_scoped, scoped
+
+FILERS = (Role.family, Role.dispatcher, Role.provider_admin)
+READERS = (Role.family, Role.dispatcher, Role.provider_admin, Role.admin, Role.finance)
+ANSWERERS = (Role.dispatcher, Role.provider_admin, Role.admin)
+FILTERS = {
+    "status": lambda v: Complaint.status == v,
+    "client_id": lambda v: Complaint.client_id == v,
+    "provider_id": lambda v: Complaint.provider_id == v,
+}
+
+
+def file(session: Session, actor: Actor, data: Mapping[str, Any]) -> Complaint:
+    """A new open complaint about an elder's care, optionally about one of their visits."""
+    actor.require(*FILERS)
+    client = family.client_for(session, actor, data["client_id"])
+    visit_id = data.get("visit_id")
+    if visit_id is not None:
+        visit = session.get(Visit, visit_id)
+        if visit is None or visit.client_id != client.id:
+            raise Invalid(
+                f"Visit {visit_id} is not one of this elder's visits.",
+                code="REFERENCE_NOT_FOUND",
+                message_zh="该服务不属于此服务对象。",
+                errors={"visit_id": [f"No visit with id {visit_id} for this client."]},
+            )
+    row = Complaint(
+        provider_id=client.provider_id,
+        client_id=client.id,
+        visit_id=visit_id,
+        user_id=actor.user_id,
+        text=data["text"],
+        status=ComplaintStatus.open,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "create", row, after=audit.snapshot(row))
+    return row
+
+
+def _visible(session: Session, actor: Actor) -> Any:
+    actor.require(*READERS)
+    stmt = scoped(select(Complaint), Complaint, actor)
+    if actor.role == Role.family:
+        # A family member sees complaints about the elders linked to them.
+        stmt = stmt.where(Complaint.client_id.in_(family.linked_ids(session, actor)))
+    return stmt
+
+
+def list_complaints(
+    session: Session, actor: Actor, filters: Mapping[str, Any], page: int, page_size: int
+) -> tuple[list[Complaint], int]:
+    stmt = filtered(_visible(session, actor), filters, FILTERS)
+    return page_of(
+        session, stmt.order_by(Complaint.created_at.desc(), Complaint.id), page, page_size
+    )
+
+
+def get_complaint(session: Session, actor: Actor, complaint_id: int) -> Complaint:
+    if actor.role == Role.family:
+        row = session.scalars(
+            _visible(session, actor).where(Complaint.id == complaint_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound(
+                f"No complaint with id {complaint_id}.",
+                code="COMPLAINT_NOT_FOUND",
+                message_zh=f"找不到编号为 {complaint_id} 的投诉。",
+            )
+        return row
+    actor.require(*READERS)
+    return get_scoped(session, Complaint, complaint_id, actor)
+
+
+def answer(session: Session, actor: Actor, complaint_id: int, data: Mapping[str, Any]) -> Complaint:
+    """The provider answers (``answered``, with the answer) or closes the complaint."""
+    actor.require(*ANSWERERS)
+    row = get_scoped(session, Complaint, complaint_id, actor)
+    if row.status == ComplaintStatus.closed:
+        raise Conflict(
+            "This complaint is closed; it can no longer change.",
+            code="COMPLAINT_CLOSED",
+            message_zh="该投诉已结案，不能再修改。",
+        )
+    status = ComplaintStatus(data.get("status") or ComplaintStatus.answered)
+    text = data.get("answer")
+    if status == ComplaintStatus.open:
+        raise Invalid(
+            "Answer the complaint (status answered) or close it (status closed).",
+            code="COMPLAINT_STATUS",
+            message_zh="请答复（answered）或结案（closed）该投诉。",
+            errors={"status": ["answered or closed"]},
+        )
+    if status == ComplaintStatus.answered and not (text or row.answer):
+        raise Invalid(
+            "An answered complaint needs the answer text.",
+            code="COMPLAINT_NEEDS_ANSWER",
+            message_zh="答复投诉须填写答复内容。",
+            errors={"answer": ["Missing data for required field."]},
+        )
+    before = audit.snapshot(row)
+    now = utcnow()
+    if text:
+        row.answer = text
+        row.answered_by = actor.user_id
+        row.answered_at = now
+    row.status = status
+    if status == ComplaintStatus.closed:
+        row.closed_at = now
+    session.flush()
+    old, new = audit.changed(before, audit.snapshot(row))
+    audit.record(session, actor, "update", row, before=old, after=new)
+    return row
