@@ -46,7 +46,7 @@ CD.i18n.add({
 
   async function showOrder(id) {
     R.selected = id;
-    R.list.querySelectorAll(".order-item").forEach((b) => b.classList.toggle("selected", Number(b.dataset.id) === id));
+    markSelected();
     const box = R.detail;
     box.replaceChildren(h("p", { class: "muted" }, t("loading")));
     const o = await CD.api.get(`/work-orders/${id}`);
@@ -127,13 +127,29 @@ CD.i18n.add({
     }
     const names = Object.fromEntries((await CD.providers()).map((p) => [p.id, p.name]));
     const codes = Object.keys(groups).sort((a, b) => groups[b].length - groups[a].length);
+    // First draw: the biggest group open (all when few); after that the reader's own choice,
+    // so a decision or a provider filter does not fold the group being worked through.
+    if (!R.open) R.open = new Set(codes.filter((_c, i) => i === 0 || codes.length <= 3));
     R.list.replaceChildren(h("h2", {}, `${t("queue")} (${orders.length})`),
-      ...(codes.length ? codes.map((code, i) => h("details", { class: "group card", open: i === 0 || codes.length <= 3 },
+      ...(codes.length ? codes.map((code) => h("details", { class: "group card", "data-code": code, open: R.open.has(code),
+        ontoggle: (ev) => { if (ev.target.open) R.open.add(code); else R.open.delete(code); } },
         h("summary", {}, h("span", {}, CD.code("rule", code)), h("span", { class: "muted small" }, t("group_count", { n: groups[code].length }))),
         groups[code].map(({ o, f }) => h("button", { type: "button", class: "order-item", "data-id": o.id, onclick: () => showOrder(o.id).catch(CD.fail) },
           h("strong", {}, `#${o.id}`), ` ${CD.day(o.start_at)} ${CD.time(o.start_at)} · ${names[o.provider_id] || ""}`, h("br"),
           h("span", { class: "small muted" }, CD.evidence(code, f.evidence)))))) : [h("p", { class: "muted" }, t("none"))]));
-    if (R.selected) R.list.querySelectorAll(".order-item").forEach((b) => b.classList.toggle("selected", Number(b.dataset.id) === R.selected));
+    markSelected();
+  }
+
+  // The order being read is marked in every group that lists it (one per blocking flag) and
+  // kept in view: when every group listing it is folded, the first of them opens.
+  function markSelected() {
+    const items = [...R.list.querySelectorAll(".order-item")];
+    items.forEach((b) => b.classList.toggle("selected", Number(b.dataset.id) === R.selected));
+    const marked = items.filter((b) => b.classList.contains("selected"));
+    if (!marked.length) return;
+    const shown = marked.find((b) => b.closest("details").open) || marked[0];
+    shown.closest("details").open = true;
+    shown.scrollIntoView({ block: "nearest" });
   }
 
   async function bulk() {
@@ -151,7 +167,7 @@ CD.i18n.add({
 
   async function render(panel, ctx) {
     const rules = await CD.api.get("/rules");
-    R = { ctx, rules: Object.fromEntries(rules.map((r) => [r.code, r])), list: h("div", { class: "queue", role: "region", "aria-label": t("queue") }), detail: h("div", { class: "card", role: "region", "aria-label": t("details") }, h("p", { class: "muted" }, t("pick_order"))), selected: null, provider: null };
+    R = { ctx, rules: Object.fromEntries(rules.map((r) => [r.code, r])), list: h("div", { class: "queue", role: "region", "aria-label": t("queue") }), detail: h("div", { class: "card", role: "region", "aria-label": t("details") }, h("p", { class: "muted" }, t("pick_order"))), selected: null, provider: null, open: null };
     const providers = await CD.providers();
     const pick = h("select", { "aria-label": t("only_provider"), onchange: (ev) => { R.provider = Number(ev.target.value) || null; refreshQueue().catch(CD.fail); } },
       h("option", { value: "" }, t("all_providers")), providers.map((p) => h("option", { value: p.id }, p.name)));
