@@ -83,9 +83,7 @@ class Complaint(Base):
 class NotificationKind(enum.StrEnum):
     check_in = "check_in"
     check_out = "check_out"
-    missed = "missed"
     call_dispatched = "call_dispatched"
-    arrived = "arrived"  # the caregiver reached the elder after a call
     call_escalated = "call_escalated"
     order_accepted = "order_accepted"
     order_declined = "order_declined"

@@ -28,9 +28,11 @@ from dispatch.errors import Conflict, Invalid
 from dispatch.models import (
     Call,
     CallStatus,
+    Caregiver,
     DayPlan,
     EscalationTarget,
     EventKind,
+    NotificationKind,
     PlanStatus,
     Role,
     ServiceType,
@@ -39,8 +41,8 @@ from dispatch.models import (
     VisitEvent,
     VisitStatus,
 )
+from dispatch.services import notifications, proposals, urgent, visits
 from dispatch.services import problem as P
-from dispatch.services import proposals, urgent, visits
 from dispatch.tenancy import SYSTEM, Actor, get_scoped
 
 log = logging.getLogger(__name__)
@@ -225,6 +227,7 @@ def dispatch(
     call.dispatched_by = actor.user_id
     call.planned_arrival_at = arrival
     session.flush()
+    _tell_family_dispatched(session, call, visit, caregiver_id, arrival)
     audit.record(
         session,
         actor,
@@ -240,6 +243,23 @@ def dispatch(
         "arrival": arrival,
         "status": call.status.value,
     }
+
+
+def _tell_family_dispatched(
+    session: Session, call: Call, visit: Visit, caregiver_id: int, arrival: datetime
+) -> None:
+    caregiver = session.get(Caregiver, caregiver_id)
+    name = caregiver.name if caregiver else ""
+    at = arrival.astimezone(config.zone()).strftime("%H:%M")
+    notifications.for_call(
+        session,
+        call.client_id,
+        call.id,
+        NotificationKind.call_dispatched,
+        f"Help is on the way: {name} should arrive about {at}.",
+        f"呼叫已派单：护理员{name}预计 {at} 左右到达。",
+        visit.id,
+    )
 
 
 def _renumber(session: Session, caregiver_id: int, day: Any) -> None:
@@ -272,7 +292,18 @@ def escalate(session: Session, actor: Actor, call_id: int, data: Mapping[str, An
     session.refresh(call, with_for_update={"key_share": True})
     if call.status == CallStatus.closed:
         raise _closed()
-    _escalate(call, EscalationTarget(data["to"]), data["note"], actor.user_id, auto=False)
+    to = EscalationTarget(data["to"])
+    _escalate(call, to, data["note"], actor.user_id, auto=False)
+    if to == EscalationTarget.family:
+        notifications.for_call(
+            session,
+            call.client_id,
+            call.id,
+            NotificationKind.call_escalated,
+            f"About your relative's emergency call: {data['note']}",
+            f"关于您家人的紧急呼叫：{data['note']}",
+            call.visit_id,
+        )
     session.flush()
     audit.record(session, actor, "call.escalate", call, after=call.escalations[-1])
     return call
