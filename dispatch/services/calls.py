@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, select
@@ -50,6 +50,7 @@ from dispatch.models import (
     VisitStatus,
 )
 from dispatch.services import call_dispatch, family
+from dispatch.services.entitlements import local_midnight
 from dispatch.services.pages import filtered, page_of
 from dispatch.tenancy import Actor, get_scoped, scoped
 
@@ -73,13 +74,9 @@ FILTERS = {
     "kind": lambda v: Call.kind == v,
     "client_id": lambda v: Call.client_id == v,
     "provider_id": lambda v: Call.provider_id == v,
-    "from_": lambda v: Call.opened_at >= _midnight(v),
-    "to": lambda v: Call.opened_at < _midnight(v + timedelta(days=1)),
+    "from_": lambda v: Call.opened_at >= local_midnight(v),
+    "to": lambda v: Call.opened_at < local_midnight(v, next_day=True),
 }
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), config.zone())
 
 
 def due_minutes(provider: Provider | None, kind: CallKind) -> int:

@@ -263,5 +263,10 @@ def test_another_providers_call_is_a_404(http: Http, world: World, day) -> None:
     r = http.as_user("POST", f"/calls/{sos['id']}/dispatch", other, json={})
     assert (r.status_code, r.json["code"]) == (404, "CALL_NOT_FOUND")
     assert http.as_user("GET", "/calls", other).json == []
+    # Any date range is an answer, never a 500.
+    r = http.as_user("GET", "/calls?from=0001-01-01&to=9999-12-31", world.p1.dispatcher)
+    assert r.status_code == 200 and [c["id"] for c in r.json] == [sos["id"]]
+    r = http.as_user("GET", "/calls?from=2026-13-01", world.p1.dispatcher)
+    assert (r.status_code, r.json["code"]) == (422, "VALIDATION_ERROR")
     count = world.db.scalar(select(func.count()).select_from(Call))
     assert count == 1
