@@ -163,6 +163,13 @@ def main() -> None:
                 timeout=30,
             )
             r.raise_for_status()
+            r = requests.patch(
+                f"{base}/api/v1/caregivers/{cid}",
+                json={"max_minutes_per_day": 1440},
+                headers=staff[pid],
+                timeout=30,
+            )
+            r.raise_for_status()
         chosen = rng.sample(elders, min(args.calls, len(elders)))
         keys: list[tuple[str, int]] = []
         for cid, pid in chosen:
@@ -177,6 +184,7 @@ def main() -> None:
         setup_s = round(time.monotonic() - t_setup, 1)
 
         press_ms: list[float] = []
+        mine: set[int] = set()  # the calls of this run (the demo has a few past ones)
         statuses: dict[int, int] = {}
         lock = threading.Lock()
         start = time.monotonic()
@@ -195,6 +203,8 @@ def main() -> None:
             )
             with lock:
                 press_ms.append((time.monotonic() - t0) * 1000)
+                if r.status_code in (200, 201):
+                    mine.add(r.json()["id"])
                 statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
         threads = [
@@ -210,13 +220,20 @@ def main() -> None:
 
         def dispatcher(pid: int) -> None:
             h = staff[pid]
+            tried: set[int] = set()
             while not stop.is_set():
                 r = requests.get(
-                    f"{base}/api/v1/calls", params={"status": "open", "page_size": 100},
-                    headers=h, timeout=60,
-                )  # fmt: skip
-                ready = [c for c in r.json() if c["proposal"] or c["no_proposal"]]
+                    f"{base}/api/v1/calls", params={"page_size": 100}, headers=h, timeout=60
+                )
+                ready = [
+                    c
+                    for c in r.json()
+                    if c["status"] in ("open", "escalated")
+                    and c["id"] not in tried
+                    and (c["proposal"] or c["no_proposal"])
+                ]
                 for c in ready:
+                    tried.add(c["id"])
                     t0 = time.monotonic()
                     d = requests.post(
                         f"{base}/api/v1/calls/{c['id']}/dispatch", json={}, headers=h, timeout=60
@@ -253,7 +270,7 @@ def main() -> None:
                 ).json())
                 for h in staff.values()
             )  # fmt: skip
-            if not left:
+            if not left and len(press_ms) == len(keys):
                 break
             time.sleep(1)
         stop.set()
@@ -269,7 +286,7 @@ def main() -> None:
                     f"{base}/api/v1/calls", params={"page": page, "page_size": 100},
                     headers=h, timeout=60,
                 )  # fmt: skip
-                calls += r.json()
+                calls += [c for c in r.json() if c["id"] in mine]
                 if len(r.json()) < 100:
                     break
                 page += 1

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from dispatch import call_clock, config
 from dispatch.db import utcnow
 from dispatch.models import AuditEntry, Call, CallSignal, Shift, Visit, VisitStatus
+from dispatch.services import urgent
 from tests.conftest import World
 from tests.dispatch.conftest import care_plan, run_jobs
 from tests.elders.conftest import Http
@@ -102,8 +103,9 @@ def test_a_pendant_call_goes_from_press_to_closed(http: Http, world: World, day)
         assert again.status_code == 200 and again.json == first.json
     assert http.count(Call) == 1 and http.count(CallSignal) == 1
 
-    # The proposal is the job's: the worker runs urgent insertion.
-    assert run_jobs() == 1
+    # Urgent insertion proposed the caregiver in the same request; no job was needed.
+    assert first.json["proposal"]["caregiver_id"] == world.p1.caregiver.id
+    assert run_jobs() == 0
     (listed,) = calls_of(http, world)
     assert listed["id"] == first.json["id"] and listed["overdue"] is False
     assert listed["proposal"], str(world.db.get(Call, listed["id"]).proposal)
@@ -112,6 +114,7 @@ def test_a_pendant_call_goes_from_press_to_closed(http: Http, world: World, day)
     assert arrival >= sent - timedelta(seconds=1)
     assert listed["client"]["name"] == "张桂兰" and listed["client"]["care_level"] == 2
     assert 0 <= listed["call_to_proposal_s"] < 60
+    assert listed["proposal"] == first.json["proposal"]
 
     r = http.as_user("POST", f"/calls/{listed['id']}/dispatch", world.p1.dispatcher, json={})
     assert r.status_code == 200, r.json
@@ -141,6 +144,24 @@ def test_a_pendant_call_goes_from_press_to_closed(http: Http, world: World, day)
     assert call["call_to_dispatch_min"] is not None
     # A new press after the call closed opens a new call.
     assert press(http, day["key"], str(uuid.uuid4())).status_code == 201
+
+
+def test_a_failed_proposal_keeps_the_call_and_the_worker_retries(
+    http: Http, world: World, day, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = urgent.urgent_insertion
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("router down")
+
+    monkeypatch.setattr(urgent, "urgent_insertion", broken)
+    r = press(http, day["key"], str(uuid.uuid4()))
+    assert r.status_code == 201 and r.json["proposal"] is None
+    assert world.db.get(Call, r.json["id"]).proposed_at is None
+    monkeypatch.setattr(urgent, "urgent_insertion", real)
+    assert run_jobs() == 1  # dispatch.jobs.propose_call, on rq's worker
+    (listed,) = calls_of(http, world)
+    assert listed["proposal"]["caregiver_id"] == world.p1.caregiver.id
 
 
 def test_a_second_press_joins_the_open_call(http: Http, world: World, day) -> None:
