@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dispatch import audit, queue
+from dispatch import audit, periodic, queue
 from dispatch.db import Session, session_scope
+from dispatch.errors import DomainError
 from dispatch.models import Role, WorkOrder
 from dispatch.services import call_dispatch, plan_parts, plans, proposals
 from dispatch.tenancy import Actor
@@ -42,8 +43,14 @@ def plan_day(plan_id: int) -> str:
 
 
 def _fail(plan_id: int, exc: BaseException) -> None:
+    """Record a job's failure on its plan: a domain error's code and message; anything else a
+    generic ``PLAN_FAILED`` (the exception, SQL and all, stays in the log)."""
+    if isinstance(exc, DomainError):
+        failure = proposals.PlanFailure(exc.code, exc.message)
+    else:
+        failure = proposals.internal_failure(exc)
     with session_scope() as session:
-        proposals.mark_failed(session, plan_id, f"{type(exc).__name__}: {exc}")
+        proposals.mark_failed(session, plan_id, failure)
 
 
 def _dispatch_parts(plan_id: int, split: plan_parts.Split) -> str:
@@ -105,7 +112,11 @@ def _merge(plan_id: int, results: list[dict[str, Any] | None]) -> str:
     missing = [i for i, r in enumerate(results) if r is None]
     if missing:
         with session_scope() as session:
-            proposals.mark_failed(session, plan_id, f"district part(s) {missing} failed")
+            failure = proposals.PlanFailure(
+                "PLAN_PART_FAILED",
+                f"District part(s) {missing} of this day failed; nothing was stored. Plan again.",
+            )
+            proposals.mark_failed(session, plan_id, failure)
         return "failed"
     try:
         with session_scope() as session:
@@ -114,6 +125,18 @@ def _merge(plan_id: int, results: list[dict[str, Any] | None]) -> str:
         log.exception("merging plan %s failed", plan_id)
         _fail(plan_id, exc)
         raise
+
+
+@periodic.task(every_s=30)
+def sweep_lost_jobs() -> None:
+    """The lost-job sweep: every optimizing plan is settled from its jobs' states whether or
+    not anyone opens it. A job whose worker was killed is marked failed by rq's registry
+    cleanup once its heartbeat lapses (90 s); the plan then turns failed (``PLAN_JOB_LOST``)
+    at this task's next run: within about two minutes of the worker's death."""
+    with session_scope() as session:
+        failed = plans.sweep_optimizing(session)
+    if failed:
+        log.warning("lost-job sweep: %s optimizing plan(s) turned failed", failed)
 
 
 # ---------------------------------------------------------------- validation

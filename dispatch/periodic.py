@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 # Modules that register tasks; each runner imports them all (add yours here, one line).
 TASK_MODULES: list[str] = [
     "dispatch.throttle",
+    "dispatch.jobs",
     "dispatch.call_clock",
     "dispatch.notify_sender",
 ]

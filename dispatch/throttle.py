@@ -36,6 +36,18 @@ ADDRESS = parse("100/15 minutes")
 CEILING = parse("100/30 days")
 
 
+class PreciseRedisStorage(RedisStorage):
+    """``limits``' Redis storage with the window's end read to the millisecond (PTTL): its own
+    reads TTL, rounded to whole seconds, so Retry-After could end up to half a second early and
+    a client that waited exactly that long was refused again."""
+
+    STORAGE_SCHEME = ["caredispatch+redis"]
+
+    def get_expiry(self, key: str) -> float:
+        remaining_ms = self.get_connection(True).pttl(self.prefixed_key(key))
+        return max(int(remaining_ms), 0) / 1000 + time.time()
+
+
 class DatabaseStorage(Storage):
     """A ``limits`` storage in the ``rate_limits`` table: one upsert per hit, in its own
     transaction (a failed login's request is rolled back; its count must not be)."""
@@ -117,7 +129,7 @@ def storage() -> Storage:
         if settings.redis_url:
             # Prefixed by the queue name: installations (and test runs) sharing a Redis
             # keep their counters apart.
-            _storages[key] = RedisStorage(
+            _storages[key] = PreciseRedisStorage(
                 settings.redis_url, key_prefix=f"{settings.queue_name}:limits"
             )
         else:

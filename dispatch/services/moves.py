@@ -20,7 +20,7 @@ import routing
 from dispatch import config, qualification
 from dispatch.errors import Conflict, Invalid
 from dispatch.models import Caregiver, Client, ClientRefusal, DayPlan, ServicePoint, Visit
-from dispatch.services import plans, proposals, visits
+from dispatch.services import day_lock, plans, proposals, visits
 from dispatch.services import problem as P
 from dispatch.tenancy import Actor, get_scoped
 
@@ -310,7 +310,14 @@ def move_visit(
     """Check, then (unless ``dry_run``) move and pin the visit at the answered start.
 
     A refused move raises a 409 whose code is the first refusal's, all of them in ``errors``.
+    A real move takes the day's lock first (``day_lock``): it is checked against the day as
+    stored now, and no plan is stored onto the day between the check and the move.
     """
+    if not dry_run:
+        actor.require(*plans.PLAN_WRITE)
+        visit = get_scoped(session, Visit, visit_id, actor)
+        day_lock.lock(session, visit.provider_id, visit.date)
+        day_lock.visits(session, [visit.id])
     answer = check_move(session, actor, visit_id, caregiver_id, start)
     if dry_run:
         return answer

@@ -171,6 +171,8 @@ def solve_part(
     )
     result = proposals.solve_day(data, plan, time_limit_s)
     result["visit_ids"] = [v.id for v in data.visits]
+    # How the part's visits stood when it read them: the merge refuses a stale day with this.
+    result["seen"] = {str(v.id): proposals.signature(v) for v in data.visits}
     return result
 
 
@@ -228,5 +230,5 @@ def store_merged(session: Session, plan_id: int, results: list[dict[str, Any]]) 
             select(Visit).options(selectinload(Visit.assignments)).where(Visit.id.in_(visit_ids))
         )
     )
-    proposals.store_proposal(session, plan, visits, merge_results(results))
-    return "proposed"
+    seen = {int(vid): sig for res in results for vid, sig in res.get("seen", {}).items()}
+    return proposals.store_proposal(session, plan, visits, merge_results(results), seen=seen)

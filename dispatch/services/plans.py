@@ -11,18 +11,18 @@ version from the current state.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from dispatch import audit, config, queue
 from dispatch.db import utcnow
 from dispatch.errors import Conflict, Invalid
 from dispatch.models import Caregiver, DayPlan, PlanStatus, Role, Visit, VisitStatus
 from dispatch.queue import JobStatus
-from dispatch.services import plan_parts, proposals
+from dispatch.services import day_lock, plan_parts, proposals
 from dispatch.services import problem as P
 from dispatch.services.pages import page_of
 from dispatch.tenancy import Actor, get_scoped, resolve_provider, scoped
@@ -100,44 +100,75 @@ def run_plan(session: Session, plan_id: int, progress: Progress) -> str | plan_p
     progress("solving", 10, visits=len(data.visits), since=utcnow().isoformat())
     result = proposals.solve_day(data, plan)
     progress("storing", 95)
-    proposals.store_proposal(session, plan, data.visits, result)
-    return "proposed"
+    return proposals.store_proposal(session, plan, data.visits, result)
 
 
 # ---------------------------------------------------------------- reading plans
 
 
+# A plan's first job may not be in Redis yet for a moment after the commit (it is queued right
+# after it): only after this long does a job rq does not know count as lost.
+MISSING_GRACE_S = 60
+
+
 def refresh_status(session: Session, plan: DayPlan) -> DayPlan:
-    """An optimizing plan whose job died (failed, lost, or past its timeout) reads as failed."""
+    """An optimizing plan's progress from its jobs; one whose job died (worker killed, Redis
+    flushed, a part failed) or that is past its hard stop turns failed with ``PLAN_JOB_LOST``."""
     if plan.status != PlanStatus.optimizing:
         return plan
     progress = plan.progress or {}
-    ids = [plan.job_id, *[p["job_id"] for p in progress.get("parts", [])]]
+    part_ids = [p["job_id"] for p in progress.get("parts", [])]
+    ids = [plan.job_id, *part_ids]
     if progress.get("merge_job_id"):
         ids.append(progress["merge_job_id"])
-    deadline = plan.created_at + timedelta(seconds=2 * job_timeout(plan.time_limit_s))
-    problem = None
-    live: dict[str, Any] | None = None
-    part_ids = {p["job_id"] for p in progress.get("parts", [])}
-    parts_done = 0
-    for jid, state in queue.states(ids).items():
-        if state.progress and jid == plan.job_id:
-            live = state.progress
-        parts_done += jid in part_ids and state.status == JobStatus.finished
-        if state.status in queue.ENDED_BADLY:
-            problem = f"the optimisation job {jid} {state.status}"
-        if state.status == JobStatus.missing and jid != plan.job_id:
-            problem = f"the optimisation job {jid} is gone"
-    if problem is None and utcnow() > deadline:
-        problem = "the optimisation did not finish in time (worker lost?)"
+    states = queue.states(ids)
+    problem = lost_because(plan, states)
     if problem is not None:
         proposals.mark_failed(session, plan.id, problem)
-    elif progress.get("parts"):
-        share = parts_done / len(progress["parts"])
-        plan.progress = {**progress, "parts_done": parts_done, "percent": 10 + int(85 * share)}
-    elif live:
-        plan.progress = _estimate(live, plan.time_limit_s)
+    elif part_ids:
+        done = sum(1 for j in part_ids if j in states and states[j].status == JobStatus.finished)
+        share = done / len(part_ids)
+        plan.progress = {**progress, "parts_done": done, "percent": 10 + int(85 * share)}
+    elif plan.job_id and plan.job_id in states and states[plan.job_id].progress:
+        plan.progress = _estimate(states[plan.job_id].progress or {}, plan.time_limit_s)
     return plan
+
+
+def lost_because(
+    plan: DayPlan, states: Mapping[str, queue.JobState], now: datetime | None = None
+) -> proposals.PlanFailure | None:
+    """Why an optimizing plan's jobs can no longer finish it, or None while they still may."""
+    now = now or utcnow()
+    age_s = (now - plan.created_at).total_seconds()
+    for jid, state in states.items():
+        if state.status in queue.ENDED_BADLY:
+            return proposals.PlanFailure(
+                "PLAN_JOB_LOST",
+                f"The optimisation job {jid} {state.status} before storing a result (an error, or "
+                "its worker stopped or died). Nothing of this version was stored; plan again.",
+            )
+        if state.status == JobStatus.missing and (jid != plan.job_id or age_s > MISSING_GRACE_S):
+            return proposals.PlanFailure(
+                "PLAN_JOB_LOST",
+                f"The optimisation job {jid} is gone from the queue (Redis restarted without its "
+                "data or was flushed). Nothing of this version was stored; plan again.",
+            )
+    if age_s > 2 * job_timeout(plan.time_limit_s):
+        return proposals.PlanFailure(
+            "PLAN_JOB_LOST",
+            "The optimisation did not finish in time (worker lost?). Nothing of this version was "
+            "stored; plan again.",
+        )
+    return None
+
+
+def sweep_optimizing(session: Session) -> int:
+    """Settle every optimizing plan from its jobs (``refresh_status``) whether or not anyone
+    looks at it: the periodic lost-job sweep. Answers how many plans it turned failed."""
+    failed = 0
+    for plan in session.scalars(select(DayPlan).where(DayPlan.status == PlanStatus.optimizing)):
+        failed += refresh_status(session, plan).status == PlanStatus.failed
+    return failed
 
 
 def _estimate(live: dict[str, Any], time_limit_s: int) -> dict[str, Any]:
@@ -177,6 +208,7 @@ def publish(session: Session, actor: Actor, plan_id: int) -> DayPlan:
     """Visits become ``published`` with their assignments; older published versions step down."""
     actor.require(*PLAN_WRITE)
     plan = get_scoped(session, DayPlan, plan_id, actor)
+    day_plans = day_lock.lock(session, plan.provider_id, plan.date)
     if plan.status == PlanStatus.published:
         return plan
     if plan.status != PlanStatus.proposed:
@@ -187,20 +219,10 @@ def publish(session: Session, actor: Actor, plan_id: int) -> DayPlan:
         )
     ids = [s["visit_id"] for r in plan.routes or [] for s in r["stops"] if s.get("visit_id")]
     ids += [u["visit_id"] for u in plan.unassigned or []]
-    visits = list(
-        session.scalars(
-            select(Visit).options(selectinload(Visit.assignments)).where(Visit.id.in_(set(ids)))
-        )
-    )
-    for other in session.scalars(
-        select(DayPlan).where(
-            DayPlan.provider_id == plan.provider_id,
-            DayPlan.date == plan.date,
-            DayPlan.status.in_(proposals.ACTIVE),
-            DayPlan.id != plan.id,
-        )
-    ):
-        other.status = PlanStatus.superseded
+    visits = day_lock.visits(session, ids)
+    for other in day_plans:
+        if other.status in proposals.ACTIVE and other.id != plan.id:
+            other.status = PlanStatus.superseded
     proposals.apply_routes(session, plan, visits, VisitStatus.published)
     plan.status = PlanStatus.published
     plan.published_at = utcnow()

@@ -11,23 +11,44 @@ from __future__ import annotations
 
 import logging
 import time as timer
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import routing
 from dispatch import audit
 from dispatch.db import utcnow
 from dispatch.models import DayPlan, PlanStatus, Visit, VisitAssignment, VisitStatus
+from dispatch.services import day_lock
 from dispatch.services import problem as P
 from dispatch.tenancy import SYSTEM
 
 log = logging.getLogger(__name__)
 
 MAX_RETRY_S = 90
+
+
+@dataclass(frozen=True)
+class PlanFailure:
+    """Why a plan failed: a stable ``code`` (``DayPlan.error_code``) and a message for people.
+    Messages never carry an exception's text (SQL, paths): those go to the log."""
+
+    code: str
+    message: str
+
+
+# A job raised something unexpected: the details are in the worker's log, not on the plan.
+def internal_failure(exc: BaseException) -> PlanFailure:
+    return PlanFailure(
+        "PLAN_FAILED",
+        f"The optimisation stopped with an internal error ({type(exc).__name__}); the details are "
+        "in the worker's log. Try again; if it fails again, report it.",
+    )
+
+
 # Plans a day's routes come from; a visit in one of these is edited together with the plan.
 ACTIVE = (PlanStatus.proposed, PlanStatus.published)
 # Visits whose routes no plan changes any more.
@@ -78,36 +99,42 @@ def cut_short(solution: routing.Solution) -> bool:
 
 
 def store_proposal(
-    session: Session, plan: DayPlan, visits: list[Visit], result: dict[str, Any]
-) -> None:
-    """The proposal, all at once: plan JSON, and assignments of visits not yet published."""
+    session: Session,
+    plan: DayPlan,
+    visits: list[Visit],
+    result: dict[str, Any],
+    *,
+    seen: Mapping[int, Sequence[Any]] | None = None,
+) -> str:
+    """The proposal, all at once, under the day's lock: plan JSON, and assignments of visits not
+    yet published. ``seen``: each visit's ``signature`` as the solve read it (default: taken
+    from ``visits``, the rows the solve loaded). Answers ``"proposed"``, or why nothing was
+    stored: a stale version is refused (failed with ``PLAN_STALE``), a plan no longer optimizing
+    is left alone."""
+    if seen is None:
+        seen = {v.id: signature(v) for v in visits}  # before the lock re-reads them
+    day_plans = day_lock.lock(session, plan.provider_id, plan.date)
+    if plan.status != PlanStatus.optimizing:
+        return "nothing to do"  # another writer settled it (failed, lost) while it was solved
+    published = next((p for p in day_plans if p.status == PlanStatus.published), None)
+    # Once a day is published the caregivers' routes change only when a plan is published.
+    fresh = day_lock.visits(session, [v.id for v in visits]) if published is None else []
+    stale = stale_because(plan, day_plans, seen, fresh)
+    if stale is not None:
+        mark_failed(session, plan.id, stale)
+        return "stale"
     plan.routes = result["routes"]
     plan.unassigned = result["unassigned"]
     plan.kpis = result["kpis"]
     plan.stats = result["stats"]
     plan.status = PlanStatus.proposed
     plan.finished_at = utcnow()
-    plan.error = None
+    plan.error = plan.error_code = None
     plan.progress = {"stage": "done", "percent": 100}
-    for older in session.scalars(
-        select(DayPlan).where(
-            DayPlan.provider_id == plan.provider_id,
-            DayPlan.date == plan.date,
-            DayPlan.status == PlanStatus.proposed,
-            DayPlan.id != plan.id,
-        )
-    ):
-        older.status = PlanStatus.superseded
-    published = session.scalar(
-        select(DayPlan.id).where(
-            DayPlan.provider_id == plan.provider_id,
-            DayPlan.date == plan.date,
-            DayPlan.status == PlanStatus.published,
-        )
-    )
-    # Once a day is published the caregivers' routes change only when a plan is published.
-    if published is None:
-        apply_routes(session, plan, visits, VisitStatus.assigned)
+    for older in day_plans:
+        if older.status == PlanStatus.proposed and older.id != plan.id:
+            older.status = PlanStatus.superseded
+    apply_routes(session, plan, fresh, VisitStatus.assigned)
     session.flush()
     audit.record(
         session,
@@ -116,6 +143,48 @@ def store_proposal(
         plan,
         after={"assigned": plan.kpis["visits_assigned"], "unassigned": len(plan.unassigned)},
     )
+    return "proposed"
+
+
+def signature(v: Visit) -> list[Any]:
+    """What a hand edit changes on a visit (status, pin, start, caregivers), as plain JSON."""
+    start = v.planned_start_at.isoformat() if v.planned_start_at else None
+    return [v.status.value, bool(v.pinned), start, sorted(a.caregiver_id for a in v.assignments)]
+
+
+def stale_because(
+    plan: DayPlan,
+    day_plans: list[DayPlan],
+    seen: Mapping[int, Sequence[Any]],
+    fresh: list[Visit],
+) -> PlanFailure | None:
+    """Why ``plan`` may no longer be stored (call under the day's lock, with ``fresh`` the
+    visits it would write as stored now), or None.
+
+    Stale: a newer version of the day was requested (and is being solved, proposed or
+    published), or a visit it would write was changed (moved, pinned, cancelled by hand) since
+    its solve read the day: storing it would undo that edit. Visits that started or ended since
+    are not written at all, so they do not count."""
+    newer = [
+        p.version
+        for p in day_plans
+        if p.version > plan.version
+        and p.status in (PlanStatus.optimizing, PlanStatus.proposed, PlanStatus.published)
+    ]
+    if newer:
+        return PlanFailure(
+            "PLAN_STALE",
+            f"Version {max(newer)} of this day was requested after this one (version "
+            f"{plan.version}); this version was not stored.",
+        )
+    for v in fresh:
+        if v.status not in FINAL and v.id in seen and list(seen[v.id]) != signature(v):
+            return PlanFailure(
+                "PLAN_STALE",
+                f"Visit {v.id} was changed while this version was being solved; this version "
+                "was not stored (plan again to include the change).",
+            )
+    return None
 
 
 def apply_routes(session: Session, plan: DayPlan, visits: list[Visit], status: VisitStatus) -> None:
@@ -166,14 +235,22 @@ def _instant(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value).astimezone(UTC) if value else None
 
 
-def mark_failed(session: Session, plan_id: int, message: str) -> None:
-    """The plan failed: status and message only; routes stay empty (nothing half-written)."""
+def mark_failed(session: Session, plan_id: int, failure: PlanFailure) -> None:
+    """The plan failed: status, code and message only; routes stay empty (nothing half-written).
+    A plan no longer optimizing (stored, or failed already) is left as it is: the status is
+    read again under the day's lock, so a failure never overwrites a result stored meanwhile."""
     plan = session.get(DayPlan, plan_id)
-    if plan is None or plan.status != PlanStatus.optimizing:
+    if plan is None:
+        return
+    day_lock.lock(session, plan.provider_id, plan.date)
+    if plan.status != PlanStatus.optimizing:
         return
     plan.status = PlanStatus.failed
-    plan.error = message[:2000]
+    plan.error_code = failure.code
+    plan.error = failure.message[:2000]
     plan.finished_at = utcnow()
     plan.progress = {"stage": "failed", "percent": 100}
     session.flush()
-    audit.record(session, SYSTEM, "plan_failed", plan, after={"error": plan.error})
+    audit.record(
+        session, SYSTEM, "plan_failed", plan, after={"code": failure.code, "error": plan.error}
+    )

@@ -26,8 +26,8 @@ from dispatch.models import (
     VisitAssignment,
     VisitStatus,
 )
+from dispatch.services import day_lock, proposals
 from dispatch.services import problem as P
-from dispatch.services import proposals
 from dispatch.services.pages import page_of
 from dispatch.services.plans import PLAN_READ, PLAN_WRITE
 from dispatch.services.visit_generation import generate_for_day
@@ -80,9 +80,12 @@ def _on_day(at: datetime, day: date, field_name: str) -> None:
 
 
 def update_visit(session: Session, actor: Actor, visit_id: int, data: dict[str, Any]) -> Visit:
-    """Move a visit to another caregiver or time, pin or unpin it, or cancel it."""
+    """Move a visit to another caregiver or time, pin or unpin it, or cancel it; under the day's
+    lock (``day_lock``), onto the visit as stored now."""
     actor.require(*PLAN_WRITE)
     visit = get_scoped(session, Visit, visit_id, actor)
+    day_lock.lock(session, visit.provider_id, visit.date)
+    day_lock.visits(session, [visit.id])
     before = audit.snapshot(visit)
     before["caregiver_ids"] = [a.caregiver_id for a in visit.assignments]
     if visit.status in proposals.FINAL:

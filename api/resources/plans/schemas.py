@@ -67,6 +67,10 @@ class PlanSchema(BaseSchema):
     routes = fields.List(fields.Nested(RouteSchema), allow_none=True)
     unassigned = fields.List(fields.Nested(UnassignedVisitSchema), allow_none=True)
     error = fields.String(allow_none=True)
+    error_code = fields.String(
+        allow_none=True,
+        metadata={"description": "Why it failed: PLAN_STALE, PLAN_JOB_LOST, PLAN_FAILED, ..."},
+    )
     created_at = Instant()
     finished_at = Instant(allow_none=True)
     published_at = Instant(allow_none=True)
@@ -81,6 +85,10 @@ class PlanSummarySchema(BaseSchema):
     job_id = fields.String(allow_none=True)
     kpis = fields.Dict(allow_none=True)
     error = fields.String(allow_none=True)
+    error_code = fields.String(
+        allow_none=True,
+        metadata={"description": "Why it failed: PLAN_STALE, PLAN_JOB_LOST, PLAN_FAILED, ..."},
+    )
     created_at = Instant()
 
 
