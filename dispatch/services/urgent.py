@@ -117,12 +117,15 @@ def _leaving_now(
     prev = stops[ins.position - 1] if ins.position and ins.position <= len(stops) else None
     if prev is None:
         origin, free_s = cg.start, cg.shift_start_s
-    elif prev.kind == "visit":
-        origin = next(v.location for v in problem.visits if v.id == prev.visit_id)
-        free_s = prev.end_s
     else:
-        origin = next(k.location for k in problem.kitchens if k.id == prev.kitchen_id)
         free_s = prev.end_s
-    leg_s = int(travel_model().matrix([origin], [target.location], cg.travel_mode).seconds[0][0])
+        if prev.kind == "visit":
+            origin = next((v.location for v in problem.visits if v.id == prev.visit_id), None)
+        else:  # a kitchen pickup (or a stop this model does not place): where it happened
+            origin = next((k.location for k in problem.kitchens if k.id == prev.kitchen_id), None)
+    leg_s = 0  # nowhere to measure from: at least not before now
+    if origin is not None:
+        leg = travel_model().matrix([origin], [target.location], cg.travel_mode)
+        leg_s = int(leg.seconds[0][0])
     arrival_s = max(ins.arrival_s or 0, max(now_s, free_s) + leg_s)
     return replace(ins, arrival_s=arrival_s, start_s=max(ins.start_s or 0, arrival_s))
