@@ -27,6 +27,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -111,6 +112,8 @@ def main() -> None:
         "PORT": str(args.port),
     }
     procs: list[subprocess.Popen[bytes]] = []
+    log_path = Path(tempfile.gettempdir()) / f"bench_calls_{os.getpid()}_gunicorn.log"
+    log_file = log_path.open("wb")
     base = f"http://127.0.0.1:{args.port}"
     t_setup = time.monotonic()
     try:
@@ -146,7 +149,7 @@ def main() -> None:
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=log_file,  # errors of the run, for the reader of the figures
                 start_new_session=True,
             )
         )
@@ -310,6 +313,8 @@ def main() -> None:
             "escalated": sum(1 for c in calls if c["escalations"]),
             "wall_s": wall_s,
             "setup_s": setup_s,
+            "server_errors_logged": log_path.read_text(errors="replace").count("Traceback"),
+            "server_log": str(log_path),
             "load_avg": os.getloadavg(),
             "cpus": os.cpu_count(),
         }
