@@ -112,7 +112,6 @@ def lon_field(**kwargs: Any) -> fields.Float:
     )
 
 
-
 def no_control_chars(value: str) -> None:
     """PostgreSQL text cannot hold NUL, and no name or address needs control characters."""
     if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
@@ -180,4 +179,3 @@ def decimal_properties(self: Any, field: fields.Field, ret: dict[str, Any], **_k
             if v.max is not None:
                 props["maximum"] = float(v.max)
     return props
-

@@ -153,4 +153,3 @@ def keep_on_refusal(session: OrmSession) -> None:
 
 def kept_on_refusal(session: OrmSession) -> bool:
     return bool(session.info.pop(KEEP_ON_REFUSAL, False))
-

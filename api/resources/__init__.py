@@ -35,6 +35,10 @@ RESOURCES = [
     "family",
     "orders",
     "complaints",
+    # Allowances and meals (#19)
+    "allowance_schemes",
+    "allowances",
+    "meals",
 ]
 
 

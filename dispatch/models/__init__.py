@@ -1,5 +1,12 @@
 """All models, imported so that the metadata is complete for Alembic and the mappers."""
 
+from dispatch.models.allowances import (
+    AllowanceAccount,
+    AllowanceEntry,
+    AllowanceMonth,
+    AllowanceScheme,
+    EntryKind,
+)
 from dispatch.models.appeals import Appeal, AppealStatus
 from dispatch.models.audit import AuditEntry
 from dispatch.models.billing import BatchStatus, BillingBatch
@@ -33,6 +40,7 @@ from dispatch.models.family import (
     Rating,
 )
 from dispatch.models.flags import Flag, FlagStatus, Severity
+from dispatch.models.meals import Canteen, Meal, MealFlag, MealMethod, MealSlot, MealStatus
 from dispatch.models.orders import OrderStatus, ServiceOrder
 from dispatch.models.periodic import PeriodicRun
 from dispatch.models.photos import Photo
@@ -50,6 +58,10 @@ from dispatch.models.work_orders import AppealState, WorkOrder, WorkOrderSource,
 __all__ = [
     "LOGIN_ROLES",
     "AbsenceReason",
+    "AllowanceAccount",
+    "AllowanceEntry",
+    "AllowanceMonth",
+    "AllowanceScheme",
     "Appeal",
     "AppealState",
     "AppealStatus",
@@ -62,6 +74,7 @@ __all__ = [
     "CallSignal",
     "CallSource",
     "CallStatus",
+    "Canteen",
     "CarePlan",
     "Caregiver",
     "CaregiverSkill",
@@ -75,6 +88,7 @@ __all__ = [
     "DayPlan",
     "Device",
     "DeviceKind",
+    "EntryKind",
     "EscalationTarget",
     "EventKind",
     "FamilyLink",
@@ -82,6 +96,11 @@ __all__ = [
     "FlagStatus",
     "FundingSource",
     "Gender",
+    "Meal",
+    "MealFlag",
+    "MealMethod",
+    "MealSlot",
+    "MealStatus",
     "Notification",
     "NotificationKind",
     "OrderStatus",

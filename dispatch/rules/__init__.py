@@ -20,7 +20,7 @@ record (a canteen meal) is registered with ``subject=...``: the work-order engin
 that record's own evaluation (``rules_for(subject)``).
 """
 
-from dispatch.rules import cross, per_order  # noqa: F401  (importing registers the rules)
+from dispatch.rules import cross, meals, per_order  # noqa: F401  (importing registers the rules)
 from dispatch.rules.registry import RULES, WORK_ORDER, Finding, Rule, RuleConfig, rule, rules_for
 
 __all__ = ["RULES", "WORK_ORDER", "Finding", "Rule", "RuleConfig", "rule", "rules_for"]

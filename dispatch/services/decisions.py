@@ -21,7 +21,7 @@ from dispatch.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from dispatch.services import billing, entitlements
+from dispatch.services import billing, entitlements, ledger
 from dispatch.services.pages import filtered
 from dispatch.services.work_orders import (
     FILTERS,
@@ -122,6 +122,7 @@ def _approve(
     order.status = WorkOrderStatus.approved
     order.decided_by, order.decided_at, order.decision_reason = actor.user_id, now, reason
     session.flush()
+    ledger.debit_order(session, actor, order, now)
     old, new = audit.changed(before, audit.snapshot(order))
     audit.record(session, actor, "work_order.approve", order, before=old, after=new, reason=reason)
 
@@ -164,6 +165,8 @@ def decide(
             )
         before = audit.snapshot(order)
         batch_id = order.billing_batch_id
+        if order.status == WorkOrderStatus.approved:
+            ledger.reverse_order(session, actor, order)
         order.status = WorkOrderStatus.rejected
         order.decided_by, order.decided_at, order.decision_reason = actor.user_id, utcnow(), reason
         order.billing_batch_id = order.billing_rate = order.billing_amount = None

@@ -28,7 +28,12 @@ ROW = re.compile(r"^\| `(GET|POST|PUT|PATCH|DELETE) (/api/v1/\S*)` \| ([^|]*) \|
 METHODS = ("get", "post", "put", "patch", "delete")
 MISSING = 2_000_000_000
 # Path parameters that are not ids: a value that reaches the role check.
-NON_ID_PARAMS = {"day": "2026-11-23", "code": "GEOFENCE_IN", "format": "csv"}
+NON_ID_PARAMS = {
+    "day": "2026-11-23",
+    "code": "GEOFENCE_IN",
+    "format": "csv",
+    "month": "2026-01",
+}
 # Operations called with the refresh token instead of the access token.
 REFRESH = {"POST /api/v1/auth/refresh"}
 

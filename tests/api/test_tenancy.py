@@ -43,6 +43,9 @@ from dispatch.models import (
     EventKind,
     FamilyLink,
     Flag,
+    Meal,
+    MealMethod,
+    MealSlot,
     Photo,
     Recurrence,
     Role,
@@ -234,6 +237,21 @@ class Rows:
                 ordered_by_role="dispatcher",
             )
         )
+        ids["meal"] = self.add(
+            Meal(
+                client_id=c,
+                canteen_id=ids["service_point"],
+                provider_id=p,
+                served_at=AT,
+                day=DAY,
+                slot=MealSlot.lunch,
+                method=MealMethod.card,
+                idempotency_key=f"meal-{n}",
+                content_hash="0" * 64,
+                price_fen=1500,
+                subsidy_fen=300,
+            )
+        )
         ids["audit"] = self.add(
             AuditEntry(provider_id=p, action="create", entity_type="clients", entity_id=c)
         )
@@ -279,9 +297,13 @@ FACTORIES: dict[str, str] = {
     "orders": "service_order",
     # DELETE /clients/{id}/family/{user_id}: a user id (another provider's user is no link).
     "family": "user",
+    "meals": "meal",
 }
 # Segments naming rows shared by every provider: no cross-provider check applies.
-GLOBAL: dict[str, str] = {"service-types": "the service catalogue is platform-wide"}
+GLOBAL: dict[str, str] = {
+    "service-types": "the service catalogue is platform-wide",
+    "allowance-schemes": "allowance schemes are the city's, for every provider's elders",
+}
 
 
 Body = Callable[[dict[str, int]], dict[str, Any]]
@@ -340,6 +362,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/orders/<id>/decline"): _json({"reason": "当天已约满"}),
     ("PATCH", "/complaints/<id>"): _json({"answer": "已处理"}),
     ("GET", "/clients/<id>/entitlement"): lambda _own: {"query_string": {"month": "2026-11"}},
+    ("PATCH", "/clients/<id>/allowance"): _json({"hardship": "低保"}),
+    ("PUT", "/service-points/<id>/canteen"): _json(
+        {"slots": {"lunch": {"start": "10:30", "end": "13:00", "price": "15.00"}}}
+    ),
 }
 
 

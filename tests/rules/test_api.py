@@ -35,6 +35,9 @@ SPEC_CODES = (
     "DAILY_HOURS",
     "UNSCHEDULED",
     "LATE_SYNC",
+    # canteen meals (#19): the same engine's registry, subject "meal"
+    "DUPLICATE_MEAL",
+    "MEAL_OUTSIDE_HOURS",
 )
 
 

@@ -1,0 +1,63 @@
+"""Allowance schemes (养老服务电子津贴): who gets how much a month; admins keep them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.auth import current_actor, roles
+from api.blueprint import Blueprint
+from api.crud import paged
+from api.resources.allowance_schemes.schemas import (
+    SchemeCreateSchema,
+    SchemeQuerySchema,
+    SchemeSchema,
+    SchemeWriteSchema,
+)
+from dispatch.db import Session
+from dispatch.services import allowance_schemes as schemes
+
+blp = Blueprint(
+    "allowance_schemes",
+    __name__,
+    url_prefix="/api/v1/allowance-schemes",
+    description="Allowance schemes: monthly amount by age band, care level and hardship.",
+)
+
+
+@blp.route("", methods=["GET"], strict_slashes=False)
+@roles(*schemes.READERS)
+@blp.arguments(SchemeQuerySchema, location="query")
+@blp.response(200, SchemeSchema(many=True))
+@blp.paginate()
+def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
+    """List allowance schemes (filter: active)"""
+    return paged(schemes.list_schemes, args, pagination_parameters)
+
+
+@blp.route("", methods=["POST"], strict_slashes=False)
+@roles(*schemes.WRITERS)
+@blp.arguments(SchemeCreateSchema)
+@blp.response(201, SchemeSchema)
+def create(data: dict[str, Any]) -> Any:
+    """Add a scheme; one overlapping an active scheme's ages, levels and hardship is refused
+
+    422 ALLOWANCE_SCHEME_OVERLAP names the other scheme; a negative amount is a 422 too.
+    """
+    return schemes.create_scheme(Session(), current_actor(), data)
+
+
+@blp.route("/<int:ident>", methods=["GET"])
+@roles(*schemes.READERS)
+@blp.response(200, SchemeSchema)
+def get(ident: int) -> Any:
+    """One allowance scheme"""
+    return schemes.get_scheme(Session(), current_actor(), ident)
+
+
+@blp.route("/<int:ident>", methods=["PATCH"])
+@roles(*schemes.WRITERS)
+@blp.arguments(SchemeWriteSchema)
+@blp.response(200, SchemeSchema)
+def update(data: dict[str, Any], ident: int) -> Any:
+    """Change a scheme (active=false retires it); grants already made keep their amounts"""
+    return schemes.update_scheme(Session(), current_actor(), ident, data)

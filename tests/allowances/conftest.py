@@ -1,0 +1,105 @@
+"""Fixtures of the allowance and meal tests: a scheme, elders with accounts, small helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from dispatch.db import utcnow
+from dispatch.models import (
+    AllowanceScheme,
+    Client,
+    User,
+    WorkOrder,
+    WorkOrderSource,
+    WorkOrderStatus,
+)
+from tests.conftest import World
+
+
+@pytest.fixture
+def world(world: World, db: Any) -> World:
+    # See tests/api/conftest.py: commit into the per-test outer transaction.
+    db.commit()
+    return world
+
+
+@dataclass
+class Http:
+    """JSON requests as a user (bearer token) or as a device (X-Device-Key)."""
+
+    world: World
+    client: FlaskClient
+
+    def as_user(self, method: str, path: str, user: User, **kw: Any) -> Any:
+        headers = {**self.world.headers(user), **kw.pop("headers", {})}
+        return self.client.open(f"/api/v1{path}", method=method, headers=headers, **kw)
+
+    def as_device(self, method: str, path: str, key: str, **kw: Any) -> Any:
+        self.world.db.commit()
+        headers = {"X-Device-Key": key, **kw.pop("headers", {})}
+        return self.client.open(f"/api/v1{path}", method=method, headers=headers, **kw)
+
+
+@pytest.fixture
+def http(world: World, client: FlaskClient) -> Http:
+    return Http(world, client)
+
+
+def add_scheme(db: Any, **kw: Any) -> AllowanceScheme:
+    """高龄 80-89: 300.00 CNY a month for CLEAN and CHAT, one month's carry-over."""
+    values: dict[str, Any] = {
+        "name": "高龄电子津贴 80-89",
+        "age_min": 80,
+        "age_max": 89,
+        "monthly_amount_fen": 30_000,
+        "meal_subsidy_fen": 300,
+        "services": ["CHAT", "CLEAN"],
+        "carry_over_months": 1,
+    }
+    values.update(kw)
+    scheme = AllowanceScheme(**values)
+    db.add(scheme)
+    db.flush()
+    return scheme
+
+
+OrderMaker = Callable[..., WorkOrder]
+
+
+@pytest.fixture
+def verified_order(world: World, db: Any) -> OrderMaker:
+    """A verified timesheet order of p1's caregiver at ``client`` (CHAT: 30.00 CNY an hour)."""
+    seq = iter(range(1, 10**6))
+
+    def make(
+        client: Client | None = None,
+        *,
+        start: datetime | None = None,
+        minutes: int = 60,
+        service: str = "CHAT",
+    ) -> WorkOrder:
+        client = client or world.p1.client
+        start = start or utcnow() - timedelta(hours=2)
+        order = WorkOrder(
+            provider_id=client.provider_id,
+            client_id=client.id,
+            caregiver_id=world.p1.caregiver.id,
+            service_type_id=world.services[service].id,
+            source=WorkOrderSource.timesheet,
+            external_id=f"AL{next(seq)}",
+            start_at=start,
+            end_at=start + timedelta(minutes=minutes),
+            billable_min=minutes,
+            status=WorkOrderStatus.verified,
+        )
+        db.add(order)
+        db.flush()
+        return order
+
+    return make
