@@ -5,8 +5,10 @@ day, planned with the rest) or declines it with a reason.
 Coverage, shown when ordering (what the answer says the elder would pay):
 
 - ``self_paid``: the elder pays the catalogue price.
-- ``allowance`` (电子津贴): ``allowance_left`` is the monthly allowance less this month's orders
-  (approved and pending, at catalogue rates); the elder pays what it does not cover.
+- ``allowance`` (电子津贴): ``allowance_left`` is the balance of the elder's allowance account
+  (the ledger), or, for an elder without one, the monthly allowance less this month's orders
+  (approved and pending, at catalogue rates); the elder pays what it does not cover. Any elder
+  with an account sees its balance.
 - ``government`` / ``ltc_insurance``: ``entitlement_left_min`` is the monthly entitlement less
   this month's approved and pending minutes (no entitlement set: no cap); the elder pays the
   share of the price beyond it.
@@ -35,7 +37,8 @@ from dispatch.models import (
     ServiceType,
     WorkOrder,
 )
-from dispatch.services import family, notifications, visits
+from dispatch.services import family, ledger, notifications, visits
+from dispatch.services.allowance_schemes import to_yuan
 from dispatch.services.billing import order_amount
 from dispatch.services.entitlements import APPROVED, PENDING, month_range, used_minutes
 from dispatch.services.pages import filtered, page_of
@@ -127,11 +130,16 @@ def coverage(
     first = date(day.year, day.month, 1)
     minutes_left = allowance_left = None
     copay = price
+    account = ledger.account_of(session, client.id)
+    if account is not None:
+        # The allowance ledger (电子津贴 account) is the truth once the elder has one.
+        allowance_left = max(Decimal("0"), to_yuan(account.balance_fen))
+    elif client.funding_source == FundingSource.allowance and client.monthly_allowance is not None:
+        allowance_left = max(
+            Decimal("0"), client.monthly_allowance - _month_value(session, client.id, first)
+        )
     if client.funding_source == FundingSource.allowance:
-        if client.monthly_allowance is not None:
-            allowance_left = max(
-                Decimal("0"), client.monthly_allowance - _month_value(session, client.id, first)
-            )
+        if allowance_left is not None:
             copay = max(Decimal("0"), price - allowance_left)
     elif client.funding_source != FundingSource.self_paid:
         if client.monthly_entitlement_min is None:

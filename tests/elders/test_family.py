@@ -15,6 +15,7 @@ from sqlalchemy import select
 from dispatch import notify_sender
 from dispatch.db import utcnow
 from dispatch.models import (
+    AllowanceAccount,
     Client,
     Complaint,
     FundingSource,
@@ -240,6 +241,14 @@ def test_copay_when_the_entitlement_runs_short_or_self_paid(http: Http, world: W
     # 25.00 of allowance left against a 40.00 price: 15.00 to pay.
     assert r.json["coverage"]["allowance_left"] == "25.00"
     assert r.json["coverage"]["copay"] == "15.00"
+    # Once the elder has an allowance account, its ledger balance is what is left: 30.00.
+    world.db.add(
+        AllowanceAccount(client_id=elder.id, provider_id=elder.provider_id, balance_fen=3000)
+    )
+    world.db.commit()
+    r = http.as_user("POST", "/orders", fam["user"], json=body)
+    assert r.json["coverage"]["allowance_left"] == "30.00"
+    assert r.json["coverage"]["copay"] == "10.00"
 
 
 def test_bad_orders_are_coded_and_store_nothing(http: Http, world: World, fam) -> None:
