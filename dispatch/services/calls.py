@@ -409,3 +409,62 @@ def elder_files(session: Session, client_ids: list[int]) -> dict[int, dict[str, 
     for client_id, contacts in family.family_contacts(session, ids).items():
         files[client_id]["family"] = contacts
     return files
+
+
+# --- KPIs -------------------------------------------------------------------------------------
+
+MAX_KPI_DAYS = 366
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+
+def kpis(session: Session, actor: Actor, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per provider and period: calls, how many were dispatched, answered, escalated (by hand or
+    the clock) and late, and the call-to-dispatch and call-to-arrival minutes (p50, p90)."""
+    actor.require(*CALL_READ)
+    start, end = filters["from_"], filters["to"]
+    if end < start or (end - start).days >= MAX_KPI_DAYS:
+        raise Invalid(
+            "Give from <= to, at most 366 days apart.",
+            code="INVALID_RANGE",
+            message_zh="请给出 from <= to，且相隔不超过 366 天。",
+            errors={"to": ["from <= to, at most 366 days apart."]},
+        )
+    stmt = scoped(select(Call), Call, actor).where(
+        Call.opened_at >= local_midnight(start), Call.opened_at < local_midnight(end, next_day=True)
+    )
+    if filters.get("provider_id") is not None:
+        stmt = stmt.where(Call.provider_id == filters["provider_id"])
+    by_provider: dict[int, list[Call]] = {}
+    for call in session.scalars(stmt.order_by(Call.provider_id, Call.id)):
+        by_provider.setdefault(call.provider_id, []).append(call)
+    out = []
+    for provider_id, rows in by_provider.items():
+        to_dispatch = [m for c in rows if (m := _minutes(c.opened_at, c.dispatched_at)) is not None]
+        to_arrival = [m for c in rows if (m := _minutes(c.opened_at, c.arrived_at)) is not None]
+        out.append(
+            {
+                "provider_id": provider_id,
+                "from": start,
+                "to": end,
+                "calls": len(rows),
+                "dispatched": sum(1 for c in rows if c.dispatched_at is not None),
+                "answered": sum(1 for c in rows if c.arrived_at is not None),
+                "closed": sum(1 for c in rows if c.status == CallStatus.closed),
+                "escalated": sum(1 for c in rows if c.escalated_at is not None),
+                "escalated_by_clock": sum(
+                    1 for c in rows if any(e.get("auto") for e in c.escalations or [])
+                ),
+                "late": sum(1 for c in rows if overdue(c)),
+                "call_to_dispatch_p50_min": _quantile(to_dispatch, 0.5),
+                "call_to_dispatch_p90_min": _quantile(to_dispatch, 0.9),
+                "call_to_arrival_p50_min": _quantile(to_arrival, 0.5),
+                "call_to_arrival_p90_min": _quantile(to_arrival, 0.9),
+            }
+        )
+    return out

@@ -291,3 +291,37 @@ def test_another_providers_call_is_a_404(http: Http, world: World, day) -> None:
     assert (r.status_code, r.json["code"]) == (422, "VALIDATION_ERROR")
     count = world.db.scalar(select(func.count()).select_from(Call))
     assert count == 1
+
+
+def test_call_kpis_per_provider_and_period(http: Http, world: World, day) -> None:
+    d = day["date"].isoformat()
+    sent = utcnow()
+    first = press(http, day["key"], str(uuid.uuid4()), device_time=sent.isoformat()).json
+    r = http.as_user("POST", f"/calls/{first['id']}/dispatch", world.p1.dispatcher, json={})
+    assert r.status_code == 200, r.json
+    evv(http, world, r.json["visit_id"], "check-in", utcnow())
+    call = world.db.get(Call, first["id"])
+    # 2 minutes to dispatch, 12 to arrive: written back so that the arithmetic is fixed.
+    call.dispatched_at = call.opened_at + timedelta(minutes=2)
+    call.arrived_at = call.opened_at + timedelta(minutes=12)
+    help_ = press(http, day["key"], str(uuid.uuid4()), kind="help").json
+    world.db.commit()
+    r = http.as_user("GET", f"/calls/kpis?from={d}&to={d}", world.p1.dispatcher)
+    assert r.status_code == 200, r.json
+    (row,) = r.json
+    assert (row["provider_id"], row["calls"], row["dispatched"], row["answered"]) == (
+        world.p1.provider.id,
+        2,
+        1,
+        1,
+    )
+    assert row["call_to_dispatch_p50_min"] == 2.0 and row["call_to_arrival_p50_min"] == 12.0
+    assert help_["id"] and row["late"] == 0
+    # Another provider sees none of them; a reversed or too long range is refused.
+    assert http.as_user("GET", f"/calls/kpis?from={d}&to={d}", world.p2.dispatcher).json == []
+    r = http.as_user("GET", "/calls/kpis?from=2026-12-06&to=2026-01-01", world.p1.dispatcher)
+    assert (r.status_code, r.json["code"]) == (422, "INVALID_RANGE")
+    r = http.as_user("GET", "/calls/kpis?from=2024-01-01&to=2026-01-01", world.p1.dispatcher)
+    assert (r.status_code, r.json["code"]) == (422, "INVALID_RANGE")
+    r = http.as_user("GET", "/calls/kpis", world.p1.dispatcher)
+    assert (r.status_code, r.json["code"]) == (422, "VALIDATION_ERROR")

@@ -16,6 +16,8 @@ from api.resources.calls.schemas import (
     CallQuerySchema,
     CallSchema,
     DispatchAnswerSchema,
+    KpiQuerySchema,
+    KpiSchema,
 )
 from dispatch.db import Session
 from dispatch.services import call_dispatch, calls
@@ -54,6 +56,15 @@ def open_call(data: dict[str, Any]) -> Any:
 def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
     """Calls, undispatched first (oldest on top), with their clock and the elder's file"""
     return paged(calls.list_calls, args, pagination_parameters)
+
+
+@blp.route("/kpis", methods=["GET"])
+@roles(*calls.CALL_READ)
+@blp.arguments(KpiQuerySchema, location="query")
+@blp.response(200, KpiSchema(many=True))
+def kpis(args: dict[str, Any]) -> Any:
+    """Call KPIs per provider and period: call-to-dispatch and call-to-arrival minutes"""
+    return calls.kpis(Session(), current_actor(), args)
 
 
 @blp.route("/<int:ident>", methods=["GET"])

@@ -179,3 +179,26 @@ class CallCloseSchema(BaseSchema):
         metadata={"description": "resolved, false_alarm, hospital, no_answer or other."},
     )
     note = text(500, "What happened.", allow_none=True)
+
+
+class KpiQuerySchema(QuerySchema):
+    from_ = fields.Date(data_key="from", required=True, metadata={"description": "YYYY-MM-DD"})
+    to = fields.Date(required=True, metadata={"description": "YYYY-MM-DD, inclusive."})
+    provider_id = ident("Only this provider (platform users).", strict=False)
+
+
+class KpiSchema(Schema):
+    provider_id = fields.Integer()
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    calls = fields.Integer()
+    dispatched = fields.Integer()
+    answered = fields.Integer(metadata={"description": "A caregiver checked in."})
+    closed = fields.Integer()
+    escalated = fields.Integer()
+    escalated_by_clock = fields.Integer()
+    late = fields.Integer(metadata={"description": "Not dispatched by the due time."})
+    call_to_dispatch_p50_min = fields.Float(allow_none=True)
+    call_to_dispatch_p90_min = fields.Float(allow_none=True)
+    call_to_arrival_p50_min = fields.Float(allow_none=True)
+    call_to_arrival_p90_min = fields.Float(allow_none=True)
