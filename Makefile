@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 5000
 export PORT
 
-.PHONY: install demo serve worker test lint bench fuzz clean
+.PHONY: install demo serve worker test lint bench fuzz clean errors-doc
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CareDispatch needs Python 3.11 or newer")'
@@ -41,6 +41,10 @@ test: $(STAMP) lint
 ## fuzz: schemathesis with many more examples than make test (every operation, role, database)
 fuzz: $(STAMP)
 	SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-60} $(PY) -m pytest tests/api/test_schemathesis.py -q
+
+## errors-doc: docs/errors.md from the error catalogue (dispatch/error_codes/)
+errors-doc: $(STAMP)
+	$(PY) -m dispatch.error_codes.doc > docs/errors.md
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -20,9 +20,8 @@ from api.blueprint import Blueprint, IdConverter, id_parameter_schema
 from api.config import flask_config
 from api.fields import decimal_properties
 from api.resources import register_resources
-from dispatch import config, db, queue
+from dispatch import config, db, error_codes, queue
 from dispatch.config import Settings
-from dispatch.errors import QueueUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +99,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             # nothing of this request is committed, and the client retries.
             session.rollback()
             queue.discard_pending(session)
-            error, status = errors.handle_domain(QueueUnavailable())
+            error, status = errors.handle_domain(error_codes.QUEUE_UNAVAILABLE())
             error.status_code = status
             return error
         try:

@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 from flask import Flask, g
 from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 
-from api.errors import error_response
+from api.errors import handle_domain
+from dispatch import error_codes
 from dispatch.db import Session
-from dispatch.errors import Forbidden
 from dispatch.models import LOGIN_ROLES, Role
 from dispatch.services.auth import actor_for
 from dispatch.tenancy import Actor
@@ -31,20 +31,11 @@ def init_app(app: Flask) -> None:
     jwt.init_app(app)
 
     def _unauth(reason: str) -> Any:
-        return error_response(
-            401, "UNAUTHENTICATED", f"Log in first: {reason}", "请先登录：需要有效的访问令牌。"
-        )
+        return handle_domain(error_codes.UNAUTHENTICATED("because", reason=reason))
 
     jwt.unauthorized_loader(lambda reason: _unauth(reason))
     jwt.invalid_token_loader(lambda reason: _unauth(reason))
-    jwt.expired_token_loader(
-        lambda _h, _p: error_response(
-            401,
-            "TOKEN_EXPIRED",
-            "The token has expired; refresh it or log in again.",
-            "令牌已过期，请刷新或重新登录。",
-        )
-    )
+    jwt.expired_token_loader(lambda _h, _p: handle_domain(error_codes.TOKEN_EXPIRED()))
     jwt.revoked_token_loader(lambda _h, _p: _unauth("the token was revoked"))
     jwt.needs_fresh_token_loader(lambda _h, _p: _unauth("a fresh login is required"))
     jwt.user_lookup_error_loader(lambda _h, _p: _unauth("the user no longer exists"))
@@ -83,7 +74,7 @@ def roles(*allowed: Role, refresh: bool = False) -> Callable[[F], F]:
             claims = get_jwt()
             actor = actor_for(Session(), int(claims["sub"]), int(claims.get("tv", 0)))
             if actor.role not in allowed_set:
-                raise Forbidden(f"Your role ({actor.role.value}) may not do this.")
+                raise error_codes.FORBIDDEN("role", role=actor.role.value)
             g.actor = actor
             return fn(*args, **kwargs)
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from dispatch.config import DEMO_SECRET, Settings
+from dispatch.error_codes import doc as error_doc
 
 
 class InsecureConfiguration(RuntimeError):
@@ -39,9 +40,11 @@ def flask_config(settings: Settings) -> dict[str, Any]:
                 "description": (
                     "CareDispatch plans, proves and pays for home care of elders. "
                     "Errors are `{code, message, errors}`; send `Accept-Language: zh-CN` "
-                    "for messages in Simplified Chinese. Times are ISO 8601 with offset."
+                    "for messages in Simplified Chinese. Times are ISO 8601 with offset. "
+                    "`x-error-codes` lists every code with its status and messages."
                 )
             },
+            "x-error-codes": error_doc.openapi(),
             "components": {
                 "securitySchemes": {
                     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

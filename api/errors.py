@@ -20,51 +20,30 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from dispatch import error_codes
 from dispatch import errors as domain
+from dispatch.errors import Code
 
 log = logging.getLogger(__name__)
 
-STATUS_BY_ERROR: list[tuple[type[domain.DomainError], int]] = [
-    (domain.NotFound, 404),
-    (domain.Conflict, 409),
-    (domain.Forbidden, 403),
-    (domain.Unauthenticated, 401),
-    (domain.PayloadTooLarge, 413),
-    (domain.UnsupportedMedia, 415),
-    (domain.Invalid, 422),
-    (domain.ServiceUnavailable, 503),
-    (domain.TooManyAttempts, 429),
-]
 # The database cannot be reached (down, restarting, network, pool exhausted): retry later.
 UNREACHABLE_DB = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
-# (code, English, Chinese) for errors that Flask, webargs and flask-smorest raise themselves.
-HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
-    400: ("BAD_REQUEST", "The request is malformed.", "请求格式错误。"),
-    401: (
-        "UNAUTHENTICATED",
-        "Log in first: a valid bearer token is required.",
-        "请先登录：需要有效的访问令牌。",
-    ),
-    403: ("FORBIDDEN", "Your role may not do this.", "您的角色无权执行此操作。"),
-    404: ("NOT_FOUND", "No such resource.", "找不到该资源。"),
-    405: ("METHOD_NOT_ALLOWED", "This method is not allowed here.", "不允许使用该请求方法。"),
-    409: ("CONFLICT", "The request conflicts with the current state.", "请求与当前状态冲突。"),
-    413: ("PAYLOAD_TOO_LARGE", "The request body is too large.", "请求内容过大。"),
-    415: ("UNSUPPORTED_MEDIA", "The content type is not accepted.", "不支持该内容类型。"),
-    422: ("VALIDATION_ERROR", "Some fields are wrong; see errors.", "部分字段有误，详见 errors。"),
-    428: ("PRECONDITION_REQUIRED", "A precondition header is required.", "需要前置条件请求头。"),
-    429: ("TOO_MANY_REQUESTS", "Too many requests; slow down.", "请求过于频繁。"),
-    500: (
-        "INTERNAL_ERROR",
-        "Something went wrong on our side; it has been logged.",
-        "服务器内部错误，已记录。",
-    ),
-    503: (
-        "SERVICE_UNAVAILABLE",
-        "A service is unavailable; try again later.",
-        "服务暂不可用，请稍后再试。",
-    ),
+# The catalogue's entry for an error that Flask, webargs and flask-smorest raise themselves.
+HTTP_ERRORS: dict[int, Code] = {
+    400: error_codes.BAD_REQUEST,
+    401: error_codes.UNAUTHENTICATED,
+    403: error_codes.FORBIDDEN,
+    404: error_codes.NOT_FOUND,
+    405: error_codes.METHOD_NOT_ALLOWED,
+    409: error_codes.CONFLICT,
+    413: error_codes.PAYLOAD_TOO_LARGE,
+    415: error_codes.UNSUPPORTED_MEDIA,
+    422: error_codes.VALIDATION_ERROR,
+    428: error_codes.PRECONDITION_REQUIRED,
+    429: error_codes.TOO_MANY_REQUESTS,
+    500: error_codes.INTERNAL_ERROR,
+    503: error_codes.SERVICE_UNAVAILABLE,
 }
 
 
@@ -93,10 +72,7 @@ def error_response(
 
 
 def status_of(exc: domain.DomainError) -> int:
-    for cls, status in STATUS_BY_ERROR:
-        if isinstance(exc, cls):
-            return status
-    return 400
+    return exc.status
 
 
 def _webargs_errors(exc: HTTPException) -> Any:
@@ -113,12 +89,14 @@ def _webargs_errors(exc: HTTPException) -> Any:
 
 def handle_http(exc: HTTPException) -> tuple[Response, int]:
     status = exc.code or 500
-    code, en, zh = HTTP_ERRORS.get(status, (f"HTTP_{status}", exc.name, exc.name))
     errors = _webargs_errors(exc)
     description = getattr(exc, "description", None)
+    entry = HTTP_ERRORS.get(status)
     if status == 400 and "JSON" in f"{description} {errors}":
-        code, en, zh = "MALFORMED_JSON", "The body is not valid JSON.", "请求体不是有效的 JSON。"
-    return error_response(status, code, en, zh, errors)
+        entry = error_codes.MALFORMED_JSON
+    if entry is None:  # a status no view answers on purpose; werkzeug's own words
+        return error_response(status, f"HTTP_{status}", exc.name, exc.name, errors)
+    return error_response(status, entry.code, entry.en, entry.zh, errors)
 
 
 def handle_domain(exc: domain.DomainError) -> tuple[Response, int]:
@@ -128,14 +106,14 @@ def handle_domain(exc: domain.DomainError) -> tuple[Response, int]:
         exc.message,
         exc.message_zh,
         exc.errors,
-        getattr(exc, "retry_after_s", None),
+        exc.retry_after_s,
     )
 
 
 def handle_db_unavailable(exc: SQLAlchemyError) -> tuple[Response, int]:
     # The driver's text may hold SQL and parameters: logged, never sent.
     log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
-    return handle_domain(domain.DatabaseUnavailable())
+    return handle_domain(error_codes.DATABASE_UNAVAILABLE())
 
 
 def handle_database_error(exc: SQLAlchemyError) -> tuple[Response, int]:
@@ -151,37 +129,26 @@ def handle_database_error(exc: SQLAlchemyError) -> tuple[Response, int]:
 
 def handle_integrity(exc: IntegrityError) -> tuple[Response, int]:
     log.info("integrity error mapped to 409: %s", exc.orig)
-    return error_response(
-        409,
-        "CONFLICT",
-        "This clashes with a record that already exists (a duplicate code or key).",
-        "与已有记录冲突（编码或键重复）。",
-    )
+    return handle_domain(error_codes.CONFLICT("duplicate"))
 
 
 def handle_data_error(exc: DataError) -> tuple[Response, int]:
     # The schemas bound what they can; this catches a value the database still refuses
     # (an id beyond 32 bits in a URL, a number too large for its column).
     log.info("data error mapped to 422: %s", exc.orig)
-    return error_response(
-        422,
-        "VALUE_OUT_OF_RANGE",
-        "A value is out of range or not storable; check numbers, ids and text.",
-        "某个值超出范围或无法保存，请检查数字、编号和文本。",
-    )
+    return handle_domain(error_codes.VALUE_OUT_OF_RANGE())
 
 
 def handle_queue_unavailable(exc: RedisError) -> tuple[Response, int]:
     log.warning("job queue unavailable on %s %s: %s", request.method, request.path, exc)
-    return handle_domain(domain.QueueUnavailable())
+    return handle_domain(error_codes.QUEUE_UNAVAILABLE())
 
 
 def handle_unexpected(exc: Exception) -> tuple[Response, int]:
     if isinstance(exc, HTTPException):
         return handle_http(exc)
     log.exception("unhandled error on %s %s", request.method, request.path)
-    code, en, zh = HTTP_ERRORS[500]
-    return error_response(500, code, en, zh)
+    return handle_domain(error_codes.INTERNAL_ERROR())
 
 
 def register(app: Flask) -> None:

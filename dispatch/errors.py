@@ -1,19 +1,37 @@
-"""Domain errors with stable codes; api/errors.py alone maps them to HTTP statuses.
+"""Domain errors: the kinds (one per HTTP status) and ``Code``, one entry of the catalogue.
 
-Every message exists in English and Simplified Chinese: ``message`` and ``message_zh``.
+Every coded error the API answers is a ``Code`` in ``dispatch/error_codes.py`` — the catalogue —
+with its kind (and so its HTTP status) and its message in English and Simplified Chinese. A raise
+site names the entry and gives the values its message needs::
+
+    from dispatch import error_codes
+
+    raise error_codes.PLAN_NOT_FOUND(plan_id=plan_id)
+    raise error_codes.INVALID_PERIOD("too_long", days=400, field="to")
+
+A message is a ``str.format`` template; a value given as a pair ``(English, Chinese)`` is
+localised, anything else is shown as it is. ``field="x"`` adds ``errors={"x": [message]}``;
+``errors=`` gives them whole. An entry may hold *variants*: other wordings of the same code
+for another situation, named by the raise site's first argument and kept in the catalogue too.
+``tests/api/test_error_codes.py`` checks every entry, every raise site and docs/errors.md.
 """
 
 from __future__ import annotations
 
+import string
 from typing import Any
+
+Text = tuple[str, str]  # (English, Simplified Chinese)
 
 
 class DomainError(Exception):
-    """Base of every error a caller can act on."""
+    """Base of every error a caller can act on; ``status`` is its HTTP status."""
 
+    status = 400
     code = "DOMAIN_ERROR"
     message = "The request could not be carried out."
     message_zh = "请求无法执行。"
+    retry_after_s: int | None = None
 
     def __init__(
         self,
@@ -35,90 +53,165 @@ class DomainError(Exception):
         super().__init__(self.message)
 
 
+# --- the kinds: what a caller can do about it, one HTTP status each --------------------------
+
+
+class BadRequest(DomainError):
+    status, code = 400, "BAD_REQUEST"
+
+
+class Unauthenticated(DomainError):
+    status, code = 401, "UNAUTHENTICATED"
+    message = "Wrong username or password."
+    message_zh = "用户名或密码错误。"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "FORBIDDEN"
+    message = "Your role may not do this."
+    message_zh = "您的角色无权执行此操作。"
+
+
 class NotFound(DomainError):
-    code = "NOT_FOUND"
+    status, code = 404, "NOT_FOUND"
     message = "No such resource."
     message_zh = "找不到该资源。"
 
 
-class Invalid(DomainError):
-    """The input is well-formed but breaks a rule of the domain."""
-
-    code = "INVALID"
-    message = "The input is not valid."
-    message_zh = "输入无效。"
+class MethodNotAllowed(DomainError):
+    status, code = 405, "METHOD_NOT_ALLOWED"
 
 
 class Conflict(DomainError):
     """The request clashes with the current state (a replay with other content, a closed batch)."""
 
-    code = "CONFLICT"
-    message = "The request conflicts with the current state."
-    message_zh = "请求与当前状态冲突。"
-
-
-class Forbidden(DomainError):
-    code = "FORBIDDEN"
-    message = "Your role may not do this."
-    message_zh = "您的角色无权执行此操作。"
-
-
-class Unauthenticated(DomainError):
-    code = "UNAUTHENTICATED"
-    message = "Wrong username or password."
-    message_zh = "用户名或密码错误。"
+    status, code = 409, "CONFLICT"
 
 
 class PayloadTooLarge(DomainError):
-    code = "PAYLOAD_TOO_LARGE"
-    message = "The upload is too large."
-    message_zh = "上传的文件过大。"
+    status, code = 413, "PAYLOAD_TOO_LARGE"
 
 
 class UnsupportedMedia(DomainError):
-    code = "UNSUPPORTED_MEDIA"
-    message = "The file type is not accepted."
-    message_zh = "不支持该文件类型。"
+    status, code = 415, "UNSUPPORTED_MEDIA"
+
+
+class Invalid(DomainError):
+    """The input is well-formed but breaks a rule of the domain."""
+
+    status, code = 422, "INVALID"
+
+
+class PreconditionRequired(DomainError):
+    status, code = 428, "PRECONDITION_REQUIRED"
+
+
+class TooManyRequests(DomainError):
+    """Slow down; ``retry_after_s`` says for how long."""
+
+    status, code = 429, "TOO_MANY_REQUESTS"
+
+
+class InternalError(DomainError):
+    status, code = 500, "INTERNAL_ERROR"
 
 
 class ServiceUnavailable(DomainError):
-    code = "SERVICE_UNAVAILABLE"
-    message = "A service this request needs is unavailable; try again later."
-    message_zh = "所需服务暂不可用，请稍后再试。"
+    """A part the request needs is down; nothing was stored, retry after ``retry_after_s``."""
+
+    status, code = 503, "SERVICE_UNAVAILABLE"
 
 
-# --- Reliability (#14): a part the request needs is down; the client retries after a while ---
+KINDS: tuple[type[DomainError], ...] = (
+    BadRequest,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMedia,
+    Invalid,
+    PreconditionRequired,
+    TooManyRequests,
+    InternalError,
+    ServiceUnavailable,
+)
+
+# --- the catalogue's entries -------------------------------------------------------------------
+
+CATALOGUE: dict[str, Code] = {}
+RESERVED = frozenset({"field", "errors", "retry_after_s"})
 
 
-class DatabaseUnavailable(ServiceUnavailable):
-    code = "DATABASE_UNAVAILABLE"
-    message = "The database cannot be reached; nothing was stored. Try again shortly."
-    message_zh = "数据库暂时无法连接，本次请求未保存任何内容，请稍后重试。"
-    retry_after_s = 5
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-class QueueUnavailable(ServiceUnavailable):
-    code = "QUEUE_UNAVAILABLE"
-    message = "The job queue cannot be reached; nothing was stored. Try again shortly."
-    message_zh = "任务队列暂时无法连接，本次请求未保存任何内容，请稍后重试。"
-    retry_after_s = 10
+class Code:
+    """One coded error: its kind (so its HTTP status), its English and Chinese message, and
+    optional variants ``name=(English, Chinese)`` (or ``(English, Chinese, kind)`` where the
+    same code answers another status in one situation). Constructing one registers it."""
 
+    def __init__(
+        self,
+        code: str,
+        kind: type[DomainError],
+        en: str,
+        zh: str,
+        *,
+        retry_after_s: int | None = None,
+        **variants: Text | tuple[str, str, type[DomainError]],
+    ) -> None:
+        if code in CATALOGUE:
+            raise ValueError(f"error code {code} is defined twice")
+        self.code, self.kind, self.retry_after_s = code, kind, retry_after_s
+        self.texts_by_variant: dict[str | None, Text] = {None: (en, zh)}
+        self.kind_by_variant: dict[str | None, type[DomainError]] = {None: kind}
+        for name, (v_en, v_zh, *v_kind) in variants.items():
+            self.texts_by_variant[name] = (v_en, v_zh)
+            self.kind_by_variant[name] = v_kind[0] if v_kind else kind
+        CATALOGUE[code] = self
 
-class PhotoStoreUnavailable(ServiceUnavailable):
-    code = "PHOTO_STORE_UNAVAILABLE"
-    message = "The photo could not be stored (storage full or read-only); nothing was stored."
-    message_zh = "照片存储不可用（空间已满或只读），本次请求未保存任何内容，请稍后重试。"
-    retry_after_s = 30
+    @property
+    def status(self) -> int:
+        return self.kind.status
 
+    @property
+    def en(self) -> str:
+        return self.texts_by_variant[None][0]
 
-class TooManyAttempts(DomainError):
-    """Too many failed logins for an account or from an address; wait ``retry_after_s``."""
+    @property
+    def zh(self) -> str:
+        return self.texts_by_variant[None][1]
 
-    code = "TOO_MANY_LOGIN_ATTEMPTS"
-    message = "Too many failed logins; wait before trying again."
-    message_zh = "登录失败次数过多，请稍后再试。"
-    retry_after_s = 60
+    def texts(self, variant: str | None = None, **params: Any) -> Text:
+        """The message in English and Chinese, filled in with ``params``."""
+        en, zh = self.texts_by_variant[variant]
+        return (
+            en.format(**{k: v[0] if isinstance(v, tuple) else v for k, v in params.items()}),
+            zh.format(**{k: v[1] if isinstance(v, tuple) else v for k, v in params.items()}),
+        )
 
-    def __init__(self, message: str | None = None, *, retry_after: int = 60, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.retry_after_s = retry_after
+    def __call__(
+        self,
+        variant: str | None = None,
+        /,
+        *,
+        field: str | None = None,
+        errors: dict[str, Any] | None = None,
+        retry_after_s: int | None = None,
+        **params: Any,
+    ) -> DomainError:
+        """The error to raise (or to report, as a sync result carries it)."""
+        en, zh = self.texts(variant, **params)
+        if field is not None:
+            errors = {field: [en], **(errors or {})}
+        error = self.kind_by_variant[variant](en, code=self.code, message_zh=zh, errors=errors)
+        wait = retry_after_s if retry_after_s is not None else self.retry_after_s
+        if wait is not None:
+            error.retry_after_s = wait
+        return error
+
+    def __repr__(self) -> str:
+        return f"Code({self.code}, {self.status})"

@@ -17,8 +17,8 @@ import imagehash
 import scipy.fftpack  # noqa: F401  (imagehash imports it lazily: ~1 s on a first check-in)
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from dispatch import config
-from dispatch.errors import PayloadTooLarge, PhotoStoreUnavailable, UnsupportedMedia
+from dispatch import config, error_codes
+from dispatch.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +55,14 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _too_large(what: str) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"The photo is too large: {what}. Send a JPEG or PNG of at most "
-        f"{MAX_PHOTO_BYTES // (1024 * 1024)} MiB and {MAX_PHOTO_PIXELS // 1_000_000} megapixels.",
-        code="PHOTO_TOO_LARGE",
-        message_zh=f"照片过大：请上传不超过 {MAX_PHOTO_BYTES // (1024 * 1024)} MiB、"
-        f"{MAX_PHOTO_PIXELS // 1_000_000} 百万像素的 JPEG 或 PNG 图片。",
+def _too_large(what: str) -> DomainError:
+    return error_codes.PHOTO_TOO_LARGE(
+        what=what, mib=MAX_PHOTO_BYTES // (1024 * 1024), mpx=MAX_PHOTO_PIXELS // 1_000_000
     )
 
 
-def _not_an_image(why: str) -> UnsupportedMedia:
-    return UnsupportedMedia(
-        f"The photo is not a readable JPEG or PNG image ({why}).",
-        code="PHOTO_NOT_IMAGE",
-        message_zh="照片不是可读取的 JPEG 或 PNG 图片。",
-    )
+def _not_an_image(why: str) -> DomainError:
+    return error_codes.PHOTO_NOT_IMAGE(why=why)
 
 
 def inspect_photo(data: bytes) -> PhotoFacts:
@@ -220,10 +212,10 @@ class FileSystemPhotoStore:
                 raise self._unavailable(exc) from exc
             raise
 
-    def _unavailable(self, exc: OSError) -> PhotoStoreUnavailable:
+    def _unavailable(self, exc: OSError) -> DomainError:
         # Disk full, read-only or not writable: the request fails whole and is retried later.
         log.error("photo store %s cannot be written: %s", self.root, exc)
-        return PhotoStoreUnavailable()
+        return error_codes.PHOTO_STORE_UNAVAILABLE()
 
     def get(self, sha256: str) -> bytes:
         return self.path_of(sha256).read_bytes()

@@ -14,7 +14,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from dispatch.errors import Invalid, PayloadTooLarge, UnsupportedMedia
+from dispatch import error_codes
+from dispatch.errors import DomainError, Invalid, PayloadTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -50,22 +51,13 @@ class Table:
     epoch: datetime | None = None  # XLSX date system, for serial numbers in plain cells
 
 
-def _unsupported(what: str) -> UnsupportedMedia:
-    return UnsupportedMedia(
-        f"This file is {what}, not a CSV or XLSX spreadsheet. Upload the timesheet template "
-        "filled in, saved as .xlsx or .csv.",
-        code="NOT_A_SPREADSHEET",
-        message_zh="该文件不是 CSV 或 XLSX 表格，请使用模板填写后另存为 .xlsx 或 .csv 上传。",
-    )
+def _unsupported(what: str) -> DomainError:
+    return error_codes.NOT_A_SPREADSHEET(what=what)
 
 
-def too_large(what: str) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"The file is too large: {what}. Split it into files of at most {MAX_ROWS:,} rows "
-        f"and {MAX_FILE_BYTES // (1024 * 1024)} MB.",
-        code="FILE_TOO_LARGE",
-        message_zh=f"文件过大：{what}。请拆分为每个不超过 {MAX_ROWS} 行、"
-        f"{MAX_FILE_BYTES // (1024 * 1024)} MB 的文件。",
+def too_large(what: str) -> DomainError:
+    return error_codes.FILE_TOO_LARGE(
+        what=what, rows=f"{MAX_ROWS:,}", mb=MAX_FILE_BYTES // (1024 * 1024)
     )
 
 
@@ -80,11 +72,7 @@ def read_limited(stream: Any, limit: int = MAX_FILE_BYTES) -> bytes:
 def read_table(data: bytes) -> Table:
     """Parse an uploaded CSV or XLSX, refusing anything else with a 4xx that says what to do."""
     if not data.strip():
-        raise Invalid(
-            "The file is empty. Fill in the template: a header row, then one row per visit.",
-            code="EMPTY_FILE",
-            message_zh="文件为空。请按模板填写：第一行为表头，之后每行一条服务记录。",
-        )
+        raise error_codes.EMPTY_FILE()
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(data)
     for magic, what in _MAGIC:
@@ -113,13 +101,7 @@ def _decode(data: bytes) -> str:
         if _BINARY.search(text):
             raise _unsupported("binary data")
         return text
-    raise Invalid(
-        "The file's text encoding is neither UTF-8 nor GBK/GB18030. Save it as "
-        "'CSV UTF-8' (or as .xlsx) and upload it again.",
-        code="BAD_ENCODING",
-        message_zh="文件编码既不是 UTF-8 也不是 GBK/GB18030，"
-        "请另存为“CSV UTF-8”或 .xlsx 后重新上传。",
-    )
+    raise error_codes.BAD_ENCODING()
 
 
 def _read_csv(data: bytes) -> Table:
@@ -139,11 +121,7 @@ def _read_csv(data: bytes) -> Table:
                 raise too_large(f"more than {MAX_ROWS:,} rows")
             rows.append((reader.line_num, values))
     except csv.Error as exc:
-        raise Invalid(
-            f"The CSV is malformed near line {reader.line_num}: {exc}. Check its quotes.",
-            code="MALFORMED_CSV",
-            message_zh=f"CSV 格式错误（约第 {reader.line_num} 行），请检查引号。",
-        ) from None
+        raise error_codes.MALFORMED_CSV(line=reader.line_num, why=str(exc)) from None
     return Table("csv", normalise_header(header or []), rows)
 
 
@@ -204,12 +182,7 @@ def _read_xlsx(data: bytes) -> Table:
         raise
     except Exception as exc:  # openpyxl and expat raise many unrelated types on a bad workbook
         log.info("unreadable workbook: %r", exc)
-        raise Invalid(
-            "The workbook could not be read. Open it in Excel or WPS, save it again as "
-            ".xlsx, and upload that.",
-            code="UNREADABLE_XLSX",
-            message_zh="无法读取该工作簿，请在 Excel 或 WPS 中打开并另存为 .xlsx 后重新上传。",
-        ) from None
+        raise error_codes.UNREADABLE_XLSX() from None
     header: list[Any] | None = None
     rows: list[tuple[int, list[Any]]] = []
     formula_rows = sheet.formulas
@@ -219,11 +192,7 @@ def _read_xlsx(data: bytes) -> Table:
             continue
         rows.append((number, values))
     if formula_rows:
-        raise Invalid(
-            "Some cells hold formulas. Enter the values, not formulas (copy, then paste as "
-            "values).",
-            code="FORMULAS_NOT_ALLOWED",
-            message_zh="部分单元格包含公式。请填写数值而不是公式（复制后“选择性粘贴为数值”）。",
+        raise error_codes.FORMULAS_NOT_ALLOWED(
             errors={
                 f"row {n}": {"cells": cells, "error": "enter the value, not a formula"}
                 for n, cells in sorted(formula_rows.items())

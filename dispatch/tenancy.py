@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from dispatch.errors import Forbidden, NotFound
+from dispatch import error_codes
 from dispatch.models import Provider, Role
 
 T = TypeVar("T")
@@ -29,10 +29,7 @@ class Actor:
 
     def require(self, *roles: Role) -> None:
         if self.role not in roles:
-            raise Forbidden(
-                f"This needs one of the roles {', '.join(r.value for r in roles)}.",
-                message_zh="当前角色无权执行此操作。",
-            )
+            raise error_codes.FORBIDDEN("needs", roles=", ".join(r.value for r in roles))
 
 
 SYSTEM = Actor(user_id=None, role=Role.admin)
@@ -60,11 +57,7 @@ def get_scoped(session: Session, model: type[T], ident: int, actor: Actor) -> T:
     stmt = scoped(select(model).where(model.id == ident), model, actor)  # type: ignore[attr-defined]
     row = session.scalars(stmt).one_or_none()
     if row is None:
-        raise NotFound(
-            f"No {_noun(model)} with id {ident}.",
-            code=f"{_noun(model).upper().replace(' ', '_')}_NOT_FOUND",
-            message_zh=f"找不到编号为 {ident} 的记录。",
-        )
+        raise error_codes.not_found(model.__name__, ident)
     return row
 
 
@@ -72,24 +65,11 @@ def resolve_provider(actor: Actor, provider_id: int | None) -> int:
     """The provider a write applies to: the actor's own, or the one a platform user names."""
     if not actor.platform_level:
         if provider_id is not None and provider_id != actor.provider_id:
-            raise NotFound(f"No provider with id {provider_id}.", code="PROVIDER_NOT_FOUND")
+            raise error_codes.PROVIDER_NOT_FOUND(id=provider_id)
         assert actor.provider_id is not None
         return actor.provider_id
     if provider_id is None:
-        from dispatch.errors import Invalid
-
-        raise Invalid(
-            "provider_id is required for platform users.",
-            code="PROVIDER_REQUIRED",
-            message_zh="平台用户必须指定 provider_id。",
-            errors={"provider_id": ["Missing data for required field."]},
+        raise error_codes.PROVIDER_REQUIRED(
+            errors={"provider_id": ["Missing data for required field."]}
         )
     return provider_id
-
-
-def _noun(model: type[Any]) -> str:
-    name = model.__name__
-    out = [name[0].lower()]
-    for ch in name[1:]:
-        out.append(f" {ch.lower()}" if ch.isupper() else ch)
-    return "".join(out)

@@ -25,8 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from dispatch import config, db, periodic
-from dispatch.errors import TooManyAttempts
+from dispatch import config, db, error_codes, periodic
 from dispatch.models import RateLimit
 
 log = logging.getLogger(__name__)
@@ -153,7 +152,7 @@ def _limits(username: str, address: str) -> list[tuple[RateLimitItem, tuple[str,
 
 
 def check(username: str, address: str) -> None:
-    """Raise ``TooManyAttempts`` (429, Retry-After) while a limit of this login is exhausted."""
+    """Raise TOO_MANY_LOGIN_ATTEMPTS (429, Retry-After) while a limit of this login is exhausted."""
     limiter = FixedWindowRateLimiter(storage())
     now = time.time()
     waits = [
@@ -164,11 +163,7 @@ def check(username: str, address: str) -> None:
     if waits:
         wait = max(1, int(max(waits) + 0.999))
         log.info("login for %r from %s throttled for %d s", username, address, wait)
-        raise TooManyAttempts(
-            f"Too many failed logins; try again in {wait} s.",
-            message_zh=f"登录失败次数过多，请在 {wait} 秒后重试。",
-            retry_after=wait,
-        )
+        raise error_codes.TOO_MANY_LOGIN_ATTEMPTS(wait=wait, retry_after_s=wait)
 
 
 def failed(username: str, address: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.config import Config
-from flask import Flask
+from flask import Flask, Response
 from flask.testing import FlaskClient
 from flask_jwt_extended import create_access_token
 from sqlalchemy import create_engine, text
@@ -24,6 +24,7 @@ from api import create_app
 from dispatch import db as dbmod
 from dispatch import throttle
 from dispatch.config import Settings
+from dispatch.errors import CATALOGUE as ERROR_CATALOGUE
 from dispatch.models import (
     BillingUnit,
     Caregiver,
@@ -109,9 +110,25 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     )
 
 
+def only_catalogued_codes(response: Response) -> Response:
+    """Every error any test provokes through the API answers a code of the catalogue."""
+    if response.status_code >= 400 and response.is_json:
+        body = response.get_json(silent=True)
+        is_error = isinstance(body, dict) and "message" in body  # /health's 503 is a report
+        code = body.get("code") if is_error else None
+        if is_error and code not in ERROR_CATALOGUE:
+            raise AssertionError(
+                f"{response.status_code} answered code {code!r}, which is not in the error "
+                "catalogue: add it to dispatch/error_codes/ (see its __init__ docstring)"
+            )
+    return response
+
+
 @pytest.fixture(scope="session")
 def app(settings: Settings) -> Flask:
-    return create_app(settings, TESTING=True)
+    app = create_app(settings, TESTING=True)
+    app.after_request(only_catalogued_codes)
+    return app
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
 
-from dispatch.errors import NotFound
+from dispatch import error_codes
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -127,7 +127,7 @@ def asset(name: str) -> Response:
         or path.suffix == ".html"
         or not path.is_file()
     ):
-        raise NotFound(f"No console file {name!r}.")
+        raise error_codes.NOT_FOUND("console_file", name=name)
     return _respond(path.read_bytes(), path.suffix)
 
 

@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import audit
-from dispatch.errors import Invalid
+from dispatch import audit, error_codes
 from dispatch.models import AllowanceScheme, Role, ServiceType
 from dispatch.services.pages import page_of
 from dispatch.tenancy import Actor, get_scoped
@@ -115,12 +114,7 @@ def _check(session: Session, data: Mapping[str, Any], scheme_id: int | None) -> 
     if codes - known:
         errors["services"] = [f"Unknown service code(s): {', '.join(sorted(codes - known))}."]
     if errors:
-        raise Invalid(
-            "The scheme is not valid; see errors.",
-            code="ALLOWANCE_SCHEME_INVALID",
-            message_zh="津贴方案有误：年龄段上限不能低于下限，金额不能为负，服务代码须在服务目录中。",
-            errors=errors,
-        )
+        raise error_codes.ALLOWANCE_SCHEME_INVALID(errors=errors)
     if not data.get("active", True):
         return
     others = session.scalars(
@@ -130,12 +124,10 @@ def _check(session: Session, data: Mapping[str, Any], scheme_id: int | None) -> 
     if clash:
         s = clash[0]
         band = f"{s.age_min if s.age_min is not None else '-'}..{s.age_max or '-'}"
-        raise Invalid(
-            f"Scheme {s.id} ({s.name}, ages {band}) already pays elders of these ages, care "
-            "levels and hardship category; change the age band or deactivate the other scheme.",
-            code="ALLOWANCE_SCHEME_OVERLAP",
-            message_zh=f"与方案 {s.id}（{s.name}，年龄 {band}）的年龄段、护理等级和困难类别重叠，"
-            "请调整年龄段或停用另一方案。",
+        raise error_codes.ALLOWANCE_SCHEME_OVERLAP(
+            id=s.id,
+            name=s.name,
+            band=band,
             errors={"age_min": [f"Overlaps scheme {s.id} ({band})."]},
         )
 

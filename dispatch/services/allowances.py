@@ -9,9 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import audit
+from dispatch import audit, error_codes
 from dispatch.db import utcnow
-from dispatch.errors import Conflict
 from dispatch.models import AllowanceAccount, AllowanceMonth, Client, Role
 from dispatch.services import ledger
 from dispatch.services.entitlements import month_of, parse_month
@@ -71,12 +70,7 @@ def update_account(
                 )
             )
             if taken is not None:
-                raise Conflict(
-                    f"Another elder already holds this {name}.",
-                    code="ELDER_ID_IN_USE",
-                    message_zh="该卡号或人脸编号已属于另一位老人。",
-                    errors={name: ["Already in use."]},
-                )
+                raise error_codes.ELDER_ID_IN_USE(name=name, errors={name: ["Already in use."]})
         setattr(account, name, value)
     session.flush()
     old, new = audit.changed(before, audit.snapshot(account))

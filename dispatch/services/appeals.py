@@ -8,9 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import audit, photos
+from dispatch import audit, error_codes, photos
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.models import (
     Appeal,
     AppealState,
@@ -30,6 +29,7 @@ from dispatch.services.work_orders import (
 from dispatch.tenancy import Actor, get_scoped, scoped
 
 APPEALABLE = (WorkOrderStatus.flagged, WorkOrderStatus.rejected)
+MISSING = "Missing data for required field."
 
 
 def create_appeal(
@@ -45,34 +45,19 @@ def create_appeal(
     ensure_changeable(session, order)
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid(
-            "Say why the order should be paid.",
-            code="REASON_REQUIRED",
-            message_zh="请说明申诉理由。",
-            errors={"reason": ["Missing data for required field."]},
-        )
+        raise error_codes.REASON_REQUIRED("appeal", errors={"reason": [MISSING]})
     if order.appeal_state == AppealState.open:
-        raise Conflict(
-            f"Work order {order.id} already has an open appeal; wait for finance's decision.",
-            code="APPEAL_ALREADY_OPEN",
-            message_zh=f"工单 {order.id} 已有一个待处理的申诉，请等待财务处理。",
-        )
+        raise error_codes.APPEAL_ALREADY_OPEN(id=order.id)
     if order.status not in APPEALABLE and not open_blocking_flags(order):
-        raise Conflict(
-            f"Work order {order.id} is {order.status.value}; only flagged or rejected orders "
-            "can be appealed.",
-            code="NOT_APPEALABLE",
-            message_zh=f"工单 {order.id} 当前状态不可申诉；只有异常或被驳回的工单可以申诉。",
-        )
+        raise error_codes.NOT_APPEALABLE(id=order.id, status=order.status.value)
     if evidence_photo_id is not None:
         owned = session.scalar(
             scoped(select(Photo.id).where(Photo.id == evidence_photo_id), Photo, actor)
         )
         if owned is None:
-            raise Invalid(
-                f"No photo with id {evidence_photo_id}; upload the evidence first.",
-                code="REFERENCE_NOT_FOUND",
-                message_zh=f"找不到编号为 {evidence_photo_id} 的照片，请先上传证据。",
+            raise error_codes.REFERENCE_NOT_FOUND(
+                "evidence_photo",
+                id=evidence_photo_id,
                 errors={"evidence_photo_id": [f"No photo with id {evidence_photo_id}."]},
             )
     appeal = Appeal(
@@ -108,19 +93,10 @@ def decide_appeal(
     appeal = get_scoped(session, Appeal, appeal_id, actor)
     session.refresh(appeal, with_for_update=True)
     if appeal.status != AppealStatus.open:
-        raise Conflict(
-            f"Appeal {appeal.id} was already decided ({appeal.status.value}).",
-            code="APPEAL_DECIDED",
-            message_zh=f"申诉 {appeal.id} 已处理。",
-        )
+        raise error_codes.APPEAL_DECIDED(id=appeal.id, status=appeal.status.value)
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid(
-            "Give a reason for the decision.",
-            code="REASON_REQUIRED",
-            message_zh="请填写处理理由。",
-            errors={"reason": ["Missing data for required field."]},
-        )
+        raise error_codes.REASON_REQUIRED("decision", errors={"reason": [MISSING]})
     order = load(session, actor, appeal.work_order_id, lock=True)
     ensure_changeable(session, order)
     session.refresh(order, ["flags"])
@@ -173,11 +149,7 @@ def upload_evidence(session: Session, actor: Actor, stream: Any) -> Photo:
     if found is not None and found.provider_id != actor.provider_id:
         # The same bytes already belong to another provider: that is for the rules to see,
         # not for this upload to reveal.
-        raise Invalid(
-            "This file was already uploaded elsewhere; send an original photo or scan.",
-            code="EVIDENCE_NOT_ORIGINAL",
-            message_zh="该文件已在别处上传过，请提供原始照片或扫描件。",
-        )
+        raise error_codes.EVIDENCE_NOT_ORIGINAL()
     if found is None:
         photos.photo_store().put(facts.sha256, data)
     return photo_row(session, actor, facts, actor.provider_id, "appeal.evidence")
@@ -197,11 +169,4 @@ def list_appeals(
 
 def get_appeal(session: Session, actor: Actor, appeal_id: int) -> Appeal:
     actor.require(Role.provider_admin, Role.dispatcher, Role.finance, Role.admin)
-    try:
-        return get_scoped(session, Appeal, appeal_id, actor)
-    except NotFound:
-        raise NotFound(
-            f"No appeal with id {appeal_id}.",
-            code="APPEAL_NOT_FOUND",
-            message_zh=f"找不到编号为 {appeal_id} 的申诉。",
-        ) from None
+    return get_scoped(session, Appeal, appeal_id, actor)  # APPEAL_NOT_FOUND

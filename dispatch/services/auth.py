@@ -7,10 +7,9 @@ from typing import NoReturn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import throttle
+from dispatch import error_codes, throttle
 from dispatch.audit import record
 from dispatch.db import keep_on_refusal, utcnow
-from dispatch.errors import Unauthenticated
 from dispatch.models import User
 from dispatch.security import hash_password, needs_rehash, verify_password
 from dispatch.tenancy import SYSTEM, Actor
@@ -49,18 +48,14 @@ def _failed(session: Session, username: str, address: str, user: User | None) ->
         after={"username": username[:100], "address": address[:64]},
     )
     keep_on_refusal(session)  # the request answers 401; its audit entry stays
-    raise Unauthenticated()
+    raise error_codes.UNAUTHENTICATED("login")
 
 
 def actor_for(session: Session, user_id: int, token_version: int) -> Actor:
     """The actor behind a token, if the user still exists, is active and the token is current."""
     user = session.get(User, user_id)
     if user is None or not user.active or user.token_version != token_version:
-        raise Unauthenticated(
-            "This token is no longer valid; log in again.",
-            code="TOKEN_REVOKED",
-            message_zh="令牌已失效，请重新登录。",
-        )
+        raise error_codes.TOKEN_REVOKED()
     return actor_of(user)
 
 
@@ -77,5 +72,5 @@ def current_user(session: Session, actor: Actor) -> User:
     """The acting user's own record (``actor_for`` has already checked it is valid)."""
     user = session.get(User, actor.user_id)
     if user is None:
-        raise Unauthenticated("This token is no longer valid; log in again.", code="TOKEN_REVOKED")
+        raise error_codes.TOKEN_REVOKED()
     return user

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
-from dispatch import audit, config, spreadsheets
+from dispatch import audit, config, error_codes, spreadsheets
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Invalid
+from dispatch.errors import DomainError
 from dispatch.models import (
     BatchStatus,
     BillingBatch,
@@ -46,12 +46,8 @@ def order_amount(unit: BillingUnit, rate: Decimal, minutes: int) -> Decimal:
     return (rate * minutes / Decimal(60)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _closed(batch: BillingBatch) -> Conflict:
-    return Conflict(
-        f"Billing batch {batch.id} is closed; closed batches never change.",
-        code="BATCH_CLOSED",
-        message_zh=f"结算批次 {batch.id} 已关闭，不能再修改。",
-    )
+def _closed(batch: BillingBatch) -> DomainError:
+    return error_codes.BATCH_CLOSED(id=batch.id)
 
 
 def create_batch(
@@ -60,17 +56,10 @@ def create_batch(
     """Gather the provider's approved, unbatched orders that started in the period."""
     actor.require(*WRITERS)
     if session.get(Provider, provider_id) is None:
-        raise Invalid(
-            f"No provider with id {provider_id}.",
-            code="REFERENCE_NOT_FOUND",
-            message_zh=f"找不到编号为 {provider_id} 的服务机构。",
-            errors={"provider_id": [f"No provider with id {provider_id}."]},
-        )
+        raise error_codes.REFERENCE_NOT_FOUND("provider", id=provider_id, field="provider_id")
     if period_end < period_start or period_end - period_start > MAX_PERIOD:
-        raise Invalid(
-            "period_end must be on or after period_start, at most a year later.",
-            code="INVALID_PERIOD",
-            message_zh="结算期结束日期不能早于开始日期，且期间不超过一年。",
+        raise error_codes.INVALID_PERIOD(
+            "billing",
             errors={"period_end": ["Must be on or after period_start, within a year."]},
         )
     start = entitlements.local_midnight(period_start)
@@ -89,11 +78,7 @@ def create_batch(
         .with_for_update(of=WorkOrder)
     ).all()
     if not rows:
-        raise Invalid(
-            "No approved, unbilled orders of this provider started in this period.",
-            code="NO_APPROVED_ORDERS",
-            message_zh="该机构在此期间没有已审核通过且未结算的工单。",
-        )
+        raise error_codes.NO_APPROVED_ORDERS()
     batch = BillingBatch(
         provider_id=provider_id,
         period_start=period_start,
@@ -152,11 +137,7 @@ def close_batch(session: Session, actor: Actor, batch_id: int) -> BillingBatch:
     if batch.status == BatchStatus.closed:
         raise _closed(batch)
     if batch.orders == 0:
-        raise Invalid(
-            "The batch has no orders left; delete it instead.",
-            code="BATCH_EMPTY",
-            message_zh="该批次已没有工单，请删除该批次。",
-        )
+        raise error_codes.BATCH_EMPTY()
     before = audit.snapshot(batch)
     session.execute(
         update(WorkOrder)
@@ -301,11 +282,7 @@ def _closed_batches_never_change(session: Session, _ctx: Any, _instances: Any) -
             status = inspect(obj).attrs.status.history
             was = (status.deleted or status.unchanged or [None])[0]
             if was == WorkOrderStatus.billed:
-                raise Conflict(
-                    f"Work order {obj.id} is billed; billed orders never change.",
-                    code="BATCH_CLOSED",
-                    message_zh=f"工单 {obj.id} 已结算，不能再修改。",
-                )
+                raise error_codes.BATCH_CLOSED("billed", id=obj.id)
     for obj in session.deleted:
         if isinstance(obj, BillingBatch) and obj.status == BatchStatus.closed:
             raise _closed(obj)

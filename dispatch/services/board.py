@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from dispatch import error_codes
 from dispatch.db import utcnow
-from dispatch.errors import Invalid
 from dispatch.models import (
     Caregiver,
     Client,
@@ -38,11 +38,8 @@ def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise Invalid(
-            f"{text!r} is not a date; use YYYY-MM-DD.",
-            code="INVALID_DATE",
-            message_zh="日期格式应为 YYYY-MM-DD。",
-            errors={"date": ["Not a valid date (YYYY-MM-DD)."]},
+        raise error_codes.INVALID_DATE(
+            text=text[:40], errors={"date": ["Not a valid date (YYYY-MM-DD)."]}
         ) from None
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dispatch.errors import Invalid
+from dispatch import error_codes
 from dispatch.models import (
     LOGIN_ROLES,
     Caregiver,
@@ -31,13 +31,9 @@ STAFF_READ = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin)
 STAFF_WRITE = (Role.dispatcher, Role.provider_admin, Role.admin)
 
 
-def _invalid(field: str, message: str, message_zh: str) -> Invalid:
-    return Invalid(message, code="INVALID_FIELD", message_zh=message_zh, errors={field: [message]})
-
-
 def _ordered(start: Any, end: Any, field: str, *, strict: bool = True) -> None:
     if start is not None and end is not None and (end <= start if strict else end < start):
-        raise _invalid(field, f"{field} must be after its start.", f"{field} 必须晚于开始时间。")
+        raise error_codes.INVALID_FIELD("after_start", name=field, field=field)
 
 
 def check_absence(_s: Session, _a: Actor, row: ClientAbsence) -> None:
@@ -46,18 +42,10 @@ def check_absence(_s: Session, _a: Actor, row: ClientAbsence) -> None:
 
 def check_shift(_s: Session, _a: Actor, row: Shift) -> None:
     if (row.weekday is None) == (row.on_date is None):
-        raise _invalid(
-            "weekday",
-            "Give exactly one of weekday or on_date.",
-            "weekday 与 on_date 须且仅须给出一个。",
-        )
+        raise error_codes.INVALID_FIELD("weekday_or_date", field="weekday")
     if not row.off:
         if row.start_time is None or row.end_time is None:
-            raise _invalid(
-                "start_time",
-                "A working shift needs start_time and end_time.",
-                "工作班次需要开始和结束时间。",
-            )
+            raise error_codes.INVALID_FIELD("shift_times", field="start_time")
         _ordered(row.start_time, row.end_time, "end_time")
 
 
@@ -70,32 +58,16 @@ def check_care_plan(_s: Session, _a: Actor, row: CarePlan) -> None:
     # A plan may run for a single day.
     _ordered(row.start_date, row.end_date, "end_date", strict=False)
     if row.recurrence == Recurrence.weekly and not row.days_of_week:
-        raise _invalid(
-            "days_of_week",
-            "A weekly plan needs days_of_week (0=Monday..6).",
-            "按周计划需要 days_of_week（0=周一）。",
-        )
+        raise error_codes.INVALID_FIELD("days_of_week", field="days_of_week")
     if row.recurrence == Recurrence.every_n_days and not row.interval_days:
-        raise _invalid(
-            "interval_days",
-            "An every_n_days plan needs interval_days.",
-            "按天间隔计划需要 interval_days。",
-        )
+        raise error_codes.INVALID_FIELD("interval_days", field="interval_days")
 
 
 def check_caregiver(_s: Session, _a: Actor, row: Caregiver) -> None:
     if (row.break_earliest is None) != (row.break_latest is None):
-        raise _invalid(
-            "break_latest",
-            "Give both break_earliest and break_latest, or neither.",
-            "午休最早与最晚开始时间须同时给出。",
-        )
+        raise error_codes.INVALID_FIELD("break_both", field="break_latest")
     if row.break_earliest and row.break_latest and row.break_latest < row.break_earliest:
-        raise _invalid(
-            "break_latest",
-            "break_latest must not be before break_earliest.",
-            "午休最晚开始时间不能早于最早开始时间。",
-        )
+        raise error_codes.INVALID_FIELD("break_order", field="break_latest")
 
 
 PROVIDERS = Crud(

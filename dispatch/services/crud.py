@@ -12,8 +12,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import audit
-from dispatch.errors import Forbidden, Invalid, NotFound
+from dispatch import audit, error_codes
 from dispatch.models import Role
 from dispatch.services.pages import filtered, page_of
 from dispatch.tenancy import Actor, get_scoped, resolve_provider, scoped
@@ -42,11 +41,11 @@ class Crud(Generic[T]):
 
     def can_read(self, actor: Actor) -> None:
         if actor.role not in self.read_roles:
-            raise Forbidden(f"Your role ({actor.role.value}) may not read these records.")
+            raise error_codes.FORBIDDEN("read", role=actor.role.value)
 
     def can_write(self, actor: Actor) -> None:
         if actor.role not in self.write_roles:
-            raise Forbidden(f"Your role ({actor.role.value}) may not change these records.")
+            raise error_codes.FORBIDDEN("write", role=actor.role.value)
 
 
 @dataclass(frozen=True)
@@ -77,12 +76,7 @@ def check_refs(
         if provider_id is None or session.scalar(stmt) is None:
             problems[name] = [f"No {model.__tablename__[:-1].replace('_', ' ')} with id {ident}."]
     if problems:
-        raise Invalid(
-            "Some referenced records do not exist.",
-            code="REFERENCE_NOT_FOUND",
-            message_zh="引用的记录不存在。",
-            errors=problems,
-        )
+        raise error_codes.REFERENCE_NOT_FOUND(errors=problems)
 
 
 def list_rows(
@@ -128,12 +122,7 @@ def update_row(
     moved = data.get("provider_id")
     if moved is not None and moved != getattr(row, "provider_id", moved):
         # Moving a record between tenants would strand its history; make a new one instead.
-        raise Invalid(
-            "provider_id cannot change; create the record under the other provider instead.",
-            code="PROVIDER_IMMUTABLE",
-            message_zh="不能更改所属机构，请在另一机构下新建记录。",
-            errors={"provider_id": ["Cannot change."]},
-        )
+        raise error_codes.PROVIDER_IMMUTABLE(errors={"provider_id": ["Cannot change."]})
     data = {k: v for k, v in data.items() if k != "provider_id"}
     check_refs(session, getattr(row, "provider_id", None), spec.refs, data)
     before = audit.snapshot(row)
@@ -168,7 +157,7 @@ def _child_of(session: Session, actor: Actor, spec: Child[T], parent_id: int, id
     get_scoped(session, spec.parent.model, parent_id, actor)
     row = session.get(spec.model, ident)
     if row is None or getattr(row, spec.parent_key) != parent_id:
-        raise NotFound(f"No record with id {ident} here.")
+        raise error_codes.NOT_FOUND("child", id=ident)
     return row
 
 

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dispatch import audit
+from dispatch import audit, error_codes
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Invalid
+from dispatch.errors import Code, DomainError
 from dispatch.models import (
     AppealState,
     Client,
@@ -39,24 +39,21 @@ BULK_LIMIT = 10_000
 class Refusal(Exception):
     """Why one order cannot be approved; a 409 alone, a line of the report in bulk."""
 
-    def __init__(self, code: str, message: str, message_zh: str, details: Any = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.message_zh, self.details = code, message, message_zh, details
+    def __init__(self, entry: Code, details: Any = None, **params: Any) -> None:
+        self.entry, self.params, self.details = entry, params, details
+        self.code = entry.code
+        self.message, self.message_zh = entry.texts(**params)
+        super().__init__(self.message)
 
-    def conflict(self) -> Conflict:
+    def conflict(self) -> DomainError:
         errors = {"flags": self.details} if self.details else None
-        return Conflict(self.message, code=self.code, message_zh=self.message_zh, errors=errors)
+        return self.entry(**self.params, errors=errors)
 
 
 def _reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
-        raise Invalid(
-            "Give a reason: every decision is audited with its why.",
-            code="REASON_REQUIRED",
-            message_zh="请填写理由：每个决定都会连同理由记入审计日志。",
-            errors={"reason": ["Missing data for required field."]},
-        )
+        raise error_codes.REASON_REQUIRED(errors={"reason": ["Missing data for required field."]})
     return text
 
 
@@ -68,32 +65,18 @@ def _approval_refusal(
     accept_over_entitlement: bool,
 ) -> Refusal | None:
     if order.appeal_state == AppealState.open:
-        return Refusal(
-            "APPEAL_OPEN",
-            f"Work order {order.id} has an open appeal; decide the appeal first.",
-            f"工单 {order.id} 有未处理的申诉，请先处理申诉。",
-        )
+        return Refusal(error_codes.APPEAL_OPEN, id=order.id)
     if order.status == WorkOrderStatus.submitted:
-        return Refusal(
-            "NOT_VALIDATED",
-            f"Work order {order.id} has not been validated yet; try again in a minute.",
-            f"工单 {order.id} 尚未完成校验，请稍后再试。",
-        )
+        return Refusal(error_codes.NOT_VALIDATED, id=order.id)
     if order.status == WorkOrderStatus.approved:
-        return Refusal(
-            "ALREADY_APPROVED",
-            f"Work order {order.id} is already approved.",
-            f"工单 {order.id} 已审核通过。",
-        )
+        return Refusal(error_codes.ALREADY_APPROVED, id=order.id)
     remaining = [f for f in open_blocking_flags(order) if f.id not in override_ids]
     if remaining:
         return Refusal(
-            "FLAGS_OPEN",
-            f"Work order {order.id} has open flags ("
-            + ", ".join(f"{f.id} {f.code} {f.severity.value}" for f in remaining)
-            + "); list each in override_flags with a reason, or reject the order.",
-            f"工单 {order.id} 仍有未处理的异常，请在 override_flags 中逐一列出并说明理由，或驳回。",
+            error_codes.FLAGS_OPEN,
             [{"id": f.id, "code": f.code, "severity": f.severity.value} for f in remaining],
+            id=order.id,
+            flags=", ".join(f"{f.id} {f.code} {f.severity.value}" for f in remaining),
         )
     if (
         limit is not None
@@ -102,12 +85,10 @@ def _approval_refusal(
         and not accept_over_entitlement
     ):
         return Refusal(
-            "OVER_ENTITLEMENT",
-            f"Approving work order {order.id} puts the client at "
-            f"{month_used + order.billable_min} approved minutes this month, over the "
-            f"entitlement of {limit}; send accept_over_entitlement=true to approve anyway.",
-            f"审核通过工单 {order.id} 后，该服务对象本月已批准 {month_used + order.billable_min} "
-            f"分钟，超过额度 {limit} 分钟。如仍要通过，请设置 accept_over_entitlement=true。",
+            error_codes.OVER_ENTITLEMENT,
+            id=order.id,
+            minutes=month_used + order.billable_min,
+            limit=limit,
         )
     return None
 
@@ -145,24 +126,13 @@ def decide(
     override_ids = set(override_flags)
     if decision == "reject":
         if order.appeal_state == AppealState.open:
-            raise Conflict(
-                f"Work order {order.id} has an open appeal; decide the appeal first.",
-                code="APPEAL_OPEN",
-                message_zh=f"工单 {order.id} 有未处理的申诉，请先处理申诉。",
-            )
+            raise error_codes.APPEAL_OPEN(id=order.id)
         if override_ids:
-            raise Invalid(
-                "override_flags only applies to an approval.",
-                code="OVERRIDE_ONLY_ON_APPROVAL",
-                message_zh="override_flags 仅用于审核通过。",
-                errors={"override_flags": ["Leave empty when rejecting."]},
+            raise error_codes.OVERRIDE_ONLY_ON_APPROVAL(
+                errors={"override_flags": ["Leave empty when rejecting."]}
             )
         if order.status == WorkOrderStatus.rejected:
-            raise Conflict(
-                f"Work order {order.id} is already rejected.",
-                code="ALREADY_REJECTED",
-                message_zh=f"工单 {order.id} 已被驳回。",
-            )
+            raise error_codes.ALREADY_REJECTED(id=order.id)
         before = audit.snapshot(order)
         batch_id = order.billing_batch_id
         if order.status == WorkOrderStatus.approved:
@@ -184,10 +154,7 @@ def decide(
         i for i in override_ids if i in flags_by_id and flags_by_id[i].status != FlagStatus.open
     )
     if strangers or not_open:
-        raise Invalid(
-            "override_flags must list open flags of this order.",
-            code="UNKNOWN_FLAGS",
-            message_zh="override_flags 只能列出本工单未处理的异常。",
+        raise error_codes.UNKNOWN_FLAGS(
             errors={
                 "override_flags": [f"Flag {i} is not on work order {order.id}." for i in strangers]
                 + [f"Flag {i} is not open." for i in not_open]
@@ -218,20 +185,11 @@ def bulk_approve(
     actor.require(*DECIDERS)
     reason = (reason or "").strip() or "bulk approval of verified orders"
     if (ids is None) == (filters is None):
-        raise Invalid(
-            "Give either ids or filter.",
-            code="IDS_OR_FILTER",
-            message_zh="请给出 ids 或 filter 之一。",
-            errors={"ids": ["Give ids or filter, not both."]},
-        )
+        raise error_codes.IDS_OR_FILTER(errors={"ids": ["Give ids or filter, not both."]})
     stmt = scoped(select(WorkOrder), WorkOrder, actor).options(selectinload(WorkOrder.flags))
     if ids is not None:
         if len(ids) > BULK_LIMIT:
-            raise Invalid(
-                f"At most {BULK_LIMIT} ids per call.",
-                code="TOO_MANY_IDS",
-                message_zh=f"每次最多 {BULK_LIMIT} 个编号。",
-            )
+            raise error_codes.TOO_MANY_IDS(n=BULK_LIMIT)
         stmt = stmt.where(WorkOrder.id.in_(ids))
     else:
         stmt = stmt.where(WorkOrder.status == WorkOrderStatus.verified)
@@ -267,12 +225,7 @@ def bulk_approve(
             WorkOrderStatus.rejected,
             WorkOrderStatus.flagged,
         ):
-            refusal = Refusal(
-                "NOT_VERIFIED",
-                f"Work order {order.id} is {order.status.value}; bulk approval takes verified "
-                "orders only (decide flagged ones one by one).",
-                "批量审核只处理已校验通过的工单。",
-            )
+            refusal = Refusal(error_codes.NOT_VERIFIED, id=order.id, status=order.status.value)
         else:
             refusal = _approval_refusal(order, set(), usage.get(key), limit, False)
         if refusal is not None:

@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from dispatch import config
-from dispatch.errors import Invalid
+from dispatch import config, error_codes
 from dispatch.models import Client, Role, WorkOrder, WorkOrderStatus
 from dispatch.tenancy import Actor, get_scoped
 
@@ -39,12 +38,7 @@ def month_of(moment: datetime) -> date:
 def parse_month(text: str) -> date:
     m = _MONTH.match(text or "")
     if m is None or not 1 <= int(m.group(2)) <= 12 or not 1900 <= int(m.group(1)) <= 2200:
-        raise Invalid(
-            "month must be YYYY-MM, e.g. 2026-11.",
-            code="INVALID_MONTH",
-            message_zh="month 格式应为 YYYY-MM，例如 2026-11。",
-            errors={"month": ["Use YYYY-MM."]},
-        )
+        raise error_codes.INVALID_MONTH(errors={"month": ["Use YYYY-MM."]})
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 

@@ -26,17 +26,9 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch import audit, config
+from dispatch import audit, config, error_codes
 from dispatch.db import utcnow
-from dispatch.errors import (
-    Conflict,
-    DomainError,
-    Forbidden,
-    Invalid,
-    NotFound,
-    PayloadTooLarge,
-    ServiceUnavailable,
-)
+from dispatch.errors import DomainError, ServiceUnavailable
 from dispatch.geo import to_wgs84
 from dispatch.models import (
     Caregiver,
@@ -100,11 +92,7 @@ class SyncResult:
 def caregiver_of(actor: Actor) -> int:
     """The caregiver the acting user is; anyone else may not record visit events."""
     if actor.role != Role.caregiver or actor.caregiver_id is None:
-        raise Forbidden(
-            "Only a caregiver's own account can do this.",
-            code="NOT_A_CAREGIVER",
-            message_zh="只有护理员本人的账号可以执行此操作。",
-        )
+        raise error_codes.NOT_A_CAREGIVER()
     return actor.caregiver_id
 
 
@@ -262,10 +250,8 @@ def record_event(
     service = session.get(ServiceType, visit.service_type_id)
     facts = inspect_photo(photo) if photo is not None else None
     if facts is None and service is not None and service.photo_required and not data.get("offline"):
-        raise Invalid(
-            f"The service {service.code} requires a photo: attach it as the part 'photo'.",
-            code="PHOTO_REQUIRED",
-            message_zh="该服务需要拍照留证：请在 photo 部分附上照片。",
+        raise error_codes.PHOTO_REQUIRED(
+            service=service.code,
             errors={"photo": ["Missing photo for a service that requires one."]},
         )
     photo_row = (
@@ -349,12 +335,7 @@ def _replay(session: Session, key: str, fingerprint: str) -> dict[str, Any] | No
     if stored is None:
         return None
     if stored.content_hash != fingerprint:
-        raise Conflict(
-            "This idempotency_key was already used for a different event; make a new UUID for "
-            "a new event, or resend the original unchanged.",
-            code="IDEMPOTENCY_KEY_REUSED",
-            message_zh="该 idempotency_key 已用于另一条不同的记录：新记录请生成新的 UUID。",
-        )
+        raise error_codes.IDEMPOTENCY_KEY_REUSED()
     return dict(stored.response or {})
 
 
@@ -374,37 +355,22 @@ def _lock_visit(session: Session, actor: Actor, caregiver_id: int, visit_id: int
     visit = session.scalars(stmt).one_or_none()
     if visit is None:
         # Another caregiver's visit looks exactly like a missing one.
-        raise NotFound(
-            f"No visit with id {visit_id} on your route.",
-            code="VISIT_NOT_FOUND",
-            message_zh=f"您的路线上没有编号为 {visit_id} 的上门服务。",
-        )
+        raise error_codes.VISIT_NOT_FOUND("on_route", id=visit_id)
     return visit
 
 
 def _check_device_time(device_time: datetime) -> None:
     drift = abs(device_time - utcnow())
     if drift > MAX_DEVICE_TIME_DRIFT:
-        raise Invalid(
-            "device_time is more than 400 days away from now: check the phone's clock.",
-            code="DEVICE_TIME_IMPLAUSIBLE",
-            message_zh="设备时间与当前时间相差超过 400 天，请检查手机时钟。",
-            errors={"device_time": ["Implausible device time."]},
+        raise error_codes.DEVICE_TIME_IMPLAUSIBLE(
+            days=MAX_DEVICE_TIME_DRIFT.days, errors={"device_time": ["Implausible device time."]}
         )
 
 
-def _already(kind: EventKind) -> Conflict:
+def _already(kind: EventKind) -> DomainError:
     if kind == EventKind.check_in:
-        return Conflict(
-            "You already checked in to this visit.",
-            code="ALREADY_CHECKED_IN",
-            message_zh="您已签到过该服务。",
-        )
-    return Conflict(
-        "You already checked out of this visit.",
-        code="ALREADY_CHECKED_OUT",
-        message_zh="您已签退过该服务。",
-    )
+        return error_codes.ALREADY_CHECKED_IN()
+    return error_codes.ALREADY_CHECKED_OUT()
 
 
 def _check_transition(
@@ -416,28 +382,16 @@ def _check_transition(
 ) -> None:
     """Refuse only what cannot have happened; suspicious events are evidence, not errors."""
     if visit.status == VisitStatus.cancelled:
-        raise Conflict(
-            "This visit was cancelled; it takes no check-in or check-out.",
-            code="VISIT_CANCELLED",
-            message_zh="该服务已取消，不能签到或签退。",
-        )
+        raise error_codes.VISIT_CANCELLED()
     if visit.status in (VisitStatus.planned, VisitStatus.assigned):
-        raise Conflict(
-            "This visit is not published yet; wait for the dispatcher to publish the route.",
-            code="VISIT_NOT_PUBLISHED",
-            message_zh="该服务尚未发布，请等待调度员发布路线。",
-        )
+        raise error_codes.VISIT_NOT_PUBLISHED()
     if kind in mine:
         raise _already(kind)
     if kind == EventKind.check_out:
         check_in = mine.get(EventKind.check_in)
         if check_in is None and not offline:
             # An offline check-out may arrive before its check-in; a live one may not.
-            raise Conflict(
-                "Check in before checking out.",
-                code="NOT_CHECKED_IN",
-                message_zh="请先签到再签退。",
-            )
+            raise error_codes.NOT_CHECKED_IN()
         if check_in is not None and device_time < check_in.device_time_at:
             raise _time_order()
     else:
@@ -446,12 +400,9 @@ def _check_transition(
             raise _time_order()
 
 
-def _time_order() -> Invalid:
-    return Invalid(
-        "The check-out time is before the check-in time; check the phone's clock.",
-        code="CHECKOUT_BEFORE_CHECKIN",
-        message_zh="签退时间早于签到时间，请检查手机时钟。",
-        errors={"device_time": ["Check-out must come after check-in."]},
+def _time_order() -> DomainError:
+    return error_codes.CHECKOUT_BEFORE_CHECKIN(
+        errors={"device_time": ["Check-out must come after check-in."]}
     )
 
 
@@ -569,11 +520,7 @@ def sync_events(
     """
     caregiver_of(actor)
     if len(entries) > MAX_SYNC_EVENTS:
-        raise PayloadTooLarge(
-            f"A batch holds at most {MAX_SYNC_EVENTS} events; send the rest in another batch.",
-            code="SYNC_BATCH_TOO_LARGE",
-            message_zh=f"每批最多 {MAX_SYNC_EVENTS} 条记录，其余请分批发送。",
-        )
+        raise error_codes.SYNC_BATCH_TOO_LARGE(n=MAX_SYNC_EVENTS)
     results: list[SyncResult | None] = [None] * len(entries)
     runnable: list[int] = []
     for i, entry in enumerate(entries):
@@ -625,11 +572,7 @@ def visit_events(session: Session, actor: Actor, visit_id: int) -> list[VisitEve
         )
     visit = session.scalars(stmt).one_or_none()
     if visit is None:
-        raise NotFound(
-            f"No visit with id {visit_id}.",
-            code="VISIT_NOT_FOUND",
-            message_zh=f"找不到编号为 {visit_id} 的上门服务。",
-        )
+        raise error_codes.VISIT_NOT_FOUND(id=visit_id)
     return list(
         session.scalars(
             select(VisitEvent)
@@ -645,20 +588,12 @@ def photo_content(
     """A photo and its bytes, for those who may see it; everyone else gets a 404."""
     photo = session.get(Photo, photo_id)
     if photo is None or not _may_see_photo(session, actor, photo):
-        raise NotFound(
-            f"No photo with id {photo_id}.",
-            code="PHOTO_NOT_FOUND",
-            message_zh=f"找不到编号为 {photo_id} 的照片。",
-        )
+        raise error_codes.PHOTO_NOT_FOUND(id=photo_id)
     try:
         data = (store or photo_store()).get(photo.sha256)
     except FileNotFoundError:
         log.error("photo %s (%s) is missing from the store", photo.id, photo.sha256)
-        raise NotFound(
-            f"The content of photo {photo_id} is missing from the photo store.",
-            code="PHOTO_CONTENT_MISSING",
-            message_zh="照片文件缺失。",
-        ) from None
+        raise error_codes.PHOTO_CONTENT_MISSING(id=photo_id) from None
     return photo, data
 
 

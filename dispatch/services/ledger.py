@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import case, event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from dispatch import audit
+from dispatch import audit, error_codes
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Invalid
+from dispatch.errors import DomainError
 from dispatch.models import (
     AllowanceAccount,
     AllowanceEntry,
@@ -58,12 +58,7 @@ def is_closed(session: Session, month: date) -> bool:
 def ensure_open(session: Session, month: date) -> None:
     """409 ``ALLOWANCE_MONTH_CLOSED`` when ``month`` is closed."""
     if is_closed(session, month):
-        raise Conflict(
-            f"The allowance ledger of {month:%Y-%m} is closed; its entries never change and "
-            "nothing more is posted into it.",
-            code="ALLOWANCE_MONTH_CLOSED",
-            message_zh=f"{month:%Y-%m} 的津贴账已结账，不能再记入或修改。",
-        )
+        raise error_codes.ALLOWANCE_MONTH_CLOSED(month=f"{month:%Y-%m}")
 
 
 def account_of(session: Session, client_id: int, *, lock: bool = False) -> AllowanceAccount | None:
@@ -95,11 +90,8 @@ def _post(
     ensure_open(session, month)
     balance = account.balance_fen + amount_fen
     if balance < 0:
-        raise Conflict(
-            f"Allowance account {account.id} holds {account.balance_fen} fen; posting "
-            f"{amount_fen} would make it negative.",
-            code="ALLOWANCE_BALANCE_SHORT",
-            message_zh="津贴余额不足，余额不能为负。",
+        raise error_codes.ALLOWANCE_BALANCE_SHORT(
+            id=account.id, balance=account.balance_fen, amount=amount_fen
         )
     entry = AllowanceEntry(
         account_id=account.id,
@@ -207,10 +199,9 @@ def grant_month(
     actor.require(*GRANTERS)
     current = month_of(now or utcnow())
     if month > add_months(current, 1):
-        raise Invalid(
-            f"Grants go up to next month ({add_months(current, 1):%Y-%m}), not {month:%Y-%m}.",
-            code="ALLOWANCE_MONTH_TOO_EARLY",
-            message_zh="津贴最多只能提前发放到下个月。",
+        raise error_codes.ALLOWANCE_MONTH_TOO_EARLY(
+            next=f"{add_months(current, 1):%Y-%m}",
+            month=f"{month:%Y-%m}",
             errors={"month": ["At most next month."]},
         )
     ensure_open(session, month)
@@ -321,10 +312,8 @@ def close_month(
     actor.require(*CLOSERS)
     now = now or utcnow()
     if month >= month_of(now):
-        raise Conflict(
-            f"{month:%Y-%m} is not over yet; close it from {add_months(month, 1):%Y-%m} on.",
-            code="ALLOWANCE_MONTH_NOT_OVER",
-            message_zh=f"{month:%Y-%m} 尚未结束，不能结账。",
+        raise error_codes.ALLOWANCE_MONTH_NOT_OVER(
+            month=f"{month:%Y-%m}", next=f"{add_months(month, 1):%Y-%m}"
         )
     ensure_open(session, month)
     earlier = session.scalar(
@@ -334,11 +323,7 @@ def close_month(
         )
     )
     if earlier is not None:
-        raise Conflict(
-            f"Close {earlier:%Y-%m} first: months close in order.",
-            code="ALLOWANCE_EARLIER_MONTH_OPEN",
-            message_zh=f"请先结账 {earlier:%Y-%m}：津贴账须按月份顺序结账。",
-        )
+        raise error_codes.ALLOWANCE_EARLIER_MONTH_OPEN(earlier=f"{earlier:%Y-%m}")
     if session.get_bind().dialect.name == "postgresql":
         # Approvals wait for the close (seconds); nothing moves a balance while it computes.
         session.execute(text("LOCK TABLE allowance_accounts IN SHARE ROW EXCLUSIVE MODE"))
@@ -434,13 +419,8 @@ def entries_of(session: Session, account_id: int, month: date) -> list[Allowance
     )
 
 
-def _frozen(obj: AllowanceEntry) -> Conflict:
-    return Conflict(
-        f"Allowance entry {obj.id} is part of the ledger; entries are never changed or deleted "
-        "(post a credit instead).",
-        code="ALLOWANCE_LEDGER_APPEND_ONLY",
-        message_zh="津贴账目只能追加，不能修改或删除。",
-    )
+def _frozen(obj: AllowanceEntry) -> DomainError:
+    return error_codes.ALLOWANCE_LEDGER_APPEND_ONLY(id=obj.id)
 
 
 @event.listens_for(Session, "before_flush")

@@ -27,10 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from dispatch import audit
+from dispatch import audit, error_codes
 from dispatch.config import zone
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Forbidden, Invalid
 from dispatch.models import (
     AllowanceAccount,
     Canteen,
@@ -69,10 +68,6 @@ DEFAULT_SLOTS: dict[str, dict[str, Any]] = {
 HOLDING = (Severity.block, Severity.review)
 
 
-def _invalid(code: str, field: str, message: str, message_zh: str) -> Invalid:
-    return Invalid(message, code=code, message_zh=message_zh, errors={field: [message]})
-
-
 def slots_of(session: Session, canteen_id: int) -> dict[str, dict[str, Any]]:
     row = session.get(Canteen, canteen_id)
     return dict(row.slots) if row is not None else dict(DEFAULT_SLOTS)
@@ -101,12 +96,7 @@ def set_canteen(
         name: ["end must be after start."] for name, s in slots.items() if s["end"] <= s["start"]
     }
     if errors:
-        raise Invalid(
-            "Each slot's end must come after its start.",
-            code="CANTEEN_HOURS_INVALID",
-            message_zh="每个餐次的结束时间须晚于开始时间。",
-            errors=errors,
-        )
+        raise error_codes.CANTEEN_HOURS_INVALID(errors=errors)
     value = {
         name: {
             "start": s["start"].strftime("%H:%M"),
@@ -160,13 +150,7 @@ def identify(session: Session, provider_id: int, data: Mapping[str, Any]) -> Cli
     client = session.get(Client, client_id, with_for_update=True) if client_id else None
     if client is None or not client.active:
         field = next((f for f in ("card_no", "face_id", "client_code") if data.get(f)), "card_no")
-        raise _invalid(
-            "ELDER_NOT_IDENTIFIED",
-            field,
-            "No elder of the city has this card number, face id or client code; check it or "
-            "record the meal by hand.",
-            "无法识别该老人：卡号、人脸编号或服务对象编码不存在，请核对或人工登记。",
-        )
+        raise error_codes.ELDER_NOT_IDENTIFIED(field=field)
     return client
 
 
@@ -178,32 +162,18 @@ def _fingerprint(client_id: int, served_at: datetime, slot: str, method: str) ->
 def _canteen_of(session: Session, actor: Actor, device: Device | None, data: Mapping[str, Any]):
     if device is not None:
         if device.kind != DeviceKind.canteen_terminal or device.service_point_id is None:
-            raise Forbidden(
-                "Only a canteen terminal's key records meals.",
-                code="NOT_A_CANTEEN_TERMINAL",
-                message_zh="只有助餐终端的密钥可以登记就餐。",
-            )
+            raise error_codes.NOT_A_CANTEEN_TERMINAL()
         return session.get(ServicePoint, device.service_point_id)
     actor.require(*RECORDERS)
     if data.get("canteen_id") is None:
-        raise _invalid(
-            "CANTEEN_REQUIRED",
-            "canteen_id",
-            "Staff recording a meal name the canteen (canteen_id).",
-            "工作人员登记就餐须给出助餐点（canteen_id）。",
-        )
+        raise error_codes.CANTEEN_REQUIRED(field="canteen_id")
     point = session.scalars(
         scoped(
             select(ServicePoint).where(ServicePoint.id == data["canteen_id"]), ServicePoint, actor
         )
     ).one_or_none()
     if point is None:
-        raise _invalid(
-            "REFERENCE_NOT_FOUND",
-            "canteen_id",
-            f"No canteen with id {data['canteen_id']}.",
-            f"找不到编号为 {data['canteen_id']} 的助餐点。",
-        )
+        raise error_codes.REFERENCE_NOT_FOUND("canteen", id=data["canteen_id"], field="canteen_id")
     return point
 
 
@@ -223,12 +193,8 @@ def record(
     ).one_or_none()
     served_at: datetime = data["served_at"]
     if served_at > now + CLOCK_SKEW:
-        raise _invalid(
-            "MEAL_IN_FUTURE",
-            "served_at",
-            f"served_at {served_at.astimezone(zone()).isoformat()} is in the future; check the "
-            "terminal's clock.",
-            "就餐时间晚于当前时间，请检查终端时钟。",
+        raise error_codes.MEAL_IN_FUTURE(
+            at=served_at.astimezone(zone()).isoformat(), field="served_at"
         )
     client = identify(session, point.provider_id, data)
     slot, method = MealSlot(data["slot"]), MealMethod(data["method"])
@@ -239,12 +205,7 @@ def record(
     ledger.ensure_open(session, month)
     slots = slots_of(session, point.id)
     if slot.value not in slots:
-        raise _invalid(
-            "SLOT_NOT_SERVED",
-            "slot",
-            f"This canteen does not serve {slot.value}.",
-            "该助餐点不供应此餐次。",
-        )
+        raise error_codes.SLOT_NOT_SERVED(slot=slot.value, field="slot")
     price = int(slots[slot.value]["price_fen"])
     account = session.scalars(
         select(AllowanceAccount).where(AllowanceAccount.client_id == client.id)
@@ -288,11 +249,7 @@ def record(
 
 def _replay(stored: Meal, fingerprint: str) -> Meal:
     if stored.content_hash != fingerprint:
-        raise Conflict(
-            "This idempotency key was used for another meal; make a new key for a new meal.",
-            code="IDEMPOTENCY_KEY_REUSED",
-            message_zh="该幂等键已用于另一条就餐记录，新的就餐请使用新的键。",
-        )
+        raise error_codes.IDEMPOTENCY_KEY_REUSED("meal")
     return stored
 
 

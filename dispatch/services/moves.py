@@ -17,33 +17,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import routing
-from dispatch import config, qualification
-from dispatch.errors import Conflict, Invalid
+from dispatch import config, error_codes, qualification
+from dispatch.errors import Code
 from dispatch.models import Caregiver, Client, ClientRefusal, DayPlan, ServicePoint, Visit
 from dispatch.services import day_lock, plans, proposals, visits
 from dispatch.services import problem as P
 from dispatch.tenancy import Actor, get_scoped
 
-# Every code a refusal can carry, with its Chinese wording (English is the message).
-MOVE_SKILL = "MOVE_SKILL_MISSING"
-MOVE_GENDER = "MOVE_GENDER"
-MOVE_REFUSED = "MOVE_REFUSED_BY_CLIENT"
-MOVE_NOT_WORKING = "MOVE_NOT_WORKING"
-MOVE_SHIFT = "MOVE_OUTSIDE_SHIFT"
-MOVE_WINDOW = "MOVE_OUTSIDE_WINDOW"
-MOVE_OVERLAP = "MOVE_OVERLAP"
-MOVE_CLOSED = "MOVE_VISIT_CLOSED"
-MOVE_SECOND = "MOVE_ALREADY_SECOND"
-
 
 @dataclass(frozen=True)
 class Refusal:
-    code: str
-    message: str
-    message_zh: str
+    """One reason a move is refused: a MOVE_* entry of the catalogue and its message's values."""
+
+    entry: Code
+    params: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: Code, **params: Any) -> Refusal:
+        return cls(entry, params)
 
     def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message, "message_zh": self.message_zh}
+        en, zh = self.entry.texts(**self.params)
+        return {"code": self.entry.code, "message": en, "message_zh": zh}
 
 
 @dataclass(frozen=True)
@@ -80,28 +75,13 @@ def qualification_refusals(
     out = []
     if fails(required_skill=visit.required_skill):
         out.append(
-            Refusal(
-                MOVE_SKILL,
-                f"{cg.name} lacks the skill {visit.required_skill} (or its certificate expired).",
-                f"{cg.name} 不具备技能 {visit.required_skill}（或证书已过期）。",
-            )
+            Refusal.of(error_codes.MOVE_SKILL_MISSING, name=cg.name, skill=visit.required_skill)
         )
     if wish and fails(preferred_gender=wish.value):
-        out.append(
-            Refusal(
-                MOVE_GENDER,
-                f"{client.name} asks for a {wish.value} caregiver.",
-                f"{client.name} 要求{'女' if wish.value == 'female' else '男'}性护理员。",
-            )
-        )
+        gender_words = ("female", "女") if wish.value == "female" else ("male", "男")
+        out.append(Refusal.of(error_codes.MOVE_GENDER, client=client.name, gender=gender_words))
     if fails(refused=cg.id in refused):
-        out.append(
-            Refusal(
-                MOVE_REFUSED,
-                f"{client.name} has refused {cg.name}.",
-                f"{client.name} 已拒绝 {cg.name} 上门。",
-            )
-        )
+        out.append(Refusal.of(error_codes.MOVE_REFUSED_BY_CLIENT, client=client.name, name=cg.name))
     return out
 
 
@@ -180,22 +160,26 @@ def check_move(
     start: datetime | None = None,
 ) -> dict[str, Any]:
     """Would ``visit_id`` fit ``caregiver_id``'s day at ``start``? New times or refusals."""
+    return _judge(session, actor, visit_id, caregiver_id, start)[0]
+
+
+def _judge(
+    session: Session,
+    actor: Actor,
+    visit_id: int,
+    caregiver_id: int,
+    start: datetime | None,
+) -> tuple[dict[str, Any], list[Refusal]]:
     actor.require(*plans.PLAN_WRITE)
     visit = get_scoped(session, Visit, visit_id, actor)
     cg = session.get(Caregiver, caregiver_id)
     if cg is None or cg.provider_id != visit.provider_id or not cg.active:
-        raise Invalid(
-            f"No active caregiver with id {caregiver_id}.",
-            code="REFERENCE_NOT_FOUND",
-            message_zh="找不到该在职护理员。",
-            errors={"caregiver_id": [f"No active caregiver with id {caregiver_id}."]},
+        raise error_codes.REFERENCE_NOT_FOUND(
+            "active_caregiver", id=caregiver_id, field="caregiver_id"
         )
     if start is not None and start.tzinfo is None:
-        raise Invalid(
-            "planned_start needs a UTC offset, e.g. 2026-11-24T09:00:00+08:00.",
-            code="INVALID_FIELD",
-            message_zh="planned_start 须带时区偏移。",
-            errors={"planned_start": ["Give the offset."]},
+        raise error_codes.INVALID_FIELD(
+            "needs_offset", name="planned_start", errors={"planned_start": ["Give the offset."]}
         )
     client = session.get(Client, visit.client_id)
     assert client is not None
@@ -206,21 +190,9 @@ def check_move(
     )
     refusals: list[Refusal] = []
     if visit.status in proposals.FINAL:
-        refusals.append(
-            Refusal(
-                MOVE_CLOSED,
-                f"The visit is {visit.status.value}; it can no longer move.",
-                "该服务已开始或已结束，不能再调整。",
-            )
-        )
+        refusals.append(Refusal.of(error_codes.MOVE_VISIT_CLOSED, status=visit.status.value))
     if cg.id in [a.caregiver_id for a in visit.assignments[1:]]:
-        refusals.append(
-            Refusal(
-                MOVE_SECOND,
-                f"{cg.name} is already the second caregiver of this visit.",
-                f"{cg.name} 已是本次双人服务的另一名护理员。",
-            )
-        )
+        refusals.append(Refusal.of(error_codes.MOVE_ALREADY_SECOND, name=cg.name))
     refusals += qualification_refusals(visit, cg, client, refused)
 
     duration = timedelta(minutes=visit.duration_min)
@@ -239,30 +211,27 @@ def check_move(
     shift = P.shift_of(cg, visit.date)
     if shift is None:
         refusals.append(
-            Refusal(
-                MOVE_NOT_WORKING,
-                f"{cg.name} does not work on {visit.date.isoformat()}.",
-                f"{cg.name} 当天（{visit.date.isoformat()}）不上班。",
-            )
+            Refusal.of(error_codes.MOVE_NOT_WORKING, name=cg.name, day=visit.date.isoformat())
         )
     else:
         s0, s1 = _at(visit.date, shift[0]), _at(visit.date, shift[1])
         if begin < s0 or end > s1:
             refusals.append(
-                Refusal(
-                    MOVE_SHIFT,
-                    f"{_hm(begin)}–{_hm(end)} is outside {cg.name}'s shift {_hm(s0)}–{_hm(s1)}.",
-                    f"{_hm(begin)}–{_hm(end)} 超出 {cg.name} 的班次 {_hm(s0)}–{_hm(s1)}。",
+                Refusal.of(
+                    error_codes.MOVE_OUTSIDE_SHIFT,
+                    begin=_hm(begin),
+                    end=_hm(end),
+                    name=cg.name,
+                    shift=f"{_hm(s0)}–{_hm(s1)}",
                 )
             )
     if begin > latest_start:
         refusals.append(
-            Refusal(
-                MOVE_WINDOW,
-                f"It would start at {_hm(begin)}, after the latest start {_hm(latest_start)} "
-                f"of the window {_hm(visit.window_start_at)}–{_hm(visit.window_end_at)}.",
-                f"开始时间 {_hm(begin)} 晚于时间窗 {_hm(visit.window_start_at)}–"
-                f"{_hm(visit.window_end_at)} 的最晚开始 {_hm(latest_start)}。",
+            Refusal.of(
+                error_codes.MOVE_OUTSIDE_WINDOW,
+                begin=_hm(begin),
+                latest=_hm(latest_start),
+                window=f"{_hm(visit.window_start_at)}–{_hm(visit.window_end_at)}",
             )
         )
     nxt = after[0] if after else None
@@ -271,14 +240,12 @@ def check_move(
         travel_out = _travel(cg, here, nxt.location) if nxt.location else timedelta(0)
         if end + travel_out > nxt.start:
             refusals.append(
-                Refusal(
-                    MOVE_OVERLAP,
-                    f"{cg.name} could not reach the next stop (starts {_hm(nxt.start)}) in time: "
-                    f"this visit ends {_hm(end)} and the way takes "
-                    f"{round(travel_out.total_seconds() / 60)} min.",
-                    f"{cg.name} 无法按时赶到下一站（{_hm(nxt.start)} 开始）："
-                    f"本服务 {_hm(end)} 结束，"
-                    f"路上需 {round(travel_out.total_seconds() / 60)} 分钟。",
+                Refusal.of(
+                    error_codes.MOVE_OVERLAP,
+                    name=cg.name,
+                    next=_hm(nxt.start),
+                    end=_hm(end),
+                    minutes=round(travel_out.total_seconds() / 60),
                 )
             )
     return {
@@ -295,7 +262,7 @@ def check_move(
         "previous_visit_id": prev.visit_id if prev else None,
         "next_visit_id": nxt.visit_id if nxt else None,
         "refusals": [r.as_dict() for r in refusals],
-    }
+    }, refusals
 
 
 def move_visit(
@@ -318,17 +285,12 @@ def move_visit(
         visit = get_scoped(session, Visit, visit_id, actor)
         day_lock.lock(session, visit.provider_id, visit.date)
         day_lock.visits(session, [visit.id])
-    answer = check_move(session, actor, visit_id, caregiver_id, start)
+    answer, refusals = _judge(session, actor, visit_id, caregiver_id, start)
     if dry_run:
         return answer
-    if not answer["allowed"]:
-        first = answer["refusals"][0]
-        raise Conflict(
-            first["message"],
-            code=first["code"],
-            message_zh=first["message_zh"],
-            errors={"refusals": answer["refusals"]},
-        )
+    if refusals:
+        first = refusals[0]
+        raise first.entry(**first.params, errors={"refusals": answer["refusals"]})
     visits.update_visit(
         session,
         actor,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dispatch.errors import NotFound
+from dispatch import error_codes
 from dispatch.models import Caregiver, DayPlan, PlanStatus, Visit
 from dispatch.services import problem as P
 from dispatch.services import proposals
@@ -165,7 +165,7 @@ def solve_part(
     """One district's solve; reads only, answers the part's plan JSON."""
     plan = session.get(DayPlan, plan_id)
     if plan is None:
-        raise NotFound(f"No plan with id {plan_id}.", code="PLAN_NOT_FOUND")
+        raise error_codes.PLAN_NOT_FOUND(id=plan_id)
     data = P.load_day(
         session, plan.provider_id, plan.date, visit_ids=visit_ids, caregiver_ids=caregiver_ids
     )

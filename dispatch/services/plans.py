@@ -17,9 +17,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch import audit, config, queue
+from dispatch import audit, config, error_codes, queue
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Invalid
 from dispatch.models import Caregiver, DayPlan, PlanStatus, Role, Visit, VisitStatus
 from dispatch.queue import JobStatus
 from dispatch.services import day_lock, plan_parts, proposals
@@ -212,11 +211,7 @@ def publish(session: Session, actor: Actor, plan_id: int) -> DayPlan:
     if plan.status == PlanStatus.published:
         return plan
     if plan.status != PlanStatus.proposed:
-        raise Conflict(
-            f"Only a proposed plan can be published; this one is {plan.status.value}.",
-            code="PLAN_NOT_PROPOSED",
-            message_zh="只有待审核（proposed）的方案可以发布。",
-        )
+        raise error_codes.PLAN_NOT_PROPOSED(status=plan.status.value)
     ids = [s["visit_id"] for r in plan.routes or [] for s in r["stops"] if s.get("visit_id")]
     ids += [u["visit_id"] for u in plan.unassigned or []]
     visits = day_lock.visits(session, ids)
@@ -267,12 +262,7 @@ def replan(
         else:
             v.urgent = True
     if problems:
-        raise Invalid(
-            "Some ids do not name this day's caregivers or visits.",
-            code="REFERENCE_NOT_FOUND",
-            message_zh="部分编号不属于当天的护理员或服务。",
-            errors=problems,
-        )
+        raise error_codes.REFERENCE_NOT_FOUND("day_ids", errors=problems)
     today = datetime.now(config.zone()).date()
     if now is None and base.date == today:
         now = utcnow()

@@ -18,28 +18,17 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
-from dispatch import config
-from dispatch.errors import Invalid
+from dispatch import config, error_codes
 from dispatch.models import Flag, Provider, WorkOrder
 from dispatch.tenancy import Actor, resolve_provider
 
 
 def _period(start: date, end: date) -> tuple[datetime, datetime]:
     if end < start:
-        raise Invalid(
-            "to must not be before from.",
-            code="INVALID_PERIOD",
-            message_zh="结束日期不能早于开始日期。",
-            errors={"to": ["Must not be before from."]},
-        )
+        raise error_codes.INVALID_PERIOD(errors={"to": ["Must not be before from."]})
     zone = config.zone()
     if end >= date(9999, 12, 31) or start <= date(1, 1, 2):
-        raise Invalid(
-            "from and to must be real calendar dates between 0001-01-02 and 9999-12-30.",
-            code="INVALID_PERIOD",
-            message_zh="日期超出范围。",
-            errors={"to": ["Out of range."]},
-        )
+        raise error_codes.INVALID_PERIOD("out_of_range", errors={"to": ["Out of range."]})
     return (
         datetime.combine(start, time(), zone),
         datetime.combine(end + timedelta(days=1), time(), zone),

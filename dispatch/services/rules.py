@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import audit, queue
-from dispatch.errors import Invalid, NotFound
+from dispatch import audit, error_codes, queue
 from dispatch.models import Flag, Role, RuleSetting, Severity, WorkOrder
 from dispatch.rules import RULES
 from dispatch.services.pages import page_of
@@ -76,20 +75,11 @@ def update_rule(session: Session, actor: Actor, code: str, data: dict[str, Any])
     actor.require(Role.admin)
     r = RULES.get(code)
     if r is None:
-        raise NotFound(
-            f"No rule with code {code}; GET /api/v1/rules lists them.",
-            code="RULE_NOT_FOUND",
-            message_zh=f"找不到规则 {code}。",
-        )
+        raise error_codes.RULE_NOT_FOUND(rule=code)
     if "threshold" in data:
         why = r.check_threshold(data["threshold"])
         if why is not None:
-            raise Invalid(
-                why,
-                code="INVALID_THRESHOLD",
-                message_zh=f"规则 {code} 的阈值无效。",
-                errors={"threshold": [why]},
-            )
+            raise error_codes.INVALID_THRESHOLD(rule=code, why=why, errors={"threshold": [why]})
     row = session.get(RuleSetting, code)
     if row is None:
         row = RuleSetting(
@@ -128,18 +118,10 @@ def start_batch(
     """Queue a batch re-validation of a period (finance, admin); answers the job id."""
     actor.require(Role.admin, Role.finance)
     if end <= start:
-        raise Invalid(
-            "to must be after from.",
-            code="INVALID_PERIOD",
-            message_zh="结束时间必须晚于开始时间。",
-            errors={"to": ["Must be after from."]},
-        )
+        raise error_codes.INVALID_PERIOD("to_after_from", errors={"to": ["Must be after from."]})
     if end - start > timedelta(days=MAX_BATCH_DAYS):
-        raise Invalid(
-            "A batch covers at most 400 days; split the period.",
-            code="PERIOD_TOO_LONG",
-            message_zh="批量校验最长 400 天，请拆分时间段。",
-            errors={"to": ["At most 400 days after from."]},
+        raise error_codes.PERIOD_TOO_LONG(
+            days=MAX_BATCH_DAYS, errors={"to": [f"At most {MAX_BATCH_DAYS} days after from."]}
         )
     job_id = queue.enqueue(
         session,

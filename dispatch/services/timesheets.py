@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from dispatch import audit, config, queue, spreadsheets
+from dispatch import audit, config, error_codes, queue, spreadsheets
 from dispatch.db import utcnow
-from dispatch.errors import Invalid
 from dispatch.models import (
     AppealState,
     Caregiver,
@@ -193,14 +192,17 @@ def _header(table: spreadsheets.Table) -> list[str]:
             problems["unknown"] = unknown
         if doubled:
             problems["repeated"] = doubled
-        raise Invalid(
-            "The first row must be the template's header: "
-            f"{', '.join(COLUMNS)} (note is optional). "
-            + (f"Missing: {', '.join(missing)}. " if missing else "")
+        details = (
+            (f"Missing: {', '.join(missing)}. " if missing else "")
             + (f"Not recognised: {', '.join(unknown)}. " if unknown else "")
             + (f"Repeated: {', '.join(doubled)}." if doubled else ""),
-            code="WRONG_COLUMNS",
-            message_zh="第一行必须是模板表头：" + "、".join(COLUMNS) + "（note 可省略）。",
+            (f"缺少：{'、'.join(missing)}。" if missing else "")
+            + (f"无法识别：{'、'.join(unknown)}。" if unknown else "")
+            + (f"重复：{'、'.join(doubled)}。" if doubled else ""),
+        )
+        raise error_codes.WRONG_COLUMNS(
+            columns=(", ".join(COLUMNS), "、".join(COLUMNS)),
+            details=details,
             errors={"columns": problems},
         )
     return header
@@ -291,11 +293,7 @@ def upload(session: Session, actor: Actor, filename: str | None, stream: Any) ->
     table = spreadsheets.read_table(data)
     header = _header(table)
     if not table.rows:
-        raise Invalid(
-            "The file has a header but no rows. Add one row per visit under the header.",
-            code="NO_ROWS",
-            message_zh="文件只有表头，没有数据行。请在表头下每行填写一条服务记录。",
-        )
+        raise error_codes.NO_ROWS()
     table = spreadsheets.Table(table.kind, header, table.rows, table.epoch)
     zone = config.zone()
     now = utcnow()
@@ -348,14 +346,7 @@ def upload(session: Session, actor: Actor, filename: str | None, stream: Any) ->
             }
     if errors:
         ordered = dict(sorted(errors.items(), key=lambda kv: int(kv[0].split()[1])))
-        raise Invalid(
-            f"{len(errors)} of {len(table.rows)} rows are wrong; nothing was stored. "
-            "Fix the rows listed in errors and upload the whole file again.",
-            code="TIMESHEET_INVALID",
-            message_zh=f"共 {len(table.rows)} 行，其中 {len(errors)} 行有误，未保存任何数据。"
-            "请按 errors 修改后重新上传整个文件。",
-            errors=ordered,
-        )
+        raise error_codes.TIMESHEET_INVALID(wrong=len(errors), rows=len(table.rows), errors=ordered)
     record = TimesheetUpload(
         provider_id=provider_id,
         filename=(filename or "")[:255] or None,

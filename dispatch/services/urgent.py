@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import routing
-from dispatch import config
+from dispatch import config, error_codes
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Invalid
 from dispatch.models import DayPlan, Visit
 from dispatch.services import problem as P
 from dispatch.services.plans import PLAN_WRITE
@@ -37,25 +36,14 @@ def urgent_insertion(
     t0 = timer.monotonic()
     plan = get_scoped(session, DayPlan, plan_id, actor)
     if plan.status not in ACTIVE:
-        raise Conflict(
-            f"The plan is {plan.status.value}; insert into a proposed or published plan.",
-            code="PLAN_NOT_ACTIVE",
-            message_zh="只能向待审核或已发布的方案插入紧急服务。",
-        )
+        raise error_codes.PLAN_NOT_ACTIVE(status=plan.status.value)
     visit = session.get(Visit, visit_id)
     if visit is None or visit.provider_id != plan.provider_id or visit.date != plan.date:
-        raise Invalid(
-            f"No visit with id {visit_id} on {plan.date.isoformat()}.",
-            code="REFERENCE_NOT_FOUND",
-            message_zh="该服务不属于此方案的日期。",
-            errors={"visit_id": [f"No visit with id {visit_id} on this plan's date."]},
+        raise error_codes.REFERENCE_NOT_FOUND(
+            "visit_on_day", id=visit_id, day=plan.date.isoformat(), field="visit_id"
         )
     if visit.caregivers_needed > 1:
-        raise Invalid(
-            "A double-staffed visit cannot be inserted alone; re-plan the day instead.",
-            code="URGENT_DOUBLE_STAFFED",
-            message_zh="双人服务无法单独插入，请重新规划当天。",
-        )
+        raise error_codes.URGENT_DOUBLE_STAFFED()
     data = P.load_day(session, plan.provider_id, plan.date)
     today = datetime.now(config.zone()).date()
     if now is None and plan.date == today:

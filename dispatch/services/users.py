@@ -7,8 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import audit
-from dispatch.errors import Conflict, Forbidden, Invalid
+from dispatch import audit, error_codes
 from dispatch.models import Caregiver, Provider, Role, User
 from dispatch.security import hash_password
 from dispatch.services.catalog import USERS
@@ -16,6 +15,7 @@ from dispatch.services.crud import check_refs, delete_row
 from dispatch.tenancy import Actor, get_scoped, resolve_provider
 
 MIN_PASSWORD_LEN = 8
+MISSING = "Missing data for required field."
 # A provider admin runs its own staff; platform roles are granted by platform admins only.
 PROVIDER_GRANTABLE = frozenset(
     {Role.caregiver, Role.dispatcher, Role.provider_admin, Role.family}
@@ -24,29 +24,17 @@ PROVIDER_GRANTABLE = frozenset(
 
 def _may_grant(actor: Actor, role: Role) -> None:
     if role == Role.device:
-        raise Invalid(
-            "The role device belongs to registered devices (POST /devices), not to users.",
-            code="ROLE_NOT_FOR_USERS",
-            message_zh="device 角色属于已登记的设备（POST /devices），不能授予用户。",
-            errors={"role": ["Not a role for users."]},
-        )
+        raise error_codes.ROLE_NOT_FOR_USERS(errors={"role": ["Not a role for users."]})
     if actor.role == Role.admin:
         return
     if role not in PROVIDER_GRANTABLE:
-        raise Forbidden(
-            f"Your role ({actor.role.value}) may not grant the role {role.value}.",
-            code="ROLE_NOT_GRANTABLE",
-            message_zh="您无权授予该角色。",
-        )
+        raise error_codes.ROLE_NOT_GRANTABLE(mine=actor.role.value, role=role.value)
 
 
 def _password_hash(password: str) -> str:
     if len(password) < MIN_PASSWORD_LEN:
-        raise Invalid(
-            f"The password needs at least {MIN_PASSWORD_LEN} characters.",
-            code="PASSWORD_TOO_SHORT",
-            message_zh=f"密码至少需要 {MIN_PASSWORD_LEN} 个字符。",
-            errors={"password": [f"At least {MIN_PASSWORD_LEN} characters."]},
+        raise error_codes.PASSWORD_TOO_SHORT(
+            n=MIN_PASSWORD_LEN, errors={"password": [f"At least {MIN_PASSWORD_LEN} characters."]}
         )
     return hash_password(password)
 
@@ -55,28 +43,18 @@ def _check_shape(session: Session, user: User) -> None:
     """Role, provider and caregiver link must agree with each other."""
     if user.role.platform_level:
         if user.provider_id is not None or user.caregiver_id is not None:
-            raise Invalid(
-                f"A {user.role.value} user belongs to no provider and no caregiver.",
-                code="PLATFORM_USER_HAS_PROVIDER",
-                message_zh="平台用户不属于任何机构或护理员。",
+            raise error_codes.PLATFORM_USER_HAS_PROVIDER(
+                role=user.role.value,
                 errors={"provider_id": ["Must be empty for finance and admin users."]},
             )
         return
     if user.provider_id is None:
-        raise Invalid(
-            f"A {user.role.value} user must belong to a provider.",
-            code="PROVIDER_REQUIRED",
-            message_zh="该角色的用户必须属于一个机构。",
-            errors={"provider_id": ["Missing data for required field."]},
+        raise error_codes.PROVIDER_REQUIRED(
+            "user", role=user.role.value, errors={"provider_id": [MISSING]}
         )
     if user.role == Role.caregiver:
         if user.caregiver_id is None:
-            raise Invalid(
-                "A caregiver user must link to a caregiver (caregiver_id).",
-                code="CAREGIVER_REQUIRED",
-                message_zh="护理员账号必须关联一名护理员（caregiver_id）。",
-                errors={"caregiver_id": ["Missing data for required field."]},
-            )
+            raise error_codes.CAREGIVER_REQUIRED(errors={"caregiver_id": [MISSING]})
         check_refs(
             session,
             user.provider_id,
@@ -87,30 +65,19 @@ def _check_shape(session: Session, user: User) -> None:
             select(User.id).where(User.caregiver_id == user.caregiver_id, User.id != user.id)
         )
         if taken is not None:
-            raise Conflict(
-                f"Caregiver {user.caregiver_id} already has a user account.",
-                code="CAREGIVER_ALREADY_LINKED",
-                message_zh="该护理员已有账号。",
-                errors={"caregiver_id": ["Already linked to another user."]},
+            raise error_codes.CAREGIVER_ALREADY_LINKED(
+                id=user.caregiver_id, errors={"caregiver_id": ["Already linked to another user."]}
             )
     elif user.caregiver_id is not None:
-        raise Invalid(
-            "Only caregiver users link to a caregiver.",
-            code="CAREGIVER_NOT_ALLOWED",
-            message_zh="只有护理员账号可以关联护理员。",
-            errors={"caregiver_id": ["Must be empty unless role is caregiver."]},
+        raise error_codes.CAREGIVER_NOT_ALLOWED(
+            errors={"caregiver_id": ["Must be empty unless role is caregiver."]}
         )
 
 
 def _check_username(session: Session, username: str, own_id: int | None = None) -> None:
     clash = session.scalar(select(User.id).where(User.username == username))
     if clash is not None and clash != own_id:
-        raise Conflict(
-            f"The username {username!r} is taken.",
-            code="USERNAME_TAKEN",
-            message_zh="用户名已被占用。",
-            errors={"username": ["Already taken."]},
-        )
+        raise error_codes.USERNAME_TAKEN(username=username, errors={"username": ["Already taken."]})
 
 
 def create_user(session: Session, actor: Actor, data: dict[str, Any]) -> User:
@@ -143,12 +110,7 @@ def create_user(session: Session, actor: Actor, data: dict[str, Any]) -> User:
 def _provider_exists(session: Session, provider_id: int) -> None:
     """A platform admin may name any provider id; it must exist (422, not a foreign-key 500)."""
     if session.get(Provider, provider_id) is None:
-        raise Invalid(
-            f"No provider with id {provider_id}.",
-            code="REFERENCE_NOT_FOUND",
-            message_zh="引用的记录不存在。",
-            errors={"provider_id": [f"No provider with id {provider_id}."]},
-        )
+        raise error_codes.REFERENCE_NOT_FOUND("provider", id=provider_id, field="provider_id")
 
 
 def update_user(session: Session, actor: Actor, ident: int, data: dict[str, Any]) -> User:
@@ -187,11 +149,7 @@ def update_user(session: Session, actor: Actor, ident: int, data: dict[str, Any]
 def deactivate_user(session: Session, actor: Actor, ident: int) -> None:
     USERS.can_write(actor)
     if ident == actor.user_id:
-        raise Conflict(
-            "You cannot deactivate your own account.",
-            code="SELF_DEACTIVATION",
-            message_zh="不能停用自己的账号。",
-        )
+        raise error_codes.SELF_DEACTIVATION()
     user = get_scoped(session, User, ident, actor)
     _may_grant(actor, user.role)
     delete_row(session, actor, USERS, ident)

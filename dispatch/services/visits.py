@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dispatch import audit, config, qualification
-from dispatch.errors import Conflict, Invalid
+from dispatch import audit, config, error_codes, qualification
 from dispatch.models import (
     Caregiver,
     Client,
@@ -66,16 +65,10 @@ def get_visit(session: Session, actor: Actor, visit_id: int) -> Visit:
     return get_scoped(session, Visit, visit_id, actor)
 
 
-def _bad(field_name: str, message: str, message_zh: str, code: str = "INVALID_FIELD") -> Invalid:
-    return Invalid(message, code=code, message_zh=message_zh, errors={field_name: [message]})
-
-
 def _on_day(at: datetime, day: date, field_name: str) -> None:
     if at.astimezone(config.zone()).date() != day:
-        raise _bad(
-            field_name,
-            f"{field_name} must fall on the visit's date {day.isoformat()} (local time).",
-            f"{field_name} 必须在服务当天（{day.isoformat()}，本地时间）。",
+        raise error_codes.INVALID_FIELD(
+            "on_visit_date", name=field_name, day=day.isoformat(), field=field_name
         )
 
 
@@ -89,11 +82,7 @@ def update_visit(session: Session, actor: Actor, visit_id: int, data: dict[str, 
     before = audit.snapshot(visit)
     before["caregiver_ids"] = [a.caregiver_id for a in visit.assignments]
     if visit.status in proposals.FINAL:
-        raise Conflict(
-            f"The visit is {visit.status.value}; it can no longer change.",
-            code="VISIT_CLOSED",
-            message_zh="该服务已开始或已结束，不能再修改。",
-        )
+        raise error_codes.VISIT_CLOSED(status=visit.status.value)
     if data.get("status") == VisitStatus.cancelled:
         visit.status = VisitStatus.cancelled
         visit.cancel_reason = data.get("cancel_reason")
@@ -103,20 +92,13 @@ def update_visit(session: Session, actor: Actor, visit_id: int, data: dict[str, 
     if "caregiver_id" in data and data["caregiver_id"] is not None:
         cg = session.get(Caregiver, data["caregiver_id"])
         if cg is None or cg.provider_id != visit.provider_id or not cg.active:
-            raise _bad(
-                "caregiver_id",
-                f"No active caregiver with id {data['caregiver_id']}.",
-                "找不到该在职护理员。",
-                code="REFERENCE_NOT_FOUND",
+            raise error_codes.REFERENCE_NOT_FOUND(
+                "active_caregiver", id=data["caregiver_id"], field="caregiver_id"
             )
         _check_qualified(session, visit, cg)
         others = [a.caregiver_id for a in visit.assignments[1:]]
         if cg.id in others:
-            raise _bad(
-                "caregiver_id",
-                "That caregiver is already the second caregiver of this visit.",
-                "该护理员已是本次双人服务的另一名护理员。",
-            )
+            raise error_codes.INVALID_FIELD("already_second", field="caregiver_id")
         if visit.assignments:
             visit.assignments[0].caregiver_id = cg.id
         else:
@@ -164,11 +146,8 @@ def _check_qualified(session: Session, visit: Visit, cg: Caregiver) -> None:
         refused=client is not None and any(r.caregiver_id == cg.id for r in client.refusals),
     )
     if problems:
-        raise _bad(
-            "caregiver_id",
-            f"Caregiver {cg.code} cannot do this visit: {'; '.join(problems)}.",
-            "该护理员不能承担此服务（技能/证书、性别或服务对象拒绝）。",
-            code="CAREGIVER_NOT_QUALIFIED",
+        raise error_codes.CAREGIVER_NOT_QUALIFIED(
+            caregiver=cg.code, problems="; ".join(problems), field="caregiver_id"
         )
 
 
@@ -244,25 +223,17 @@ def create_visit(session: Session, actor: Actor, data: dict[str, Any]) -> Visit:
     pid = resolve_provider(actor, data.get("provider_id"))
     client = session.get(Client, data["client_id"])
     if client is None or client.provider_id != pid:
-        raise _bad(
-            "client_id",
-            f"No client with id {data['client_id']}.",
-            "找不到该服务对象。",
-            code="REFERENCE_NOT_FOUND",
-        )
+        raise error_codes.REFERENCE_NOT_FOUND("client", id=data["client_id"], field="client_id")
     service = session.get(ServiceType, data["service_type_id"])
     if service is None or not service.active:
-        raise _bad(
-            "service_type_id",
-            f"No active service type with id {data['service_type_id']}.",
-            "找不到该服务类型。",
-            code="REFERENCE_NOT_FOUND",
+        raise error_codes.REFERENCE_NOT_FOUND(
+            "active_service_type", id=data["service_type_id"], field="service_type_id"
         )
     day: date = data["date"]
     ws, we = data["window_start"], data["window_end"]
     _on_day(ws, day, "window_start")
     if we <= ws:
-        raise _bad("window_end", "window_end must be after window_start.", "结束时间须晚于开始。")
+        raise error_codes.INVALID_FIELD("after_start", name="window_end", field="window_end")
     visit = Visit(
         provider_id=pid,
         client_id=client.id,

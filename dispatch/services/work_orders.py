@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from dispatch import audit
-from dispatch.errors import Conflict, NotFound
+from dispatch import audit, error_codes
 from dispatch.models import (
     Appeal,
     AuditEntry,
@@ -68,14 +67,6 @@ def list_orders(
     return page_of(session, stmt, page, page_size)
 
 
-def not_found(ident: int) -> NotFound:
-    return NotFound(
-        f"No work order with id {ident}.",
-        code="WORK_ORDER_NOT_FOUND",
-        message_zh=f"找不到编号为 {ident} 的工单。",
-    )
-
-
 def load(session: Session, actor: Actor, ident: int, *, lock: bool = False) -> WorkOrder:
     """One order the actor may see (another provider's is a 404); ``lock`` takes a row lock."""
     stmt = scoped(select(WorkOrder).where(WorkOrder.id == ident), WorkOrder, actor)
@@ -83,7 +74,7 @@ def load(session: Session, actor: Actor, ident: int, *, lock: bool = False) -> W
         stmt = stmt.with_for_update()
     order = session.scalars(stmt).one_or_none()
     if order is None:
-        raise not_found(ident)
+        raise error_codes.WORK_ORDER_NOT_FOUND(id=ident)
     return order
 
 
@@ -126,12 +117,7 @@ def ensure_changeable(session: Session, order: WorkOrder) -> None:
     if order.status == WorkOrderStatus.billed or (
         batch is not None and batch.status == BatchStatus.closed
     ):
-        raise Conflict(
-            f"Work order {order.id} is in closed billing batch {order.billing_batch_id}; "
-            "closed batches never change.",
-            code="BATCH_CLOSED",
-            message_zh=f"工单 {order.id} 所在的结算批次已关闭，不能再修改。",
-        )
+        raise error_codes.BATCH_CLOSED("order", id=order.id, batch=order.billing_batch_id)
 
 
 def history(session: Session, actor: Actor, ident: int) -> list[AuditEntry]:

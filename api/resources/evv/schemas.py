@@ -11,7 +11,8 @@ from werkzeug.datastructures import FileStorage
 
 from api.errors import wants_chinese
 from api.fields import BaseSchema, Instant, QuerySchema, lat_field, lon_field, text
-from dispatch.errors import DomainError, Invalid, PayloadTooLarge
+from dispatch import error_codes
+from dispatch.errors import DomainError
 from dispatch.models import Crs, EventKind, VisitOutcome, VisitStatus
 from dispatch.photos import MAX_PHOTO_BYTES
 from dispatch.services.evv import SyncEntry, SyncResult
@@ -239,25 +240,14 @@ def load_event(raw: str, schema: Schema) -> dict[str, Any]:
     try:
         payload = json.loads(raw)
     except ValueError:
-        raise Invalid(
-            "The part 'event' is not valid JSON.",
-            code="MALFORMED_JSON",
-            message_zh="event 部分不是有效的 JSON。",
-        ) from None
+        raise error_codes.MALFORMED_JSON("part", part="event") from None
     if not isinstance(payload, dict):
-        raise Invalid(
-            "The part 'event' must be a JSON object.",
-            code="VALIDATION_ERROR",
-            message_zh="event 部分必须是 JSON 对象。",
-        )
+        raise error_codes.VALIDATION_ERROR("not_object", part="event")
     try:
         return schema.load(payload)
     except ValidationError as exc:
-        raise Invalid(
-            "Some fields of the event are wrong; see errors.",
-            code="VALIDATION_ERROR",
-            message_zh="记录的部分字段有误，详见 errors。",
-            errors={"event": exc.normalized_messages()},
+        raise error_codes.VALIDATION_ERROR(
+            "event", errors={"event": exc.normalized_messages()}
         ) from None
 
 
@@ -267,11 +257,7 @@ def read_photo(upload: FileStorage | None) -> bytes | None:
         return None
     data = upload.stream.read(MAX_PHOTO_BYTES + 1)
     if len(data) > MAX_PHOTO_BYTES:
-        raise PayloadTooLarge(
-            f"The photo is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MiB.",
-            code="PHOTO_TOO_LARGE",
-            message_zh=f"照片超过 {MAX_PHOTO_BYTES // (1024 * 1024)} MiB。",
-        )
+        raise error_codes.PHOTO_TOO_LARGE("part", mib=MAX_PHOTO_BYTES // (1024 * 1024))
     return data
 
 
@@ -280,17 +266,9 @@ def sync_entries(raw: str, files: dict[str, FileStorage]) -> list[SyncEntry]:
     try:
         payload = json.loads(raw)
     except ValueError:
-        raise Invalid(
-            "The part 'events' is not valid JSON.",
-            code="MALFORMED_JSON",
-            message_zh="events 部分不是有效的 JSON。",
-        ) from None
+        raise error_codes.MALFORMED_JSON("part", part="events") from None
     if not isinstance(payload, list):
-        raise Invalid(
-            "The part 'events' must be a JSON list of events.",
-            code="VALIDATION_ERROR",
-            message_zh="events 部分必须是记录的 JSON 列表。",
-        )
+        raise error_codes.VALIDATION_ERROR("not_list", part="events")
     schema = EvvSyncEventSchema()
     entries: list[SyncEntry] = []
     for item in payload:
@@ -304,12 +282,7 @@ def sync_entries(raw: str, files: dict[str, FileStorage]) -> list[SyncEntry]:
             entries.append(
                 SyncEntry(
                     key,
-                    error=Invalid(
-                        "Some fields of the event are wrong; see errors.",
-                        code="VALIDATION_ERROR",
-                        message_zh="记录的部分字段有误，详见 errors。",
-                        errors=exc.normalized_messages(),
-                    ),
+                    error=error_codes.VALIDATION_ERROR("event", errors=exc.normalized_messages()),
                 )
             )
             continue
@@ -318,11 +291,8 @@ def sync_entries(raw: str, files: dict[str, FileStorage]) -> list[SyncEntry]:
         try:
             if part:
                 if part not in files:
-                    raise Invalid(
-                        f"The photo part {part!r} is not in the request.",
-                        code="PHOTO_PART_MISSING",
-                        message_zh=f"请求中没有名为 {part} 的照片部分。",
-                        errors={"photo": [f"No file part named {part!r}."]},
+                    raise error_codes.PHOTO_PART_MISSING(
+                        part=part, errors={"photo": [f"No file part named {part!r}."]}
                     )
                 files[part].stream.seek(0)
                 entry.photo = read_photo(files[part])

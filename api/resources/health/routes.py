@@ -8,8 +8,8 @@ from marshmallow import fields
 
 from api.blueprint import Blueprint
 from api.fields import BaseSchema
+from dispatch import error_codes
 from dispatch.db import Session
-from dispatch.errors import DatabaseUnavailable
 from dispatch.services.health import health
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1/health", description="Liveness.")
@@ -37,5 +37,5 @@ def get_health() -> Any:
     """
     status = health(Session())
     if status["status"] == "down":
-        return status, 503, {"Retry-After": str(DatabaseUnavailable.retry_after_s)}
+        return status, 503, {"Retry-After": str(error_codes.DATABASE_UNAVAILABLE.retry_after_s)}
     return status

@@ -1,0 +1,98 @@
+"""Error codes: day plans, visits and moves.
+
+Part of the catalogue; ``dispatch.error_codes`` says how to add a code.
+"""
+
+from __future__ import annotations
+
+from dispatch.errors import (
+    Code,
+    Conflict,
+    Invalid,
+)
+
+# --- day plans, visits and moves --------------------------------------------------------------
+
+PLAN_NOT_ACTIVE = Code(
+    "PLAN_NOT_ACTIVE",
+    Conflict,
+    "The plan is {status}; insert into a proposed or published plan.",
+    "该方案状态为 {status}；只能向待审核或已发布的方案插入紧急服务。",
+)
+PLAN_NOT_PROPOSED = Code(
+    "PLAN_NOT_PROPOSED",
+    Conflict,
+    "Only a proposed plan can be published; this one is {status}.",
+    "只有待审核（proposed）的方案可以发布；该方案状态为 {status}。",
+)
+URGENT_DOUBLE_STAFFED = Code(
+    "URGENT_DOUBLE_STAFFED",
+    Invalid,
+    "A double-staffed visit cannot be inserted alone; re-plan the day instead.",
+    "双人服务无法单独插入，请重新规划当天。",
+)
+VISIT_CLOSED = Code(
+    "VISIT_CLOSED",
+    Conflict,
+    "The visit is {status}; it can no longer change.",
+    "该服务已开始或已结束（{status}），不能再修改。",
+)
+CAREGIVER_NOT_QUALIFIED = Code(
+    "CAREGIVER_NOT_QUALIFIED",
+    Invalid,
+    "Caregiver {caregiver} cannot do this visit: {problems}.",
+    "护理员 {caregiver} 不能承担此服务（技能/证书、性别或服务对象拒绝）：{problems}。",
+)
+# A move's refusals: ``check_move`` lists them all, ``move_visit`` answers the first as a 409.
+MOVE_SKILL_MISSING = Code(
+    "MOVE_SKILL_MISSING",
+    Conflict,
+    "{name} lacks the skill {skill} (or its certificate expired).",
+    "{name} 不具备技能 {skill}（或证书已过期）。",
+)
+MOVE_GENDER = Code(
+    "MOVE_GENDER",
+    Conflict,
+    "{client} asks for a {gender} caregiver.",
+    "{client} 要求{gender}性护理员。",
+)
+MOVE_REFUSED_BY_CLIENT = Code(
+    "MOVE_REFUSED_BY_CLIENT",
+    Conflict,
+    "{client} has refused {name}.",
+    "{client} 已拒绝 {name} 上门。",
+)
+MOVE_VISIT_CLOSED = Code(
+    "MOVE_VISIT_CLOSED",
+    Conflict,
+    "The visit is {status}; it can no longer move.",
+    "该服务已开始或已结束（{status}），不能再调整。",
+)
+MOVE_ALREADY_SECOND = Code(
+    "MOVE_ALREADY_SECOND",
+    Conflict,
+    "{name} is already the second caregiver of this visit.",
+    "{name} 已是本次双人服务的另一名护理员。",
+)
+MOVE_NOT_WORKING = Code(
+    "MOVE_NOT_WORKING", Conflict, "{name} does not work on {day}.", "{name} 当天（{day}）不上班。"
+)
+MOVE_OUTSIDE_SHIFT = Code(
+    "MOVE_OUTSIDE_SHIFT",
+    Conflict,
+    "{begin}–{end} is outside {name}'s shift {shift}.",
+    "{begin}–{end} 超出 {name} 的班次 {shift}。",
+)
+MOVE_OUTSIDE_WINDOW = Code(
+    "MOVE_OUTSIDE_WINDOW",
+    Conflict,
+    "It would start at {begin}, after the latest start {latest} of the window {window}.",
+    "开始时间 {begin} 晚于时间窗 {window} 的最晚开始 {latest}。",
+)
+MOVE_OVERLAP = Code(
+    "MOVE_OVERLAP",
+    Conflict,
+    "{name} could not reach the next stop (starts {next}) in time: this visit ends {end} and "
+    "the way takes {minutes} min.",
+    "{name} 无法按时赶到下一站（{next} 开始）：本服务 {end} 结束，路上需 {minutes} 分钟。",
+)
