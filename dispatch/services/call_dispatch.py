@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from dispatch import audit, config
+from dispatch import audit, config, error_codes
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Invalid
+from dispatch.errors import DomainError
 from dispatch.models import (
     Call,
     CallStatus,
@@ -55,12 +55,8 @@ CALL_DISPATCHERS = (Role.dispatcher, Role.provider_admin, Role.admin)
 NOT_STARTED = (VisitStatus.planned, VisitStatus.assigned, VisitStatus.published)
 
 
-def _closed() -> Conflict:
-    return Conflict(
-        "This call is closed; open a new one if help is needed again.",
-        code="CALL_CLOSED",
-        message_zh="该呼叫已结束；如需再次求助，请发起新的呼叫。",
-    )
+def _closed(call: Call) -> DomainError:
+    return error_codes.CALL_CLOSED(id=call.id)
 
 
 def make_visit(session: Session, actor: Actor, call: Call) -> Visit | None:
@@ -173,22 +169,13 @@ def dispatch(
     call = get_scoped(session, Call, call_id, actor)
     session.refresh(call, with_for_update={"key_share": True})
     if call.status == CallStatus.closed:
-        raise _closed()
+        raise _closed(call)
     if not call.status.undispatched:
-        raise Conflict(
-            f"This call was already dispatched (visit {call.visit_id}).",
-            code="CALL_ALREADY_DISPATCHED",
-            message_zh="该呼叫已派单。",
-        )
+        raise error_codes.CALL_ALREADY_DISPATCHED(id=call.id, visit=call.visit_id)
     if call.visit_id is None:
         visit = make_visit(session, actor, call)
         if visit is None:
-            raise Invalid(
-                f"The catalogue has no active service {CALL_SERVICE} (助急): add it, then "
-                "dispatch again.",
-                code="CALL_SERVICE_MISSING",
-                message_zh=f"服务目录中没有启用的 {CALL_SERVICE}（助急）服务：请先添加。",
-            )
+            raise error_codes.CALL_SERVICE_MISSING(service=CALL_SERVICE)
         call.visit_id = visit.id
     visit = session.get(Visit, call.visit_id)
     assert visit is not None
@@ -202,12 +189,9 @@ def dispatch(
         # The dispatcher knows better than the routes (a caregiver nearby, off the plan).
         caregiver_id, start = wanted, arrival
     else:
-        raise Conflict(
-            "No caregiver can reach the elder now "
-            f"({found.get('reason')}: {found.get('detail') or ''}); pick a caregiver and an "
-            "arrival time, or escalate the call.",
-            code="CALL_NO_CAREGIVER",
-            message_zh="目前没有护理员能赶到：请指定护理员和到达时间，或升级处理该呼叫。",
+        raise error_codes.CALL_NO_CAREGIVER(
+            reason=str(found.get("reason")),
+            detail=found.get("detail") or "",
             errors={"caregiver_id": [str(found.get("reason"))]},
         )
     plan = active_plan(session, call.provider_id, visit.date)
@@ -291,7 +275,7 @@ def escalate(session: Session, actor: Actor, call_id: int, data: Mapping[str, An
     call = get_scoped(session, Call, call_id, actor)
     session.refresh(call, with_for_update={"key_share": True})
     if call.status == CallStatus.closed:
-        raise _closed()
+        raise _closed(call)
     to = EscalationTarget(data["to"])
     _escalate(call, to, data["note"], actor.user_id, auto=False)
     if to == EscalationTarget.family:
@@ -356,7 +340,7 @@ def close(session: Session, actor: Actor, call_id: int, data: Mapping[str, Any])
     call = get_scoped(session, Call, call_id, actor)
     session.refresh(call, with_for_update={"key_share": True})
     if call.status == CallStatus.closed:
-        raise _closed()
+        raise _closed(call)
     if call.visit_id is not None:
         visit = session.get(Visit, call.visit_id)
         if visit is not None and visit.status in NOT_STARTED:

@@ -33,9 +33,8 @@ from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch import audit, config, queue
+from dispatch import audit, config, error_codes, queue
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Invalid
 from dispatch.models import (
     Call,
     CallKind,
@@ -116,31 +115,17 @@ def _replay(session: Session, provider_id: int, key: str, fingerprint: str) -> d
     if stored is None:
         return None
     if stored.content_hash != fingerprint:
-        raise Conflict(
-            "This idempotency_key was already used for a different call; make a new UUID for a "
-            "new call, or resend the original unchanged.",
-            code="IDEMPOTENCY_KEY_REUSED",
-            message_zh="该 idempotency_key 已用于另一次不同的呼叫：新呼叫请生成新的 UUID。",
-        )
+        raise error_codes.IDEMPOTENCY_KEY_REUSED("call")
     return dict(stored.response or {})
 
 
 def _client_of_device(device: Device, data: Mapping[str, Any]) -> int:
     if device.client_id is None:
-        raise Invalid(
-            "A canteen terminal cannot make an emergency call; only an elder's pendant, phone "
-            "or sensor can.",
-            code="DEVICE_CANNOT_CALL",
-            message_zh="助餐终端不能发起紧急呼叫，只有老人的呼叫器、手机或传感器可以。",
-        )
+        raise error_codes.DEVICE_CANNOT_CALL()
     given = data.get("client_id")
     if given is not None and given != device.client_id:
-        raise Invalid(
-            f"This device belongs to elder {device.client_id}, not {given}: leave client_id "
-            "out of a device's call.",
-            code="CALL_CLIENT_MISMATCH",
-            message_zh="该设备绑定的服务对象与 client_id 不符：设备呼叫无需填写 client_id。",
-            errors={"client_id": ["Not the elder this device belongs to."]},
+        raise error_codes.CALL_CLIENT_MISMATCH(
+            device_client=device.client_id, client=given, field="client_id"
         )
     return device.client_id
 
@@ -155,12 +140,7 @@ def open_call(
     else:
         actor.require(*CALL_OPENERS)
         if data.get("client_id") is None:
-            raise Invalid(
-                "Say whose call this is: client_id is required.",
-                code="CALL_NEEDS_CLIENT",
-                message_zh="请给出呼叫的服务对象：client_id 必填。",
-                errors={"client_id": ["Missing data for required field."]},
-            )
+            raise error_codes.CALL_NEEDS_CLIENT(field="client_id")
         client = family.client_for(session, actor, data["client_id"])
         client_id, provider_id = client.id, client.provider_id
         source = CallSource.family if actor.role == Role.family else CallSource.dispatcher
@@ -428,13 +408,10 @@ def kpis(session: Session, actor: Actor, filters: Mapping[str, Any]) -> list[dic
     the clock) and late, and the call-to-dispatch and call-to-arrival minutes (p50, p90)."""
     actor.require(*CALL_READ)
     start, end = filters["from_"], filters["to"]
-    if end < start or (end - start).days >= MAX_KPI_DAYS:
-        raise Invalid(
-            "Give from <= to, at most 366 days apart.",
-            code="INVALID_RANGE",
-            message_zh="请给出 from <= to，且相隔不超过 366 天。",
-            errors={"to": ["from <= to, at most 366 days apart."]},
-        )
+    if end < start:
+        raise error_codes.INVALID_RANGE(field="to")
+    if (end - start).days >= MAX_KPI_DAYS:
+        raise error_codes.INVALID_RANGE("too_long", days=MAX_KPI_DAYS, field="to")
     stmt = scoped(select(Call), Call, actor).where(
         Call.opened_at >= local_midnight(start), Call.opened_at < local_midnight(end, next_day=True)
     )

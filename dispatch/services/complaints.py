@@ -9,9 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import audit
+from dispatch import audit, error_codes
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.models import Complaint, ComplaintStatus, Role, Visit
 from dispatch.services import family
 from dispatch.services.pages import filtered, page_of
@@ -35,12 +34,7 @@ def file(session: Session, actor: Actor, data: Mapping[str, Any]) -> Complaint:
     if visit_id is not None:
         visit = session.get(Visit, visit_id)
         if visit is None or visit.client_id != client.id:
-            raise Invalid(
-                f"Visit {visit_id} is not one of this elder's visits.",
-                code="REFERENCE_NOT_FOUND",
-                message_zh="该服务不属于此服务对象。",
-                errors={"visit_id": [f"No visit with id {visit_id} for this client."]},
-            )
+            raise error_codes.REFERENCE_NOT_FOUND("client_visit", id=visit_id, field="visit_id")
     row = Complaint(
         provider_id=client.provider_id,
         client_id=client.id,
@@ -79,11 +73,7 @@ def get_complaint(session: Session, actor: Actor, complaint_id: int) -> Complain
             _visible(session, actor).where(Complaint.id == complaint_id)
         ).one_or_none()
         if row is None:
-            raise NotFound(
-                f"No complaint with id {complaint_id}.",
-                code="COMPLAINT_NOT_FOUND",
-                message_zh=f"找不到编号为 {complaint_id} 的投诉。",
-            )
+            raise error_codes.COMPLAINT_NOT_FOUND(id=complaint_id)
         return row
     actor.require(*READERS)
     return get_scoped(session, Complaint, complaint_id, actor)
@@ -94,27 +84,13 @@ def answer(session: Session, actor: Actor, complaint_id: int, data: Mapping[str,
     actor.require(*ANSWERERS)
     row = get_scoped(session, Complaint, complaint_id, actor)
     if row.status == ComplaintStatus.closed:
-        raise Conflict(
-            "This complaint is closed; it can no longer change.",
-            code="COMPLAINT_CLOSED",
-            message_zh="该投诉已结案，不能再修改。",
-        )
+        raise error_codes.COMPLAINT_CLOSED(id=row.id)
     status = ComplaintStatus(data.get("status") or ComplaintStatus.answered)
     text = data.get("answer")
     if status == ComplaintStatus.open:
-        raise Invalid(
-            "Answer the complaint (status answered) or close it (status closed).",
-            code="COMPLAINT_STATUS",
-            message_zh="请答复（answered）或结案（closed）该投诉。",
-            errors={"status": ["answered or closed"]},
-        )
+        raise error_codes.COMPLAINT_STATUS(field="status")
     if status == ComplaintStatus.answered and not (text or row.answer):
-        raise Invalid(
-            "An answered complaint needs the answer text.",
-            code="COMPLAINT_NEEDS_ANSWER",
-            message_zh="答复投诉须填写答复内容。",
-            errors={"answer": ["Missing data for required field."]},
-        )
+        raise error_codes.COMPLAINT_NEEDS_ANSWER(field="answer")
     before = audit.snapshot(row)
     now = utcnow()
     if text:

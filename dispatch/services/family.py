@@ -16,9 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch import audit, config
+from dispatch import audit, config, error_codes
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.models import (
     Caregiver,
     Client,
@@ -41,14 +40,6 @@ LINK_READ = (Role.dispatcher, Role.provider_admin, Role.admin)
 MAX_SPAN = timedelta(days=92)
 
 
-def _no_client(client_id: int) -> NotFound:
-    return NotFound(
-        f"No client with id {client_id}.",
-        code="CLIENT_NOT_FOUND",
-        message_zh=f"找不到编号为 {client_id} 的服务对象。",
-    )
-
-
 def linked_ids(session: Session, actor: Actor) -> set[int]:
     """The elders this family member is linked to."""
     return set(
@@ -65,7 +56,7 @@ def linked_client(session: Session, actor: Actor, client_id: int) -> tuple[Clien
         .where(Client.id == client_id, FamilyLink.user_id == actor.user_id)
     ).first()
     if row is None:
-        raise _no_client(client_id)
+        raise error_codes.CLIENT_NOT_FOUND(id=client_id)
     return row[0], row[1]
 
 
@@ -83,12 +74,7 @@ def client_for(session: Session, actor: Actor, client_id: int) -> Client:
             scoped(select(Client).where(Client.id == client_id), Client, actor)
         ).one_or_none()
     if row is None:
-        raise Invalid(
-            f"No client with id {client_id}.",
-            code="REFERENCE_NOT_FOUND",
-            message_zh=f"找不到编号为 {client_id} 的服务对象。",
-            errors={"client_id": [f"No client with id {client_id}."]},
-        )
+        raise error_codes.REFERENCE_NOT_FOUND("client", id=client_id, field="client_id")
     return row
 
 
@@ -101,13 +87,7 @@ def link(session: Session, actor: Actor, client_id: int, data: Mapping[str, Any]
     client = get_scoped(session, Client, client_id, actor)
     user = session.get(User, data["user_id"])
     if user is None or user.provider_id != client.provider_id or user.role != Role.family:
-        raise Invalid(
-            f"No family user with id {data['user_id']} at this provider; create the user with "
-            "the role family first.",
-            code="NOT_A_FAMILY_USER",
-            message_zh="该机构没有此家属用户：请先创建角色为 family 的用户。",
-            errors={"user_id": ["Not a family user of this provider."]},
-        )
+        raise error_codes.NOT_A_FAMILY_USER(id=data["user_id"], field="user_id")
     row = FamilyLink(
         provider_id=client.provider_id,
         client_id=client.id,
@@ -123,11 +103,7 @@ def link(session: Session, actor: Actor, client_id: int, data: Mapping[str, Any]
             session.add(row)
             session.flush()
     except IntegrityError:
-        raise Conflict(
-            f"User {user.id} is already linked to this elder; change the link instead.",
-            code="FAMILY_ALREADY_LINKED",
-            message_zh="该家属已与此服务对象关联。",
-        ) from None
+        raise error_codes.FAMILY_ALREADY_LINKED(id=user.id) from None
     audit.record(session, actor, "create", row, after=audit.snapshot(row))
     return row
 
@@ -149,11 +125,7 @@ def unlink(session: Session, actor: Actor, client_id: int, user_id: int) -> None
         select(FamilyLink).where(FamilyLink.client_id == client.id, FamilyLink.user_id == user_id)
     ).one_or_none()
     if row is None:
-        raise NotFound(
-            f"User {user_id} is not linked to this elder.",
-            code="FAMILY_LINK_NOT_FOUND",
-            message_zh="该家属未与此服务对象关联。",
-        )
+        raise error_codes.FAMILY_LINK_NOT_FOUND(id=user_id)
     audit.record(session, actor, "delete", row, before=audit.snapshot(row))
     session.delete(row)
     session.flush()
@@ -208,19 +180,9 @@ def _span(filters: Mapping[str, Any]) -> tuple[date, date]:
     start: date = filters.get("from_") or today - timedelta(days=7)
     end: date = filters.get("to") or today + timedelta(days=7)
     if end < start:
-        raise Invalid(
-            "to must not be before from.",
-            code="INVALID_RANGE",
-            message_zh="结束日期不能早于开始日期。",
-            errors={"to": ["Before from."]},
-        )
+        raise error_codes.INVALID_RANGE(field="to")
     if end - start > MAX_SPAN:
-        raise Invalid(
-            "Ask for at most 92 days at a time.",
-            code="RANGE_TOO_LONG",
-            message_zh="每次最多查询 92 天。",
-            errors={"to": ["At most 92 days after from."]},
-        )
+        raise error_codes.INVALID_RANGE("too_long", days=MAX_SPAN.days, field="to")
     return start, end
 
 
@@ -304,17 +266,9 @@ def rate(session: Session, actor: Actor, visit_id: int, data: Mapping[str, Any])
     actor.require(Role.family)
     visit = session.get(Visit, visit_id)
     if visit is None or visit.client_id not in linked_ids(session, actor):
-        raise NotFound(
-            f"No visit with id {visit_id}.",
-            code="VISIT_NOT_FOUND",
-            message_zh=f"找不到编号为 {visit_id} 的上门服务。",
-        )
+        raise error_codes.VISIT_NOT_FOUND(id=visit_id)
     if visit.status != VisitStatus.completed:
-        raise Conflict(
-            f"The visit is {visit.status.value}; rate it once the caregiver has checked out.",
-            code="VISIT_NOT_DONE",
-            message_zh="该服务尚未完成：护理员签退后才能评价。",
-        )
+        raise error_codes.VISIT_NOT_DONE(status=visit.status.value)
     row = Rating(
         provider_id=visit.provider_id,
         visit_id=visit.id,
@@ -328,10 +282,6 @@ def rate(session: Session, actor: Actor, visit_id: int, data: Mapping[str, Any])
             session.add(row)
             session.flush()
     except IntegrityError:
-        raise Conflict(
-            "This visit has already been rated; a visit is rated once.",
-            code="ALREADY_RATED",
-            message_zh="该服务已评价过，每次服务只能评价一次。",
-        ) from None
+        raise error_codes.ALREADY_RATED(id=visit.id) from None
     audit.record(session, actor, "create", row, after=audit.snapshot(row))
     return row

@@ -24,9 +24,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import audit, config
+from dispatch import audit, config, error_codes
 from dispatch.db import utcnow
-from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.models import (
     Client,
     FundingSource,
@@ -57,21 +56,12 @@ FILTERS = {
 CENT = Decimal("0.01")
 
 
-def _bad(field: str, message: str, message_zh: str, code: str) -> Invalid:
-    return Invalid(message, code=code, message_zh=message_zh, errors={field: [message]})
-
-
 def _service(session: Session, code: str) -> ServiceType:
     service = session.scalars(
         select(ServiceType).where(ServiceType.code == code, ServiceType.active)
     ).first()
     if service is None:
-        raise _bad(
-            "service_code",
-            f"{code} is not a service of the catalogue; GET /service-types lists them.",
-            f"{code} 不在服务目录中；可用服务见 GET /service-types。",
-            "SERVICE_NOT_IN_CATALOGUE",
-        )
+        raise error_codes.SERVICE_NOT_IN_CATALOGUE(service=code, field="service_code")
     return service
 
 
@@ -79,29 +69,15 @@ def _window(day: date, data: Mapping[str, Any], service: ServiceType) -> tuple[d
     zone = config.zone()
     today = utcnow().astimezone(zone).date()
     if day < today:
-        raise _bad(
-            "date",
-            "The date is in the past; order for today or later.",
-            "日期已过，请预约今天或以后的服务。",
-            "ORDER_IN_PAST",
-        )
+        raise error_codes.ORDER_IN_PAST(field="date")
     if day > today + MAX_AHEAD:
-        raise _bad(
-            "date", "Order at most 90 days ahead.", "最多可预约 90 天以内的服务。", "ORDER_TOO_FAR"
-        )
+        raise error_codes.ORDER_TOO_FAR(days=MAX_AHEAD.days, field="date")
     start = datetime.combine(day, data["window_start"], zone)
     end = datetime.combine(day, data["window_end"], zone)
     if end - start < timedelta(minutes=service.default_duration_min):
-        raise _bad(
-            "window_end",
-            f"The window must hold the service's {service.default_duration_min} minutes.",
-            f"时间窗须至少容纳该服务的 {service.default_duration_min} 分钟。",
-            "WINDOW_TOO_SHORT",
-        )
+        raise error_codes.WINDOW_TOO_SHORT(minutes=service.default_duration_min, field="window_end")
     if end <= utcnow():
-        raise _bad(
-            "window_end", "The window has already passed.", "该时间窗已过。", "ORDER_IN_PAST"
-        )
+        raise error_codes.ORDER_IN_PAST("window", field="window_end")
     return start, end
 
 
@@ -204,11 +180,7 @@ def list_orders(
 def get_order(session: Session, actor: Actor, order_id: int) -> ServiceOrder:
     row = session.scalars(_visible(session, actor).where(ServiceOrder.id == order_id)).one_or_none()
     if row is None:
-        raise NotFound(
-            f"No order with id {order_id}.",
-            code="ORDER_NOT_FOUND",
-            message_zh=f"找不到编号为 {order_id} 的点单。",
-        )
+        raise error_codes.SERVICE_ORDER_NOT_FOUND(id=order_id)
     return row
 
 
@@ -217,11 +189,7 @@ def _pending(session: Session, actor: Actor, order_id: int) -> ServiceOrder:
     row = get_scoped(session, ServiceOrder, order_id, actor)
     session.refresh(row, with_for_update={"key_share": True})
     if row.status != OrderStatus.requested:
-        raise Conflict(
-            f"This order was already {row.status.value}.",
-            code="ORDER_ALREADY_DECIDED",
-            message_zh="该点单已处理。",
-        )
+        raise error_codes.ORDER_ALREADY_DECIDED(id=row.id, status=row.status.value)
     return row
 
 
