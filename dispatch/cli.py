@@ -154,6 +154,7 @@ def _plan_day(day: date) -> None:
 
 def _history(seed: int, day: date, settings: config.Settings) -> None:
     """The last 30 days as if the district had run, then today's check-ins until now."""
+    from dispatch.demo.allowances import close_last_month, seed_allowances
     from dispatch.demo.history import DAYS, seed_history
     from dispatch.demo.office import run_office
     from dispatch.demo.today import run_today
@@ -161,7 +162,10 @@ def _history(seed: int, day: date, settings: config.Settings) -> None:
     with db.session_scope() as session:
         report = seed_history(session, seed, day)
         if report.days:
+            # accounts and meals first: the office's approvals debit them, its batches bill them
+            seed_allowances(session, seed, day)
             run_office(session, seed, day, day - timedelta(days=DAYS))
+            close_last_month(session, day)
     now = datetime.now(ZoneInfo(settings.timezone))
     if now.date() == day:
         with db.session_scope() as session:
@@ -205,6 +209,7 @@ demo_setup.cli_args = [  # type: ignore[attr-defined]
 def logins(args: argparse.Namespace) -> None:
     """Print the demo logins (password "demo"), their roles and providers, and the URLs."""
     from dispatch.demo import PASSWORD, demo_providers
+    from dispatch.demo.allowances import terminal_keys
     from dispatch.models import Caregiver, User
 
     _settings()
@@ -258,10 +263,17 @@ def logins(args: argparse.Namespace) -> None:
                 )
         from dispatch.demo.elders import pendant_keys
 
-        keys = pendant_keys(session)
-    if keys:
+        pendants = pendant_keys(session)
+        keys = terminal_keys(session, args.seed)
+    if pendants:
         out += ["", "Pendants (send the key as X-Device-Key to POST /api/v1/calls):"]
-        out += [f"{code:<8} {name:<8} {key}" for code, name, key in keys]
+        out += [f"{code:<8} {name:<8} {key}" for code, name, key in pendants]
+    if keys:
+        out += [
+            "",
+            "Canteen terminals (全城通): send the key as X-Device-Key to POST /api/v1/meals",
+        ]
+        out += [f"  {key}  {name}" for name, key in keys]
     out += [
         "",
         f"API          {base}/api/v1/",
@@ -278,6 +290,7 @@ def logins(args: argparse.Namespace) -> None:
 
 logins.cli_args = [  # type: ignore[attr-defined]
     ("--all", {"action": "store_true", "help": "list every caregiver login"}),
+    ("--seed", {"type": int, "default": DEFAULT_SEED, "help": "the demo's seed (terminal keys)"}),
 ]
 
 

@@ -111,3 +111,18 @@ ALLOWANCE_SCHEME_NOT_FOUND = Code(
 MEAL_NOT_FOUND = Code(
     "MEAL_NOT_FOUND", NotFound, "No meal with id {id}.", "找不到编号为 {id} 的就餐记录。"
 )
+MEAL_TOO_OLD = Code(
+    "MEAL_TOO_OLD",
+    Invalid,
+    "served_at is more than {days} days ago; check the terminal's clock.",
+    "就餐时间早于 {days} 天前，请检查终端时钟。",
+)
+MEAL_NOT_FLAGGED = Code(
+    "MEAL_NOT_FLAGGED",
+    Conflict,
+    "Meal {id} is {status}; only a flagged meal is accepted.",
+    "就餐记录 {id} 未被标记异常，无需审核通过。",
+)
+MEAL_ALREADY_REJECTED = Code(
+    "MEAL_ALREADY_REJECTED", Conflict, "Meal {id} is already rejected.", "就餐记录 {id} 已被驳回。"
+)

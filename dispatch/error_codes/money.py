@@ -68,14 +68,14 @@ BATCH_CLOSED = Code(
 NO_APPROVED_ORDERS = Code(
     "NO_APPROVED_ORDERS",
     Invalid,
-    "No approved, unbilled orders of this provider started in this period.",
-    "该机构在此期间没有已审核通过且未结算的工单。",
+    "No approved, unbilled orders or billable canteen meals of this provider in this period.",
+    "该机构在此期间没有已审核通过且未结算的工单或助餐记录。",
 )
 BATCH_EMPTY = Code(
     "BATCH_EMPTY",
     Invalid,
-    "The batch has no orders left; delete it instead.",
-    "该批次已没有工单，请删除该批次。",
+    "The batch has no orders or meals left; delete it instead.",
+    "该批次已没有工单或助餐记录，请删除该批次。",
 )
 # Why finance cannot decide an order: a 409 alone, one line of a bulk approval's report.
 APPEAL_OPEN = Code(

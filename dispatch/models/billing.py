@@ -28,10 +28,32 @@ class BillingBatch(Base):
     orders: Mapped[int] = mapped_column(default=0)
     minutes: Mapped[int] = mapped_column(default=0)
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
+    # Who pays the orders' amount (#19): the elders' allowances, their co-payments, and the
+    # funder the rest (``funder``); and the canteen meals' subsidies on top (``total``).
+    allowance: Mapped[Decimal] = mapped_column(
+        Numeric(14, 2), default=Decimal("0.00"), server_default="0"
+    )
+    copay: Mapped[Decimal] = mapped_column(
+        Numeric(14, 2), default=Decimal("0.00"), server_default="0"
+    )
+    meals: Mapped[int] = mapped_column(default=0, server_default="0")
+    meal_subsidy: Mapped[Decimal] = mapped_column(
+        Numeric(14, 2), default=Decimal("0.00"), server_default="0"
+    )
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def funder(self) -> Decimal:
+        """The orders' amount less what allowances and co-payments cover."""
+        return self.amount - self.allowance - self.copay
+
+    @property
+    def total(self) -> Decimal:
+        """funder + allowance + copay + meal_subsidy: the orders' amount and the meals'."""
+        return self.amount + self.meal_subsidy
 
     def __repr__(self) -> str:
         return f"<BillingBatch {self.id} {self.period_start}..{self.period_end} {self.status}>"

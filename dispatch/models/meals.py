@@ -27,7 +27,8 @@ class MealMethod(enum.StrEnum):
 
 class MealStatus(enum.StrEnum):
     recorded = "recorded"  # no open block/review flag: billable
-    flagged = "flagged"  # held from billing until its flags are resolved
+    flagged = "flagged"  # held from billing until finance decides
+    rejected = "rejected"  # finance refused it: never billed
 
 
 class Canteen(Base):

@@ -14,13 +14,17 @@ from dispatch import audit, config, error_codes, spreadsheets
 from dispatch.db import utcnow
 from dispatch.errors import DomainError
 from dispatch.models import (
+    AllowanceEntry,
     BatchStatus,
     BillingBatch,
     BillingUnit,
     Caregiver,
     Client,
+    Meal,
+    MealStatus,
     Provider,
     Role,
+    ServicePoint,
     ServiceType,
     WorkOrder,
     WorkOrderStatus,
@@ -77,7 +81,8 @@ def create_batch(
         .order_by(WorkOrder.start_at, WorkOrder.id)
         .with_for_update(of=WorkOrder)
     ).all()
-    if not rows:
+    meals = _unbilled_meals(provider_id, start, end)
+    if not rows and not session.scalar(select(func.count()).select_from(meals.subquery())):
         raise error_codes.NO_APPROVED_ORDERS()
     batch = BillingBatch(
         provider_id=provider_id,
@@ -96,13 +101,63 @@ def create_batch(
         }
         for ident, minutes, unit, rate in rows
     ]
-    session.execute(update(WorkOrder), params)
-    batch.orders = len(params)
-    batch.minutes = sum(r[1] for r in rows)
-    batch.amount = sum((p["billing_amount"] for p in params), Decimal("0.00"))
-    session.flush()
+    if params:
+        session.execute(update(WorkOrder), params)
+    session.execute(
+        update(Meal)
+        .where(Meal.id.in_(meals.with_only_columns(Meal.id).scalar_subquery()))
+        .values(billing_batch_id=batch.id),
+        execution_options={"synchronize_session": False},
+    )
+    _totals(session, batch)
     audit.record(session, actor, "billing_batch.create", batch, after=audit.snapshot(batch))
     return batch
+
+
+def _unbilled_meals(provider_id: int, start: Any, end: Any) -> Any:
+    """The provider's canteens' meals of the period not held by a flag and not yet billed."""
+    return select(Meal).where(
+        Meal.provider_id == provider_id,
+        Meal.status == MealStatus.recorded,
+        Meal.billing_batch_id.is_(None),
+        Meal.served_at >= start,
+        Meal.served_at < end,
+    )
+
+
+def _totals(session: Session, batch: BillingBatch) -> None:
+    """The one definition of a batch's lines: its orders, who pays them, its meals.
+
+    The allowance and co-payment lines are the net ledger entries of the batch's orders (a
+    reversed debit nets to nothing with its credit); amounts are exact sums of fen.
+    """
+    orders, minutes, amount = session.execute(
+        select(
+            func.count(WorkOrder.id),
+            func.coalesce(func.sum(WorkOrder.billable_min), 0),
+            func.coalesce(func.sum(WorkOrder.billing_amount), 0),
+        ).where(WorkOrder.billing_batch_id == batch.id)
+    ).one()
+    paid_fen, copay_fen = session.execute(
+        select(
+            func.coalesce(-func.sum(AllowanceEntry.amount_fen), 0),
+            func.coalesce(func.sum(AllowanceEntry.copay_fen), 0),
+        ).where(
+            AllowanceEntry.work_order_id.in_(
+                select(WorkOrder.id).where(WorkOrder.billing_batch_id == batch.id)
+            )
+        )
+    ).one()
+    meals, subsidy_fen = session.execute(
+        select(func.count(Meal.id), func.coalesce(func.sum(Meal.subsidy_fen), 0)).where(
+            Meal.billing_batch_id == batch.id
+        )
+    ).one()
+    batch.orders, batch.minutes, batch.amount = int(orders), int(minutes), Decimal(amount)
+    batch.allowance = Decimal(int(paid_fen)) / 100
+    batch.copay = Decimal(int(copay_fen)) / 100
+    batch.meals, batch.meal_subsidy = int(meals), Decimal(int(subsidy_fen)) / 100
+    session.flush()
 
 
 def recompute(session: Session, actor: Actor, batch_id: int, *, reason: str) -> BillingBatch:
@@ -112,15 +167,7 @@ def recompute(session: Session, actor: Actor, batch_id: int, *, reason: str) -> 
     if batch.status == BatchStatus.closed:
         raise _closed(batch)
     before = audit.snapshot(batch)
-    orders, minutes, amount = session.execute(
-        select(
-            func.count(WorkOrder.id),
-            func.coalesce(func.sum(WorkOrder.billable_min), 0),
-            func.coalesce(func.sum(WorkOrder.billing_amount), 0),
-        ).where(WorkOrder.billing_batch_id == batch.id)
-    ).one()
-    batch.orders, batch.minutes, batch.amount = int(orders), int(minutes), Decimal(amount)
-    session.flush()
+    _totals(session, batch)
     old, new = audit.changed(before, audit.snapshot(batch))
     if new:
         audit.record(
@@ -136,7 +183,7 @@ def close_batch(session: Session, actor: Actor, batch_id: int) -> BillingBatch:
     session.refresh(batch, with_for_update=True)
     if batch.status == BatchStatus.closed:
         raise _closed(batch)
-    if batch.orders == 0:
+    if batch.orders == 0 and batch.meals == 0:
         raise error_codes.BATCH_EMPTY()
     before = audit.snapshot(batch)
     session.execute(
@@ -165,6 +212,10 @@ def delete_batch(session: Session, actor: Actor, batch_id: int) -> None:
         update(WorkOrder)
         .where(WorkOrder.billing_batch_id == batch.id)
         .values(billing_batch_id=None, billing_rate=None, billing_amount=None),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    session.execute(
+        update(Meal).where(Meal.billing_batch_id == batch.id).values(billing_batch_id=None),
         execution_options={"synchronize_session": "fetch"},
     )
     session.delete(batch)
@@ -207,6 +258,46 @@ EXPORT_COLUMNS = [
     "rate",
     "amount",
 ]
+
+
+MEAL_COLUMNS = [
+    "meal_id",
+    "canteen_code",
+    "client_code",
+    "client_name",
+    "served_at",
+    "slot",
+    "method",
+    "price",
+    "subsidy",
+    "price_paid",
+]
+
+
+def _meal_lines(session: Session, batch: BillingBatch) -> list[list[Any]]:
+    zone = config.zone()
+    rows = session.execute(
+        select(Meal, ServicePoint.code, Client.code, Client.name)
+        .join(ServicePoint, ServicePoint.id == Meal.canteen_id)
+        .join(Client, Client.id == Meal.client_id)
+        .where(Meal.billing_batch_id == batch.id)
+        .order_by(Meal.served_at, Meal.id)
+    ).all()
+    return [
+        [
+            m.id,
+            canteen,
+            code,
+            name,
+            m.served_at.astimezone(zone).isoformat(),
+            m.slot.value,
+            m.method.value,
+            Decimal(m.price_fen) / 100,
+            Decimal(m.subsidy_fen) / 100,
+            Decimal(m.price_to_pay_fen) / 100,
+        ]
+        for m, canteen, code, name in rows
+    ]
 
 
 def export_batch(session: Session, actor: Actor, batch_id: int, fmt: str) -> tuple[bytes, str, str]:
@@ -255,10 +346,20 @@ def export_batch(session: Session, actor: Actor, batch_id: int, fmt: str) -> tup
             ["minutes", batch.minutes],
             ["hours", Decimal(batch.minutes) / 60],
             ["amount", batch.amount],
-            ["rounding", "each order ROUND_HALF_UP to 0.01 CNY; total = sum of orders"],
+            ["rounding", "each order ROUND_HALF_UP to 0.01 CNY; amount = sum of orders"],
+            ["funder", batch.funder],
+            ["allowance", batch.allowance],
+            ["copay", batch.copay],
+            ["meals", batch.meals],
+            ["meal_subsidy", batch.meal_subsidy],
+            ["total", batch.total],
         ]
         content = spreadsheets.xlsx_bytes(
-            [("orders", EXPORT_COLUMNS, lines), ("summary", ["field", "value"], summary)]
+            [
+                ("orders", EXPORT_COLUMNS, lines),
+                ("meals", MEAL_COLUMNS, _meal_lines(session, batch)),
+                ("summary", ["field", "value"], summary),
+            ]
         )
         return (
             content,

@@ -346,9 +346,17 @@ def close_month(
                 for ident, balance, fen in rows
             ],
         )
+        # One set-based UPDATE: each account loses exactly its expiry entry of this month.
+        expired = (
+            select(AllowanceEntry.account_id, AllowanceEntry.amount_fen)
+            .where(AllowanceEntry.month == month, AllowanceEntry.kind == EntryKind.expiry)
+            .subquery()
+        )
         session.execute(
-            update(AllowanceAccount),
-            [{"id": ident, "balance_fen": balance - fen} for ident, balance, fen in rows],
+            update(AllowanceAccount)
+            .where(AllowanceAccount.id == expired.c.account_id)
+            .values(balance_fen=AllowanceAccount.balance_fen + expired.c.amount_fen),
+            execution_options={"synchronize_session": False},
         )
         for obj in list(session.identity_map.values()):
             if isinstance(obj, AllowanceAccount):

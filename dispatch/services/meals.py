@@ -7,7 +7,8 @@ Contract:
   an elder nobody can identify is 422 ``ELDER_NOT_IDENTIFIED`` and nothing is stored;
 - a meal is idempotent by (canteen, idempotency key): the terminal's retry answers the stored
   meal (``created`` False); the same key with other content is 409 ``IDEMPOTENCY_KEY_REUSED``;
-- a meal in the future (beyond ``CLOCK_SKEW``) is 422 ``MEAL_IN_FUTURE``, one in a closed
+- a meal in the future (beyond ``CLOCK_SKEW``) is 422 ``MEAL_IN_FUTURE``, one older than
+  ``MAX_AGE`` 422 ``MEAL_TOO_OLD``, one in a closed
   ledger month 409 ``ALLOWANCE_MONTH_CLOSED``; nothing is stored;
 - the subsidy is the largest meal subsidy of the schemes paying the elder, at most the price;
 - ``DUPLICATE_MEAL`` and ``MEAL_OUTSIDE_HOURS`` run on every recorded meal (the elder's row is
@@ -32,6 +33,8 @@ from dispatch.config import zone
 from dispatch.db import utcnow
 from dispatch.models import (
     AllowanceAccount,
+    BatchStatus,
+    BillingBatch,
     Canteen,
     Client,
     Device,
@@ -49,7 +52,7 @@ from dispatch.models import (
 from dispatch.rules import RuleConfig, rules_for
 from dispatch.rules.meals import MEAL, MealContext, MealData, SlotHours
 from dispatch.services import allowance_schemes as schemes
-from dispatch.services import ledger
+from dispatch.services import billing, ledger
 from dispatch.services.entitlements import local_midnight, month_of
 from dispatch.services.pages import page_of
 from dispatch.tenancy import Actor, get_scoped, scoped
@@ -59,6 +62,8 @@ RECORDERS = (Role.dispatcher, Role.provider_admin)
 READERS = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin)
 KEEPERS = (Role.dispatcher, Role.provider_admin, Role.admin)
 CLOCK_SKEW = timedelta(minutes=5)
+# Older meals are no terminal's retry but a wrong clock or a typo.
+MAX_AGE = timedelta(days=400)
 # A canteen that has not set its own hours and prices serves these (local time, fen).
 DEFAULT_SLOTS: dict[str, dict[str, Any]] = {
     "breakfast": {"start": "06:30", "end": "09:00", "price_fen": 500},
@@ -196,6 +201,8 @@ def record(
         raise error_codes.MEAL_IN_FUTURE(
             at=served_at.astimezone(zone()).isoformat(), field="served_at"
         )
+    if served_at < now - MAX_AGE:
+        raise error_codes.MEAL_TOO_OLD(days=MAX_AGE.days, field="served_at")
     client = identify(session, point.provider_id, data)
     slot, method = MealSlot(data["slot"]), MealMethod(data["method"])
     fingerprint = _fingerprint(client.id, served_at, slot.value, method.value)
@@ -243,7 +250,7 @@ def record(
             select(Meal).where(Meal.canteen_id == point.id, Meal.idempotency_key == key)
         ).one()
         return _replay(stored, fingerprint), False
-    evaluate(session, meal, slots)
+    evaluate(session, actor, meal, slots)
     return meal, True
 
 
@@ -257,7 +264,9 @@ def _data(m: Meal) -> MealData:
     return MealData(m.id, m.client_id, m.canteen_id, m.served_at, m.day, m.slot.value)
 
 
-def evaluate(session: Session, meal: Meal, slots: Mapping[str, Mapping[str, Any]]) -> None:
+def evaluate(
+    session: Session, actor: Actor, meal: Meal, slots: Mapping[str, Mapping[str, Any]]
+) -> None:
     """Run the meal rules on ``meal``; a duplicate flags both meals of the pair."""
     configs: dict[str, RuleConfig] = engine.rule_configs(session)
     group = list(
@@ -304,8 +313,68 @@ def evaluate(session: Session, meal: Meal, slots: Mapping[str, Mapping[str, Any]
             )
         )
         if severity in HOLDING:
-            by_id[f.work_order_id].status = MealStatus.flagged
+            _hold(session, actor, by_id[f.work_order_id])
     session.flush()
+
+
+def _hold(session: Session, actor: Actor, meal: Meal) -> None:
+    """A meal with a blocking flag leaves billing: an open batch drops it, a closed one keeps it
+    (billed meals never change; the flag stays on record)."""
+    if meal.status != MealStatus.recorded:
+        return
+    if meal.billing_batch_id is not None:
+        batch = session.get(BillingBatch, meal.billing_batch_id)
+        if batch is not None and batch.status == BatchStatus.closed:
+            return
+        meal.billing_batch_id = None
+        meal.status = MealStatus.flagged
+        session.flush()
+        billing.recompute(session, actor, batch.id, reason=f"meal {meal.id} flagged")
+        return
+    meal.status = MealStatus.flagged
+
+
+def decide(session: Session, actor: Actor, meal_id: int, decision: str, reason: str) -> Meal:
+    """Finance accepts a flagged meal (its open flags overridden, it becomes billable) or rejects
+    a meal (never billed)."""
+    actor.require(Role.finance)
+    meal = get_scoped(session, Meal, meal_id, actor)
+    session.refresh(meal, with_for_update=True)
+    reason = (reason or "").strip()
+    if not reason:
+        raise error_codes.REASON_REQUIRED("decision", field="reason")
+    batch = session.get(BillingBatch, meal.billing_batch_id) if meal.billing_batch_id else None
+    if batch is not None and batch.status == BatchStatus.closed:
+        raise error_codes.BATCH_CLOSED(id=batch.id)
+    before = audit.snapshot(meal)
+    now = utcnow()
+    if decision == "accept":
+        if meal.status != MealStatus.flagged:
+            raise error_codes.MEAL_NOT_FLAGGED(id=meal.id, status=meal.status.value)
+        for flag in open_holding_flags(meal):
+            flag.status, flag.resolution = FlagStatus.overridden, reason
+            flag.resolved_at, flag.resolved_by = now, actor.user_id
+        meal.status = MealStatus.recorded
+    else:
+        if meal.status == MealStatus.rejected:
+            raise error_codes.MEAL_ALREADY_REJECTED(id=meal.id)
+        meal.status, meal.billing_batch_id = MealStatus.rejected, None
+    session.flush()
+    if batch is not None:
+        billing.recompute(session, actor, batch.id, reason=f"meal {meal.id} {decision}ed")
+    old, new = audit.changed(before, audit.snapshot(meal))
+    audit.record(
+        session,
+        actor,
+        f"meal.{decision}",
+        meal,
+        before=old,
+        after=new,
+        reason=reason,
+        provider_id=meal.provider_id,
+    )
+    session.refresh(meal, ["flags"])
+    return meal
 
 
 FILTERS = {

@@ -4,71 +4,15 @@ canteens, MEAL_OUTSIDE_HOURS, the subsidy, and bad input that stores nothing."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
 from dispatch.config import zone
 from dispatch.db import utcnow
-from dispatch.models import Meal, ServicePoint, ServicePointKind
 from dispatch.services import devices, ledger
 from dispatch.services.entitlements import month_of
 from dispatch.tenancy import Actor
-from tests.allowances.conftest import add_scheme
-
-CARD = "330100194005010021"
-
-
-def yesterday_at(hh: int, mm: int) -> str:
-    day = (utcnow().astimezone(zone()) - timedelta(days=1)).date()
-    return datetime.combine(day, time(hh, mm), tzinfo=zone()).isoformat()
-
-
-def meals(db: Any) -> int:
-    return int(db.scalar(select(func.count()).select_from(Meal)) or 0)
-
-
-@pytest.fixture
-def canteens(world, db) -> dict[str, Any]:
-    """A canteen of each provider with a terminal; p1's elder carries a card; 3.00 subsidy."""
-    add_scheme(db, meal_subsidy_fen=300)
-    out: dict[str, Any] = {}
-    for name, tenant in (("a", world.p1), ("b", world.p2)):
-        point = ServicePoint(
-            provider_id=tenant.provider.id,
-            code=f"CT{name}",
-            name=f"阳光食堂 {name}",
-            kind=ServicePointKind.canteen,
-            lat=29.3,
-            lon=120.07,
-        )
-        db.add(point)
-        db.flush()
-        actor = Actor(
-            user_id=tenant.dispatcher.id,
-            role=tenant.dispatcher.role,
-            provider_id=tenant.provider.id,
-        )
-        device, key = devices.register(
-            db, actor, {"kind": "canteen_terminal", "service_point_id": point.id, "label": name}
-        )
-        out[name] = {"point": point, "key": key, "device": device}
-    ledger.open_account(db, world.p1.client).card_no = CARD
-    db.commit()
-    return out
-
-
-def body(**kw: Any) -> dict[str, Any]:
-    values = {
-        "card_no": CARD,
-        "served_at": yesterday_at(11, 30),
-        "slot": "lunch",
-        "method": "card",
-        "idempotency_key": "a1b2c3",
-    }
-    values.update(kw)
-    return {k: v for k, v in values.items() if v is not None}
+from tests.allowances.conftest import body, meals, yesterday_at
 
 
 def test_a_terminal_records_a_meal_with_the_elders_subsidy(http, canteens, db):
@@ -183,6 +127,7 @@ def test_unknown_or_revoked_terminal_key_is_401(http, canteens, world, db, key, 
         ({"card_no": None}, 422, "VALIDATION_ERROR"),
         ({"served_at": (utcnow() + timedelta(hours=2)).isoformat()}, 422, "MEAL_IN_FUTURE"),
         ({"slot": "supper"}, 422, "VALIDATION_ERROR"),
+        ({"served_at": "0001-01-01T00:00:00+14:00"}, 422, "MEAL_TOO_OLD"),
     ],
 )
 def test_bad_meals_are_coded_and_store_nothing(http, canteens, db, change, status, code):

@@ -363,6 +363,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PATCH", "/complaints/<id>"): _json({"answer": "已处理"}),
     ("GET", "/clients/<id>/entitlement"): lambda _own: {"query_string": {"month": "2026-11"}},
     ("PATCH", "/clients/<id>/allowance"): _json({"hardship": "低保"}),
+    ("POST", "/meals/<id>/decision"): _json({"decision": "reject", "reason": "not served"}),
     ("PUT", "/service-points/<id>/canteen"): _json(
         {"slots": {"lunch": {"start": "10:30", "end": "13:00", "price": "15.00"}}}
     ),

@@ -8,6 +8,12 @@ from api.fields import BaseSchema, Instant, QuerySchema, ordered_pair
 from dispatch.models import BatchStatus
 
 
+def money(description: str) -> fields.Decimal:
+    return fields.Decimal(
+        as_string=True, places=2, dump_only=True, metadata={"description": f"CNY. {description}"}
+    )
+
+
 class BillingBatchSchema(BaseSchema):
     id = fields.Integer(dump_only=True)
     provider_id = fields.Integer(required=True)
@@ -22,6 +28,12 @@ class BillingBatchSchema(BaseSchema):
         dump_only=True,
         metadata={"description": 'CNY, e.g. "1234.50": the sum of each order rounded half up.'},
     )
+    funder = money("Orders' amount the funder pays: amount - allowance - copay.")
+    allowance = money("Orders' amount paid from the elders' allowances (电子津贴).")
+    copay = money("Orders' amount the elders co-pay (their allowance fell short).")
+    meals = fields.Integer(dump_only=True, metadata={"description": "Canteen meals (全城通)."})
+    meal_subsidy = money("The meals' subsidies.")
+    total = money("funder + allowance + copay + meal_subsidy (= amount + meal_subsidy).")
     created_by = fields.Integer(dump_only=True, allow_none=True)
     created_at = Instant(dump_only=True)
     closed_by = fields.Integer(dump_only=True, allow_none=True)

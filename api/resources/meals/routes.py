@@ -12,10 +12,12 @@ from api.resources.meals.schemas import (
     CanteenSchema,
     CanteenWriteSchema,
     MealCreateSchema,
+    MealDecisionSchema,
     MealQuerySchema,
     MealSchema,
 )
 from dispatch.db import Session
+from dispatch.models import Role
 from dispatch.services import meals
 
 blp = Blueprint(
@@ -59,6 +61,15 @@ def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
 def get(ident: int) -> Any:
     """One meal with its flags"""
     return meals.get_meal(Session(), current_actor(), ident)
+
+
+@blp.route("/meals/<int:ident>/decision", methods=["POST"])
+@roles(Role.finance)
+@blp.arguments(MealDecisionSchema)
+@blp.response(200, MealSchema)
+def decide(data: dict[str, Any], ident: int) -> Any:
+    """Accept a flagged meal (its flags overridden with the reason) or reject a meal"""
+    return meals.decide(Session(), current_actor(), ident, data["decision"], data["reason"])
 
 
 @blp.route("/service-points/<int:ident>/canteen", methods=["GET"])

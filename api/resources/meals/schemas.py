@@ -99,3 +99,12 @@ class CanteenWriteSchema(BaseSchema):
 class CanteenSchema(BaseSchema):
     service_point_id = fields.Integer()
     slots = fields.Dict(keys=fields.String(), values=fields.Nested(SlotShownSchema))
+
+
+class MealDecisionSchema(BaseSchema):
+    decision = fields.String(
+        required=True,
+        validate=validate.OneOf(["accept", "reject"]),
+        metadata={"description": "accept: override the open flags, bill it; reject: never bill."},
+    )
+    reason = text(1000, "Why; audited.", required=True)
