@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dispatch import audit, periodic, queue
+from dispatch import audit, error_codes, periodic, queue
 from dispatch.db import Session, session_scope
 from dispatch.errors import DomainError
 from dispatch.models import Role, WorkOrder
@@ -45,10 +45,7 @@ def plan_day(plan_id: int) -> str:
 def _fail(plan_id: int, exc: BaseException) -> None:
     """Record a job's failure on its plan: a domain error's code and message; anything else a
     generic ``PLAN_FAILED`` (the exception, SQL and all, stays in the log)."""
-    if isinstance(exc, DomainError):
-        failure = proposals.PlanFailure(exc.code, exc.message)
-    else:
-        failure = proposals.internal_failure(exc)
+    failure = exc if isinstance(exc, DomainError) else proposals.internal_failure(exc)
     with session_scope() as session:
         proposals.mark_failed(session, plan_id, failure)
 
@@ -112,10 +109,7 @@ def _merge(plan_id: int, results: list[dict[str, Any] | None]) -> str:
     missing = [i for i, r in enumerate(results) if r is None]
     if missing:
         with session_scope() as session:
-            failure = proposals.PlanFailure(
-                "PLAN_PART_FAILED",
-                f"District part(s) {missing} of this day failed; nothing was stored. Plan again.",
-            )
+            failure = error_codes.PLAN_PART_FAILED(parts=", ".join(map(str, missing)))
             proposals.mark_failed(session, plan_id, failure)
         return "failed"
     try:

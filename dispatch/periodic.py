@@ -41,7 +41,7 @@ from importlib import import_module
 from typing import TypeVar
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch import config, db
@@ -168,18 +168,28 @@ def run_due(now: datetime | None = None, owner: str | None = None) -> list[str]:
     ran: list[str] = []
     make_session = sessions()
     for entry in tasks():
-        with make_session() as session:
-            if not claim(session, entry, now, owner):
-                continue
+        try:
+            with make_session() as session:
+                if not claim(session, entry, now, owner):
+                    continue
+        except SQLAlchemyError:
+            # No connection now (a busy or restarting database): another runner, or the next
+            # tick, takes this period; the other tasks still get their chance.
+            log.exception("periodic task %s: could not claim this period", entry.name)
+            continue
         error: str | None = None
         try:
             entry.func()
         except Exception as exc:
             log.exception("periodic task %s failed", entry.name)
             error = f"{type(exc).__name__}: {exc}"[:2000]
-        with make_session() as session:
-            _finish(session, entry.name, error)
         ran.append(entry.name)
+        try:
+            with make_session() as session:
+                _finish(session, entry.name, error)
+        except SQLAlchemyError:
+            # The run happened; its lease ends by itself (``lease_s``).
+            log.exception("periodic task %s: could not record the end of its run", entry.name)
     return ran
 
 

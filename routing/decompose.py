@@ -417,6 +417,25 @@ def solve_large(
     return routes
 
 
+def place_the_rest(
+    inst: Instance, routes: dict[int, list[int]], seed: int, skip: frozenset[int] = frozenset()
+) -> dict[int, list[int]]:
+    """Visits still without a route get one greedy insertion pass, whatever the clock says.
+
+    Every phase of ``solve_large`` stops at its deadline; on a slow or busy machine they can run
+    out of time before every visit is placed (a sub-problem whose first solution came too late
+    leaves its visits loose). For the benchmark command (``routing.solomon``, every customer
+    must be served) a short limit should give a worse answer, never a partial one; the home-care
+    planner has its own repair, by priority, for this.
+    """
+    routed = {x for r in routes.values() for x in r}
+    if all(x in routed or x in skip for x in range(inst.n) if inst.kind[x] not in (START, END)):
+        return routes
+    search = recreate.Search(inst, routes, seed, skip)
+    search.place_loose()
+    return search.snapshot()
+
+
 # The instance a polish's worker processes inherit when they are forked, and their searches.
 _POLISH: dict = {}
 

@@ -138,6 +138,7 @@ def solve(
         node_routes = decompose.solve_large(
             inst, si.xy, time_limit_s - (time.monotonic() - t0), seed=seed
         )
+        node_routes = decompose.place_the_rest(inst, node_routes, seed)
         routes = [r for r in node_routes.values() if r]
         raw = True
     elif not overrides and first_solution == "PORTFOLIO":

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dispatch.errors import (
     Code,
     Conflict,
+    InternalError,
     Invalid,
+    ServiceUnavailable,
 )
 
 # --- day plans, visits and moves --------------------------------------------------------------
@@ -95,4 +97,52 @@ MOVE_OVERLAP = Code(
     "{name} could not reach the next stop (starts {next}) in time: this visit ends {end} and "
     "the way takes {minutes} min.",
     "{name} 无法按时赶到下一站（{next} 开始）：本服务 {end} 结束，路上需 {minutes} 分钟。",
+)
+
+
+# --- why a plan failed (``DayPlan.error_code``; stored by its job, not answered by a request) --
+
+PLAN_STALE = Code(
+    "PLAN_STALE",
+    Conflict,
+    "Version {newer} of this day was requested after this one (version {version}); this "
+    "version was not stored.",
+    "该日在本版本（第 {version} 版）之后又请求了第 {newer} 版；本版本未保存。",
+    edited=(
+        "Visit {visit} was changed while this version was being solved; this version was not "
+        "stored (plan again to include the change).",
+        "服务 {visit} 在本版本求解期间被修改；本版本未保存（请重新规划以包含该修改）。",
+    ),
+)
+PLAN_JOB_LOST = Code(
+    "PLAN_JOB_LOST",
+    ServiceUnavailable,
+    "The optimisation job {job} {status} before storing a result (an error, or its worker "
+    "stopped or died). Nothing of this version was stored; plan again.",
+    "优化任务 {job} 在保存结果前已终止（出错，或其工作进程停止）。本版本未保存任何内容，"
+    "请重新规划。",
+    gone=(
+        "The optimisation job {job} is gone from the queue (Redis restarted without its data "
+        "or was flushed). Nothing of this version was stored; plan again.",
+        "优化任务 {job} 已不在队列中（Redis 重启后数据丢失或被清空）。本版本未保存任何内容，"
+        "请重新规划。",
+    ),
+    timeout=(
+        "The optimisation did not finish in time (worker lost?). Nothing of this version was "
+        "stored; plan again.",
+        "优化未能在时限内完成（工作进程可能已丢失）。本版本未保存任何内容，请重新规划。",
+    ),
+)
+PLAN_PART_FAILED = Code(
+    "PLAN_PART_FAILED",
+    ServiceUnavailable,
+    "District part(s) {parts} of this day failed; nothing was stored. Plan again.",
+    "该日的街道分区 {parts} 求解失败；未保存任何内容，请重新规划。",
+)
+PLAN_FAILED = Code(
+    "PLAN_FAILED",
+    InternalError,
+    "The optimisation stopped with an internal error ({error}); the details are in the "
+    "worker's log. Try again; if it fails again, report it.",
+    "优化因内部错误（{error}）中止，详情见工作进程日志。请重试；如再次失败请报告。",
 )

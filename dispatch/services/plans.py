@@ -141,23 +141,11 @@ def lost_because(
     age_s = (now - plan.created_at).total_seconds()
     for jid, state in states.items():
         if state.status in queue.ENDED_BADLY:
-            return proposals.PlanFailure(
-                "PLAN_JOB_LOST",
-                f"The optimisation job {jid} {state.status} before storing a result (an error, or "
-                "its worker stopped or died). Nothing of this version was stored; plan again.",
-            )
+            return error_codes.PLAN_JOB_LOST(job=jid, status=state.status.value)
         if state.status == JobStatus.missing and (jid != plan.job_id or age_s > MISSING_GRACE_S):
-            return proposals.PlanFailure(
-                "PLAN_JOB_LOST",
-                f"The optimisation job {jid} is gone from the queue (Redis restarted without its "
-                "data or was flushed). Nothing of this version was stored; plan again.",
-            )
+            return error_codes.PLAN_JOB_LOST("gone", job=jid)
     if age_s > 2 * job_timeout(plan.time_limit_s):
-        return proposals.PlanFailure(
-            "PLAN_JOB_LOST",
-            "The optimisation did not finish in time (worker lost?). Nothing of this version was "
-            "stored; plan again.",
-        )
+        return error_codes.PLAN_JOB_LOST("timeout")
     return None
 
 

@@ -12,15 +12,16 @@ from __future__ import annotations
 import logging
 import time as timer
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 import routing
-from dispatch import audit
+from dispatch import audit, error_codes
 from dispatch.db import utcnow
+from dispatch.errors import DomainError
 from dispatch.models import DayPlan, PlanStatus, Visit, VisitAssignment, VisitStatus
 from dispatch.services import day_lock
 from dispatch.services import problem as P
@@ -29,30 +30,21 @@ from dispatch.tenancy import SYSTEM
 log = logging.getLogger(__name__)
 
 MAX_RETRY_S = 90
-
-
-@dataclass(frozen=True)
-class PlanFailure:
-    """Why a plan failed: a stable ``code`` (``DayPlan.error_code``) and a message for people.
-    Messages never carry an exception's text (SQL, paths): those go to the log."""
-
-    code: str
-    message: str
-
-
-# A job raised something unexpected: the details are in the worker's log, not on the plan.
-def internal_failure(exc: BaseException) -> PlanFailure:
-    return PlanFailure(
-        "PLAN_FAILED",
-        f"The optimisation stopped with an internal error ({type(exc).__name__}); the details are "
-        "in the worker's log. Try again; if it fails again, report it.",
-    )
-
-
 # Plans a day's routes come from; a visit in one of these is edited together with the plan.
 ACTIVE = (PlanStatus.proposed, PlanStatus.published)
 # Visits whose routes no plan changes any more.
 FINAL = (VisitStatus.in_progress, VisitStatus.completed, VisitStatus.missed, VisitStatus.cancelled)
+
+
+# Why a plan failed: a catalogued error (``dispatch.error_codes``, "why a plan failed"), kept
+# as ``DayPlan.error_code`` and ``error``; never an exception's own text (SQL, paths): that goes
+# to the log.
+PlanFailure = DomainError
+
+
+def internal_failure(exc: BaseException) -> PlanFailure:
+    """A job raised something unexpected: its type only; the details are in the worker's log."""
+    return error_codes.PLAN_FAILED(error=type(exc).__name__)
 
 
 def travel_model() -> routing.TravelModel:
@@ -172,18 +164,10 @@ def stale_because(
         and p.status in (PlanStatus.optimizing, PlanStatus.proposed, PlanStatus.published)
     ]
     if newer:
-        return PlanFailure(
-            "PLAN_STALE",
-            f"Version {max(newer)} of this day was requested after this one (version "
-            f"{plan.version}); this version was not stored.",
-        )
+        return error_codes.PLAN_STALE(newer=max(newer), version=plan.version)
     for v in fresh:
         if v.status not in FINAL and v.id in seen and list(seen[v.id]) != signature(v):
-            return PlanFailure(
-                "PLAN_STALE",
-                f"Visit {v.id} was changed while this version was being solved; this version "
-                "was not stored (plan again to include the change).",
-            )
+            return error_codes.PLAN_STALE("edited", visit=v.id)
     return None
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from dispatch import periodic
 from dispatch.db import utcnow
@@ -42,16 +43,21 @@ def test_concurrent_runners_run_a_period_once(counted):
     now = utcnow()
     barrier = threading.Barrier(8)
     ran: list[list[str]] = []
+    errors: list[BaseException] = []
 
     def runner(i: int) -> None:
-        barrier.wait()
-        ran.append(periodic.run_due(now, owner=f"runner-{i}"))
+        try:
+            barrier.wait(timeout=60)
+            ran.append(periodic.run_due(now, owner=f"runner-{i}"))
+        except BaseException as exc:  # reported below, not lost on a thread's stderr
+            errors.append(exc)
 
     threads = [threading.Thread(target=runner, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert not errors, errors
     assert len(calls) == 1
     assert sum(entry.name in names for names in ran) == 1
 
@@ -116,3 +122,26 @@ def test_registration_refuses_a_period_of_zero():
 def test_every_listed_task_module_imports_and_registers_sane_periods():
     for entry in periodic.load_tasks():
         assert entry.every_s > 0 and entry.lease_s >= entry.every_s
+
+
+def test_a_task_that_cannot_be_claimed_does_not_stop_the_others(counted, monkeypatch):
+    # One claim meets a database that cannot answer (too many clients, a restart): that task
+    # waits for another runner or the next tick; the other tasks of the tick still run.
+    entry, calls = counted
+    blocked = periodic.register(
+        lambda: None, every_s=60, name=f"test.blocked.{uuid.uuid4().hex[:8]}"
+    )
+    claim = periodic.claim
+
+    def flaky(session: Any, task: periodic.Task, *args: Any) -> bool:
+        if task.name == blocked.name:
+            raise OperationalError("SELECT 1", {}, Exception("too many clients already"))
+        return claim(session, task, *args)
+
+    monkeypatch.setattr(periodic, "claim", flaky)
+    try:
+        ran = periodic.run_due(utcnow())
+    finally:
+        periodic.unregister(blocked.name)
+    assert entry.name in ran and blocked.name not in ran
+    assert len(calls) == 1
