@@ -21,8 +21,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 jwt = JWTManager()
 
 ALL_ROLES = LOGIN_ROLES
-# Everyone who works in care (staff and platform): every login role but an elder's family.
-WORKFORCE = tuple(r for r in LOGIN_ROLES if r is not Role.family)
 PROVIDER_STAFF = (Role.dispatcher, Role.provider_admin)
 PLATFORM = (Role.admin, Role.finance)
 

@@ -155,6 +155,7 @@ def _plan_day(day: date) -> None:
 def _history(seed: int, day: date, settings: config.Settings) -> None:
     """The last 30 days as if the district had run, then today's check-ins until now."""
     from dispatch.demo.allowances import close_last_month, seed_allowances
+    from dispatch.demo.bureau import run_bureau
     from dispatch.demo.history import DAYS, seed_history
     from dispatch.demo.office import run_office
     from dispatch.demo.today import run_today
@@ -164,6 +165,8 @@ def _history(seed: int, day: date, settings: config.Settings) -> None:
         if report.days:
             # accounts and meals first: the office's approvals debit them, its batches bill them
             seed_allowances(session, seed, day)
+            # The bureau's month (grades, contacts, call-backs) before the office decides it.
+            run_bureau(session, seed, day)
             run_office(session, seed, day, day - timedelta(days=DAYS))
             close_last_month(session, day)
     now = datetime.now(ZoneInfo(settings.timezone))
@@ -242,7 +245,14 @@ def logins(args: argparse.Namespace) -> None:
         out.append(f"{'login':<16} {'role':<15} {'provider':<8} name")
         for u in users:
             if u.provider_id is None:
-                out.append(f"{u.username:<16} {u.role.value:<15} {'-':<8} {u.display_name or ''}")
+                area = ""
+                if u.role.area_level:
+                    area = (
+                        f" · area {u.area_district} {'/'.join(u.area_streets or ['(all streets)'])}"
+                    )
+                out.append(
+                    f"{u.username:<16} {u.role.value:<15} {'-':<8} {u.display_name or ''}{area}"
+                )
         for provider in providers:
             staff = [u for u in users if u.provider_id == provider.id]
             carers = [u for u in staff if u.role == Role.caregiver]

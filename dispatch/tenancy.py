@@ -1,4 +1,8 @@
-"""Tenancy, enforced once: every read of provider-owned rows goes through ``scoped``."""
+"""Tenancy, enforced once: every read of provider-owned rows goes through ``scoped``.
+
+Provider roles see their provider's rows; finance and admin see all; a supervisor sees the rows
+inside its area (``dispatch.areas``). Another tenant's or area's id is a 404, like a missing one.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from dispatch import error_codes
+from dispatch import areas, error_codes
+from dispatch.areas import Area
 from dispatch.models import Provider, Role
 
 T = TypeVar("T")
@@ -16,12 +21,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: the user, their role and, for provider roles, their provider."""
+    """Who is acting: the user, their role and, for provider roles, their provider; for a
+    supervisor, its area."""
 
     user_id: int | None
     role: Role
     provider_id: int | None = None
     caregiver_id: int | None = None
+    area: Area | None = None
 
     @property
     def platform_level(self) -> bool:
@@ -44,6 +51,8 @@ def scoped(stmt: Select[Any], model: type[Any], actor: Actor) -> Select[Any]:
     """Restrict a select on ``model`` to what ``actor`` may see."""
     if actor.platform_level:
         return stmt
+    if actor.role.area_level:
+        return stmt.where(areas.clause(model, actor.area))
     if model is Provider:
         return stmt.where(Provider.id == actor.provider_id)
     column = provider_column(model)
@@ -63,6 +72,8 @@ def get_scoped(session: Session, model: type[T], ident: int, actor: Actor) -> T:
 
 def resolve_provider(actor: Actor, provider_id: int | None) -> int:
     """The provider a write applies to: the actor's own, or the one a platform user names."""
+    if actor.role.area_level:
+        raise error_codes.FORBIDDEN("role", role=actor.role.value)
     if not actor.platform_level:
         if provider_id is not None and provider_id != actor.provider_id:
             raise error_codes.PROVIDER_NOT_FOUND(id=provider_id)

@@ -200,7 +200,8 @@ def test_seeding_writes_the_district_and_a_second_run_adds_nothing(db: Any) -> N
     assert counts["Provider"] == len(PROVIDERS)
     assert counts["Client"] >= 300 and counts["Caregiver"] >= 40
     assert counts["ServiceType"] == len(CATALOGUE)
-    assert counts["User"] == 2 + sum(2 + p.caregivers for p in PROVIDERS)
+    # admin, finance, the district and the street supervisor, then each provider's staff
+    assert counts["User"] == 4 + sum(2 + p.caregivers for p in PROVIDERS)
     assert db.scalar(select(func.count()).select_from(AuditEntry)) == len(PROVIDERS)
 
     again = seed_demo(db(), SEED + 1, DAY)

@@ -35,6 +35,8 @@ RESOURCES = [
     "family",
     "orders",
     "complaints",
+    # Supervision (#17)
+    "supervision",
     # Allowances and meals (#19)
     "allowance_schemes",
     "allowances",

@@ -9,6 +9,9 @@ from dispatch.models import BillingUnit
 
 # Every demo coordinate lies in this box around urban Yiwu (义乌市), Zhejiang (WGS84).
 YIWU_BOX = (29.28, 29.36, 120.03, 120.13)  # lat_min, lat_max, lon_min, lon_max
+# The district the providers register in, and the street the demo's street supervisor oversees.
+DISTRICT = "义乌市"
+SUPERVISED_STREET = "稠城街道"
 
 
 @dataclass(frozen=True)

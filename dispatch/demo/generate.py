@@ -14,6 +14,7 @@ from dispatch.demo.data import (
     CARER_GIVEN_F,
     CARER_GIVEN_M,
     CATALOGUE,
+    DISTRICT,
     ELDER_GIVEN_F,
     ELDER_GIVEN_M,
     ELDER_NOTES,
@@ -21,6 +22,7 @@ from dispatch.demo.data import (
     PROVIDERS,
     REFUSAL_REASONS,
     STREETS,
+    SUPERVISED_STREET,
     SURNAMES,
     ProviderInfo,
     ServiceInfo,
@@ -152,6 +154,8 @@ class UserSpec:
     provider_n: int | None
     display_name: str
     caregiver_code: str | None = None
+    area_district: str | None = None  # supervisors: the district and, maybe, its streets
+    area_streets: tuple[str, ...] = ()
 
 
 @dataclass
@@ -706,6 +710,16 @@ def build_district(seed: int, today: date, timezone: str = "Asia/Shanghai") -> D
     district.users += [
         UserSpec("admin", Role.admin, None, "平台管理员"),
         UserSpec("finance", Role.finance, None, "义乌市民政局财务审核"),
+        UserSpec("supervisor", Role.supervisor, None, "义乌市民政局养老服务科", None, DISTRICT),
+        UserSpec(
+            "supervisor_street",
+            Role.supervisor,
+            None,
+            f"{SUPERVISED_STREET}社会事务办",
+            None,
+            DISTRICT,
+            (SUPERVISED_STREET,),
+        ),
     ]
     for p in PROVIDERS:
         points = gen.points(p)

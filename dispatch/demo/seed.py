@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch import audit
-from dispatch.demo.data import PASSWORD, PROVIDERS
+from dispatch.demo.data import DISTRICT, PASSWORD, PROVIDERS
 from dispatch.demo.generate import District, build_district
 from dispatch.models import (
     Caregiver,
@@ -117,7 +117,7 @@ def _write(session: Session, d: District) -> SeedReport:
     session.add_all(new_services)
 
     providers = {
-        p.n: Provider(code=p.code, name=p.name, district="义乌市", contact_phone=p.phone)
+        p.n: Provider(code=p.code, name=p.name, district=DISTRICT, contact_phone=p.phone)
         for p in d.providers
     }
     session.add_all(providers.values())
@@ -151,6 +151,7 @@ def _write(session: Session, d: District) -> SeedReport:
             gender=g.gender,
             phone=g.phone,
             home_address=g.home_address,
+            street=g.street,
             home_lat=g.home_lat,
             home_lon=g.home_lon,
             start_point_id=centres[g.provider_n].id if g.starts_at_centre else None,
@@ -271,6 +272,8 @@ def _write(session: Session, d: District) -> SeedReport:
                     else None
                 ),
                 display_name=u.display_name,
+                area_district=u.area_district,
+                area_streets=list(u.area_streets) or None,
             )
         )
     session.add_all(users)

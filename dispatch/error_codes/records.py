@@ -231,4 +231,5 @@ PERIOD_TOO_LONG = Code(
     Invalid,
     "A batch covers at most {days} days; split the period.",
     "批量校验最长 {days} 天，请拆分时间段。",
+    report=("The period may span at most {days} days.", "统计周期最长 {days} 天。"),
 )

@@ -50,6 +50,16 @@ from dispatch.models.rate_limits import RateLimit
 from dispatch.models.rules import RuleSetting
 from dispatch.models.service_points import ServicePoint, ServicePointKind
 from dispatch.models.service_types import BillingUnit, ServiceType
+from dispatch.models.supervision import (
+    SENIOR_GRADES,
+    Callback,
+    CallbackStatus,
+    CaregiverGrade,
+    ClientContact,
+    ContactKind,
+    TookPlace,
+    Training,
+)
 from dispatch.models.timesheets import TimesheetUpload
 from dispatch.models.users import LOGIN_ROLES, Role, User
 from dispatch.models.visits import Visit, VisitAssignment, VisitOutcome, VisitStatus
@@ -57,6 +67,7 @@ from dispatch.models.work_orders import AppealState, WorkOrder, WorkOrderSource,
 
 __all__ = [
     "LOGIN_ROLES",
+    "SENIOR_GRADES",
     "AbsenceReason",
     "AllowanceAccount",
     "AllowanceEntry",
@@ -74,16 +85,21 @@ __all__ = [
     "CallSignal",
     "CallSource",
     "CallStatus",
+    "Callback",
+    "CallbackStatus",
     "Canteen",
     "CarePlan",
     "Caregiver",
+    "CaregiverGrade",
     "CaregiverSkill",
     "Certificate",
     "Client",
     "ClientAbsence",
+    "ClientContact",
     "ClientRefusal",
     "Complaint",
     "ComplaintStatus",
+    "ContactKind",
     "Crs",
     "DayPlan",
     "Device",
@@ -120,6 +136,8 @@ __all__ = [
     "Severity",
     "Shift",
     "TimesheetUpload",
+    "TookPlace",
+    "Training",
     "TravelMode",
     "User",
     "Visit",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.db import Base, UTCDateTime, str_enum, utcnow
 from dispatch.models.clients import Gender
+from dispatch.models.supervision import CaregiverGrade
 
 
 class TravelMode(enum.StrEnum):
@@ -31,6 +32,8 @@ class Caregiver(Base):
     # SHA-256 of the national id number: one person registered with two providers.
     person_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     home_address: Mapped[str | None] = mapped_column(String(300))
+    street: Mapped[str | None] = mapped_column(String(100), index=True)  # 街道 they work from
+    grade: Mapped[CaregiverGrade | None] = mapped_column(str_enum(CaregiverGrade))
     home_lat: Mapped[float]
     home_lon: Mapped[float]
     start_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))

@@ -105,6 +105,18 @@ class VisitData:
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class CallbackData:
+    """The answered call-back (回访) of an order: what the elder told the caller."""
+
+    id: int
+    took_place: str  # yes | no | unsure
+    reached: bool
+    satisfaction: int | None
+    answered_at: datetime | None
+    note: str | None
+
+
 @dataclass
 class Context:
     """Everything the rules may look at for one evaluation, already loaded."""
@@ -131,6 +143,8 @@ class Context:
     client_visits: dict[tuple[int, date], list[VisitData]] = field(default_factory=dict)
     # Billable minutes of the client's earlier (non-rejected) orders in the order's local month.
     month_before_min: dict[int, int] = field(default_factory=dict)
+    # The answered call-back of each order that has one (CALLBACK_DENIED).
+    callbacks: dict[int, CallbackData] = field(default_factory=dict)
     # The thresholds in force, for rules that consult another rule's (GEOFENCE uses GPS_POOR).
     thresholds: dict[str, float | None] = field(default_factory=dict)
     travel_seconds: Callable[[tuple[float, float], tuple[float, float], str], int] | None = None

@@ -314,3 +314,21 @@ def late_sync(o: OrderData, ctx: Context, limit_h: float) -> Iterator[Finding]:
                 },
             )
             return
+
+
+@rule("CALLBACK_DENIED", severity="block", zh="回访称服务未发生")
+def callback_denied(o: OrderData, ctx: Context, _t: None) -> Iterator[Finding]:
+    """A call-back (回访) reached the elder, who said the service did not take place."""
+    cb = ctx.callbacks.get(o.id)
+    if cb is not None and cb.reached and cb.took_place == "no":
+        yield Finding(
+            o.id,
+            "CALLBACK_DENIED",
+            {
+                "callback_id": cb.id,
+                "took_place": cb.took_place,
+                "answered_at": iso(cb.answered_at),
+                "satisfaction": cb.satisfaction,
+                "note": cb.note,
+            },
+        )

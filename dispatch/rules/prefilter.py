@@ -109,6 +109,10 @@ PER_ORDER: dict[str, str] = {
         f"extract(epoch FROM {{e}}.received_at - {{e}}.device_time_at) / 3600.0"
         f" > :t_LATE_SYNC - {_EPS}"
     ),
+    "CALLBACK_DENIED": (
+        "EXISTS (SELECT 1 FROM callbacks cb WHERE cb.work_order_id = o.id"
+        " AND cb.status = 'answered' AND cb.reached AND cb.took_place = 'no')"
+    ),
     # The device's own mock flag; repeated coordinates are a cross-order prefilter below.
     "MOCK_LOCATION": "(coalesce(ci.mock_location, false) OR coalesce(co.mock_location, false))",
 }

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch import error_codes, throttle
+from dispatch.areas import area_of
 from dispatch.audit import record
 from dispatch.db import keep_on_refusal, utcnow
 from dispatch.models import User
@@ -65,6 +66,7 @@ def actor_of(user: User) -> Actor:
         role=user.role,
         provider_id=user.provider_id,
         caregiver_id=user.caregiver_id,
+        area=area_of(user.area_district, user.area_streets) if user.role.area_level else None,
     )
 
 

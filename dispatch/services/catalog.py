@@ -22,6 +22,7 @@ from dispatch.models import (
     ServicePoint,
     ServiceType,
     Shift,
+    Training,
     User,
 )
 from dispatch.services.crud import Child, Crud
@@ -29,6 +30,8 @@ from dispatch.tenancy import Actor
 
 STAFF_READ = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin)
 STAFF_WRITE = (Role.dispatcher, Role.provider_admin, Role.admin)
+# Elders and caregivers are also read by supervisors, inside their area (dispatch.areas).
+PEOPLE_READ = (*STAFF_READ, Role.supervisor)
 
 
 def _ordered(start: Any, end: Any, field: str, *, strict: bool = True) -> None:
@@ -78,7 +81,7 @@ PROVIDERS = Crud(
 )
 CLIENTS = Crud(
     Client,
-    read_roles=STAFF_READ,
+    read_roles=PEOPLE_READ,
     write_roles=STAFF_WRITE,
     filters={
         "active": lambda v: Client.active == v,
@@ -96,13 +99,14 @@ CLIENT_ABSENCES = Child(CLIENTS, ClientAbsence, "client_id", check=check_absence
 CLIENT_REFUSALS = Child(CLIENTS, ClientRefusal, "client_id", refs={"caregiver_id": Caregiver})
 CAREGIVERS = Crud(
     Caregiver,
-    read_roles=STAFF_READ,
+    read_roles=PEOPLE_READ,
     write_roles=STAFF_WRITE,
     filters={
         "active": lambda v: Caregiver.active == v,
         "provider_id": lambda v: Caregiver.provider_id == v,
         "code": lambda v: Caregiver.code == v,
         "gender": lambda v: Caregiver.gender == v,
+        "street": lambda v: Caregiver.street == v,
         "skill": lambda v: Caregiver.skills.any(CaregiverSkill.skill == v),
         "q": lambda v: Caregiver.name.contains(v, autoescape=True),
     },
@@ -112,6 +116,7 @@ CAREGIVERS = Crud(
 CAREGIVER_SKILLS = Child(CAREGIVERS, CaregiverSkill, "caregiver_id")
 CAREGIVER_CERTIFICATES = Child(CAREGIVERS, Certificate, "caregiver_id", check=check_certificate)
 CAREGIVER_SHIFTS = Child(CAREGIVERS, Shift, "caregiver_id", check=check_shift)
+CAREGIVER_TRAININGS = Child(CAREGIVERS, Training, "caregiver_id")
 SERVICE_TYPES = Crud(
     ServiceType,
     read_roles=LOGIN_ROLES,

@@ -37,8 +37,31 @@ def _password_hash(password: str) -> str:
     return hash_password(password)
 
 
+def _check_area(user: User) -> None:
+    """A supervisor is bound to a district (and maybe streets of it); no one else has an area."""
+    if user.role.area_level:
+        if user.provider_id is not None or user.caregiver_id is not None:
+            raise error_codes.PLATFORM_USER_HAS_PROVIDER(
+                role=user.role.value, errors={"provider_id": ["Must be empty for supervisors."]}
+            )
+        if not (user.area_district or "").strip():
+            raise error_codes.AREA_REQUIRED(
+                errors={"area_district": ["Missing data for required field."]}
+            )
+        user.area_district = (user.area_district or "").strip()
+        streets = sorted({s.strip() for s in user.area_streets or () if s and s.strip()})
+        user.area_streets = streets or None
+    elif user.area_district is not None or user.area_streets:
+        raise error_codes.AREA_NOT_ALLOWED(
+            errors={"area_district": ["Must be empty unless role is supervisor."]}
+        )
+
+
 def _check_shape(session: Session, user: User) -> None:
     """Role, provider and caregiver link must agree with each other."""
+    _check_area(user)
+    if user.role.area_level:
+        return
     if user.role.platform_level:
         if user.provider_id is not None or user.caregiver_id is not None:
             raise error_codes.PLATFORM_USER_HAS_PROVIDER(
@@ -83,7 +106,7 @@ def create_user(session: Session, actor: Actor, data: dict[str, Any]) -> User:
     data = dict(data)
     role = Role(data["role"])
     _may_grant(actor, role)
-    if role.platform_level:
+    if role.platform_level or role.area_level:
         provider_id = data.get("provider_id")
     else:
         provider_id = resolve_provider(actor, data.get("provider_id"))
@@ -97,6 +120,8 @@ def create_user(session: Session, actor: Actor, data: dict[str, Any]) -> User:
         caregiver_id=data.get("caregiver_id"),
         display_name=data.get("display_name"),
         active=data.get("active", True),
+        area_district=data.get("area_district"),
+        area_streets=data.get("area_streets"),
     )
     _check_shape(session, user)
     session.add(user)

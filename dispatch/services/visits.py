@@ -20,6 +20,7 @@ from dispatch.models import (
     Caregiver,
     Client,
     DayPlan,
+    Role,
     ServiceType,
     Visit,
     VisitAssignment,
@@ -32,7 +33,8 @@ from dispatch.services.plans import PLAN_READ, PLAN_WRITE
 from dispatch.services.visit_generation import generate_for_day
 from dispatch.tenancy import Actor, get_scoped, resolve_provider, scoped
 
-VISIT_READ = PLAN_READ
+# Supervisors read the visits of their area too (dispatch.areas), but no plans.
+VISIT_READ = (*PLAN_READ, Role.supervisor)
 
 
 def list_visits(

@@ -26,7 +26,7 @@ from dispatch.services import entitlements
 from dispatch.services.pages import filtered, page_of
 from dispatch.tenancy import Actor, scoped
 
-READ_ROLES = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin)
+READ_ROLES = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin, Role.supervisor)
 BLOCKING = (Severity.block, Severity.review)
 
 

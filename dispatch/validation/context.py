@@ -22,6 +22,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch.models import (
+    Callback,
+    CallbackStatus,
     Caregiver,
     CaregiverSkill,
     Certificate,
@@ -35,6 +37,7 @@ from dispatch.models import (
 )
 from dispatch.rules.data import (
     PHOTO_HORIZON,
+    CallbackData,
     CaregiverData,
     ClientData,
     Context,
@@ -209,6 +212,7 @@ def load_context(
 
     load_reference(session, ctx, cache, lo, hi)
     load_month_minutes(session, ctx, {**targets, **(extra or {})}, cache)
+    load_callbacks(session, ctx, targets)
     prefill_travel(ctx, targets, cache.travel)
     ctx.travel_seconds = cache.travel
     return ctx
@@ -457,3 +461,25 @@ def load_month_minutes(
             if status != WorkOrderStatus.rejected:
                 before += minutes
         ctx.month_before_min[o.id] = before
+
+
+def load_callbacks(session: Session, ctx: Context, targets: dict[int, OrderData]) -> None:
+    """The answered call-backs of the targets (CALLBACK_DENIED)."""
+    if not targets:
+        return
+    stmt = select(
+        Callback.work_order_id,
+        Callback.id,
+        Callback.took_place,
+        Callback.reached,
+        Callback.satisfaction,
+        Callback.answered_at,
+        Callback.note,
+    ).where(
+        among(session, Callback.work_order_id, sorted(targets)),
+        Callback.status == CallbackStatus.answered,
+    )
+    for oid, cid, took, reached, stars, at, note in session.execute(stmt):
+        ctx.callbacks[oid] = CallbackData(
+            cid, getattr(took, "value", took) or "unsure", bool(reached), stars, at, note
+        )

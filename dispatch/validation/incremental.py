@@ -41,6 +41,7 @@ from dispatch.validation.context import (
     add_visit,
     caregiver_data,
     client_data,
+    load_callbacks,
     load_month_minutes,
     visit_data,
 )
@@ -173,6 +174,7 @@ def plan(session: Session, order_ids: Iterable[int]) -> Plan | None:
     targets = {**full, **extra}
     cache = months_of(rows, by_client, targets)
     load_month_minutes(session, ctx, targets, cache)
+    load_callbacks(session, ctx, full)
     prefill_travel(ctx, full, cache.travel)
     ctx.travel_seconds = cache.travel
     return Plan(full, {oid: {"OVER_ENTITLEMENT"} for oid in extra}, extra, configs, ctx, cg_ids)

@@ -1,7 +1,7 @@
 """calls: emergency calls and their signals; providers call thresholds
 
 Revision ID: i18_02
-Revises: i19_03
+Revises: i17_02
 Create Date: 2026-12-06 09:27:10.159155
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "i18_02"
-down_revision: str | None = "i19_03"
+down_revision: str | None = "i17_02"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -107,6 +107,8 @@ def role_user(world: World, role: Role) -> User:
     }
     if role in known:
         return known[role]
+    if role is Role.supervisor:
+        return world.user("matrix_supervisor", role, None, area_district="义乌市")
     return world.user(f"matrix_{role.value}", role, world.p1.provider)
 
 

@@ -27,6 +27,7 @@ from dispatch.models import (
     AuditEntry,
     BillingBatch,
     Call,
+    Callback,
     CallKind,
     CallSource,
     CaregiverSkill,
@@ -55,6 +56,7 @@ from dispatch.models import (
     Severity,
     Shift,
     TimesheetUpload,
+    Training,
     User,
     Visit,
     VisitEvent,
@@ -103,6 +105,9 @@ class Rows:
         ids["shift"] = self.db.scalar(select(Shift.id).where(Shift.caregiver_id == g).limit(1))
         ids["certificate"] = self.add(
             Certificate(caregiver_id=g, kind="健康证", expires_on=date(2030, 1, 1))
+        )
+        ids["training"] = self.add(
+            Training(caregiver_id=g, course="失智老人照护", on_date=DAY, hours=Decimal("8.0"))
         )
         ids["service_point"] = self.add(
             ServicePoint(
@@ -237,6 +242,16 @@ class Rows:
                 ordered_by_role="dispatcher",
             )
         )
+        ids["callback"] = self.add(
+            Callback(
+                work_order_id=ids["work_order"],
+                provider_id=p,
+                client_id=c,
+                period_from=DAY,
+                period_to=DAY,
+                seed=n,
+            )
+        )
         ids["meal"] = self.add(
             Meal(
                 client_id=c,
@@ -278,6 +293,7 @@ FACTORIES: dict[str, str] = {
     "skills": "skill",
     "certificates": "certificate",
     "shifts": "shift",
+    "trainings": "training",
     "service-points": "service_point",
     "care-plans": "care_plan",
     "visits": "visit",
@@ -297,6 +313,7 @@ FACTORIES: dict[str, str] = {
     "orders": "service_order",
     # DELETE /clients/{id}/family/{user_id}: a user id (another provider's user is no link).
     "family": "user",
+    "callbacks": "callback",
     "meals": "meal",
 }
 # Segments naming rows shared by every provider: no cross-provider check applies.
@@ -343,6 +360,16 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/clients/<id>/refusals"): lambda own: {"json": {"caregiver_id": own["caregiver"]}},
     ("POST", "/caregivers/<id>/skills"): _json({"skill": "CHAT"}),
     ("POST", "/caregivers/<id>/certificates"): _json({"kind": "健康证"}),
+    ("POST", "/caregivers/<id>/trainings"): _json(
+        {"course": "失智老人照护", "on_date": "2026-11-20", "hours": "8.0"}
+    ),
+    ("POST", "/clients/<id>/contacts"): lambda _own: {
+        "json": {"kind": "phone", "at": (datetime.now(UTC) - timedelta(days=1)).isoformat()}
+    },
+    ("POST", "/callbacks/<id>"): _json({"reached": True, "took_place": "yes"}),
+    ("GET", "/supervision/providers/<id>/scorecard"): lambda _own: {
+        "query_string": {"from": "2026-11-01", "to": "2026-11-30"}
+    },
     ("POST", "/caregivers/<id>/shifts"): _json(
         {"weekday": 1, "start_time": "08:00", "end_time": "12:00"}
     ),

@@ -35,6 +35,7 @@ SPEC_CODES = (
     "DAILY_HOURS",
     "UNSCHEDULED",
     "LATE_SYNC",
+    "CALLBACK_DENIED",  # Supervision: a call-back says the service did not take place
     # canteen meals (#19): the same engine's registry, subject "meal"
     "DUPLICATE_MEAL",
     "MEAL_OUTSIDE_HOURS",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dispatch.models import Certificate, ClientAbsence
+from dispatch.models import Callback, Certificate, ClientAbsence
+from dispatch.validation.engine import validate_orders
 from tests.factories import T0, Builder
 
 
@@ -213,3 +214,40 @@ def test_late_sync(b: Builder) -> None:
         checkout={"received_at": T0 + timedelta(hours=4, minutes=45) + timedelta(hours=71)},
     )
     assert "LATE_SYNC" not in b.codes(ok)
+
+
+def _answered(db, order, took_place: str, reached: bool = True) -> None:
+    db.add(
+        Callback(
+            work_order_id=order.id,
+            provider_id=order.provider_id,
+            client_id=order.client_id,
+            period_from=T0.date(),
+            period_to=T0.date(),
+            seed=1,
+            status="answered",
+            reached=reached,
+            took_place=took_place,
+            satisfaction=None,
+        )
+    )
+    db.flush()
+
+
+def test_callback_denied_flagged(b: Builder, db) -> None:
+    # the elder, reached, says the service did not take place -> block
+    o = b.order()
+    _answered(db, o, "no")
+    validate_orders(db, [o.id])
+    f = b.flags(o)["CALLBACK_DENIED"]
+    assert f.severity == "block" and f.evidence["took_place"] == "no"
+    assert b.status(o) == "flagged"
+
+
+def test_callback_denied_not_flagged_when_unsure_or_not_reached(b: Builder, db) -> None:
+    unsure = b.order()
+    _answered(db, unsure, "unsure")
+    unreached = b.order(start=T0 + timedelta(days=1))
+    _answered(db, unreached, "no", reached=False)  # a "no" nobody said counts for nothing
+    validate_orders(db, [unsure.id, unreached.id])
+    assert "CALLBACK_DENIED" not in b.codes(unsure) | b.codes(unreached)

@@ -21,7 +21,7 @@ from geopy.distance import geodesic
 from sqlalchemy import select, update
 
 from dispatch.geo import distance_m
-from dispatch.models import Certificate, ClientAbsence, Flag, RuleSetting, WorkOrder
+from dispatch.models import Callback, Certificate, ClientAbsence, Flag, RuleSetting, WorkOrder
 from dispatch.rules import WORK_ORDER, rules_for
 from dispatch.rules import prefilter as pf
 from dispatch.validation.batch import prefilters_naming
@@ -176,6 +176,29 @@ def client_absent(b, world, db):
     )
 
 
+def callback_denied(b, world, db):
+    # A call-back where the elder says "no" flags; one answered "unsure" does not.
+    hit = b.order(validate=False)
+    clear = b.order(start=T0 + 3 * H, validate=False)
+    for order, took in ((hit, "no"), (clear, "unsure")):
+        db.add(
+            Callback(
+                work_order_id=order.id,
+                provider_id=order.provider_id,
+                client_id=order.client_id,
+                period_from=T0.date(),
+                period_to=T0.date(),
+                seed=1,
+                status="answered",
+                reached=True,
+                took_place=took,
+            )
+        )
+    db.flush()
+    validate_orders(db, [hit.id, clear.id])
+    return "CALLBACK_DENIED", hit, clear
+
+
 def unscheduled(b, world, db):
     other = world.client_at(world.p1.provider, "C1203")
     b.order(validate=False, source="timesheet", client=other, start=T0 + 8 * H)  # the day's visit
@@ -284,6 +307,7 @@ CASES: list[Case] = [
     photo_stale,
     skill_mismatch,
     client_absent,
+    callback_denied,
     unscheduled,
     late_sync,
     mock_location,

@@ -10,11 +10,13 @@ from api.resources.caregivers.schemas import (
     CaregiverSkillSchema,
     CertificateSchema,
     ShiftSchema,
+    TrainingSchema,
 )
 from dispatch.services.catalog import (
     CAREGIVER_CERTIFICATES,
     CAREGIVER_SHIFTS,
     CAREGIVER_SKILLS,
+    CAREGIVER_TRAININGS,
     CAREGIVERS,
 )
 
@@ -28,3 +30,4 @@ crud_routes(blp, CAREGIVERS, CaregiverSchema, CaregiverQuerySchema, "caregiver")
 child_routes(blp, CAREGIVER_SKILLS, CaregiverSkillSchema, "skills", "skill")
 child_routes(blp, CAREGIVER_CERTIFICATES, CertificateSchema, "certificates", "certificate")
 child_routes(blp, CAREGIVER_SHIFTS, ShiftSchema, "shifts", "shift")
+child_routes(blp, CAREGIVER_TRAININGS, TrainingSchema, "trainings", "training")

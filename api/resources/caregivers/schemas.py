@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from api.fields import (
     BaseSchema,
@@ -20,7 +20,7 @@ from api.fields import (
     text,
 )
 from dispatch import config
-from dispatch.models import Gender, TravelMode
+from dispatch.models import CaregiverGrade, Gender, TravelMode
 
 
 class CaregiverSkillSchema(BaseSchema):
@@ -39,6 +39,16 @@ class CaregiverSchema(BaseSchema):
     gender = fields.Enum(Gender, by_value=True, required=True)
     phone = text(32, "Mobile phone.", allow_none=True)
     home_address = text(300, "Home address.", allow_none=True)
+    street = text(100, "Sub-district (街道) the caregiver works from.", allow_none=True)
+    grade = fields.Enum(
+        CaregiverGrade,
+        by_value=True,
+        allow_none=True,
+        metadata={
+            "description": "养老护理员 grade: junior 初级, intermediate 中级, senior 高级, "
+            "technician 技师, senior_technician 高级技师."
+        },
+    )
     home_lat = lat_field(required=True)
     home_lon = lon_field(required=True)
     start_point_id = ident(
@@ -72,6 +82,7 @@ class CaregiverSchema(BaseSchema):
 
 class CaregiverQuerySchema(QuerySchema):
     active = fields.Boolean()
+    street = fields.String(metadata={"description": "Exact street (街道)."})
     code = fields.String(metadata={"description": "Exact caregiver code."})
     gender = fields.Enum(Gender, by_value=True)
     skill = fields.String(metadata={"description": "Only caregivers with this skill."})
@@ -99,6 +110,22 @@ class CertificateSchema(BaseSchema):
     def _expired(self, obj: Any) -> bool:
         today = datetime.now(ZoneInfo(config.current().timezone)).date()
         return obj.expires_on is not None and obj.expires_on < today
+
+
+class TrainingSchema(BaseSchema):
+    id = fields.Integer(dump_only=True)
+    caregiver_id = fields.Integer(dump_only=True)
+    course = text(200, "Course attended, e.g. 失智老人照护培训.", required=True)
+    on_date = fields.Date(required=True, metadata={"description": "YYYY-MM-DD"})
+    hours = fields.Decimal(
+        as_string=True,
+        places=1,
+        required=True,
+        validate=validate.Range(0, 2000, min_inclusive=False),
+        metadata={"description": 'Hours of training, e.g. "16.0".'},
+    )
+    provider_name = text(200, "Who taught it.", allow_none=True)
+    created_at = Instant(dump_only=True)
 
 
 class ShiftSchema(BaseSchema):

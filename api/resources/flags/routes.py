@@ -20,7 +20,7 @@ blp = Blueprint(
 
 
 @blp.route("", strict_slashes=False, methods=["GET"])
-@roles(Role.finance, Role.admin, Role.provider_admin, Role.dispatcher)
+@roles(Role.finance, Role.admin, Role.provider_admin, Role.dispatcher, Role.supervisor)
 @blp.arguments(FlagQuerySchema, location="query")
 @blp.response(200, FlagSchema(many=True))
 @blp.paginate()

@@ -20,7 +20,7 @@ blp = Blueprint(
 
 
 @blp.route("/funnel", methods=["GET"])
-@roles(Role.finance, Role.admin, Role.provider_admin)
+@roles(Role.finance, Role.admin, Role.provider_admin, Role.supervisor)
 @blp.arguments(FunnelQuerySchema, location="query")
 @blp.response(200, FunnelSchema)
 def funnel(args: dict[str, Any]) -> Any:

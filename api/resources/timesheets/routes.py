@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response
 
-from api.auth import WORKFORCE, current_actor, roles
+from api.auth import PLATFORM, PROVIDER_STAFF, current_actor, roles
 from api.blueprint import Blueprint
 from api.resources.timesheets.schemas import TimesheetFileSchema, TimesheetUploadResultSchema
 from dispatch.db import Session
@@ -30,8 +30,12 @@ def _download(fmt: str) -> Response:
     )
 
 
+# Whoever fills in or reads timesheets; a supervisor reads figures, not templates.
+TEMPLATE_READERS = (Role.caregiver, *PROVIDER_STAFF, *PLATFORM)
+
+
 @blp.route("/template.csv", methods=["GET"])
-@roles(*WORKFORCE)
+@roles(*TEMPLATE_READERS)
 @blp.response(200, content_type="text/csv")
 def template_csv() -> Response:
     """The timesheet template as CSV (UTF-8 with BOM)"""
@@ -39,7 +43,7 @@ def template_csv() -> Response:
 
 
 @blp.route("/template.xlsx", methods=["GET"])
-@roles(*WORKFORCE)
+@roles(*TEMPLATE_READERS)
 @blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 def template_xlsx() -> Response:
     """The timesheet template as XLSX, with a help sheet"""

@@ -4,13 +4,33 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from api.fields import BaseSchema, Instant, QuerySchema, ident, text
+from api.fields import BaseSchema, Instant, QuerySchema, ident, no_control_chars, text
 from dispatch.models import Role
 
 ROLE_HELP = (
     "caregiver, dispatcher, provider_admin (bound to one provider), finance or admin "
-    "(platform level). Provider admins may grant only the provider roles."
+    "(platform level), supervisor (read-only, bound to an area). Provider admins may grant "
+    "only the provider roles."
 )
+
+
+def _area() -> tuple[fields.String, fields.List]:
+    district = text(
+        100,
+        "Supervisors only: the district (区/县级市) they oversee, as providers name it, "
+        "e.g. 义乌市.",
+        allow_none=True,
+    )
+    streets = fields.List(
+        fields.String(validate=[validate.Length(min=1, max=100), no_control_chars]),
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={
+            "description": "Supervisors only: the streets (街道) of a street supervisor; "
+            "empty or absent for the whole district."
+        },
+    )
+    return district, streets
 
 
 def _username(required: bool) -> fields.String:
@@ -52,6 +72,7 @@ class UserSchema(BaseSchema):
         allow_none=True,
     )
     display_name = text(100, "Name shown in the apps, e.g. 张调度.", allow_none=True)
+    area_district, area_streets = _area()
     active = fields.Boolean(metadata={"description": "false: the user can no longer log in."})
     created_at = Instant(dump_only=True)
     last_login_at = Instant(dump_only=True, allow_none=True)
@@ -65,6 +86,7 @@ class UserUpdateSchema(BaseSchema):
     role = fields.Enum(Role, by_value=True, metadata={"description": ROLE_HELP})
     caregiver_id = ident("For caregiver users: the linked caregiver.", allow_none=True)
     display_name = text(100, "Name shown in the apps.", allow_none=True)
+    area_district, area_streets = _area()
     active = fields.Boolean(metadata={"description": "false: the user can no longer log in."})
 
 

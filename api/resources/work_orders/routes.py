@@ -29,10 +29,12 @@ blp = Blueprint(
     description="Work orders (服务工单) with their flags; finance decisions; entitlements.",
 )
 READERS = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin)
+# A supervisor reads the orders of its area (and their flags), not their audit history.
+AREA_READERS = (*READERS, Role.supervisor)
 
 
 @blp.route("/work-orders", methods=["GET"])
-@roles(*READERS)
+@roles(*AREA_READERS)
 @blp.arguments(WorkOrderQuerySchema, location="query")
 @blp.response(200, WorkOrderSchema(many=True))
 @blp.paginate()
@@ -46,7 +48,7 @@ def list_orders(args: dict[str, Any], pagination_parameters: Any) -> Any:
 
 
 @blp.route("/work-orders/<int:ident>", methods=["GET"])
-@roles(*READERS)
+@roles(*AREA_READERS)
 @blp.response(200, WorkOrderDetailSchema)
 def get_order(ident: int) -> Any:
     """One work order, with flags, appeals and what approving it does to the entitlement"""

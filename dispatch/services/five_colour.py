@@ -1,0 +1,251 @@
+"""Five-colour contacts (Gongshu §8): how often someone must be in touch with each elder.
+
+The contract:
+- an elder's class is ``Client.visit_frequency``: daily, weekly, monthly, quarterly or
+  half-yearly; an elder without one is outside the scheme (not listed, not counted);
+- a *contact* is a recorded contact (phone call, neighbour enquiry, pairing or home visit,
+  ``ClientContact``) or a performed service (a work order that was not rejected: the visit took
+  place), at its local date;
+- the contact is *due* on the local date of the last contact plus the class's interval (1 day,
+  7 days, 1, 3 or 6 calendar months; the 31st plus a month is the month's last day); an elder
+  never contacted is due one interval after enrolment (``Client.created_at``);
+- on day D the elder is *overdue* when D is after the due date, by D − due date days; on the
+  due date itself the contact is still in time;
+- compliance of a group on day D: the share of its elders in the scheme who are not overdue.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy.orm import Session
+
+from dispatch import audit, config, error_codes
+from dispatch.db import UTCDateTime
+from dispatch.models import (
+    Client,
+    ClientContact,
+    ContactKind,
+    Role,
+    VisitFrequency,
+    WorkOrder,
+    WorkOrderStatus,
+)
+from dispatch.services.pages import page_of
+from dispatch.tenancy import Actor, get_scoped, scoped
+
+INTERVALS: dict[VisitFrequency, relativedelta] = {
+    VisitFrequency.daily: relativedelta(days=1),
+    VisitFrequency.weekly: relativedelta(days=7),
+    VisitFrequency.monthly: relativedelta(months=1),
+    VisitFrequency.quarterly: relativedelta(months=3),
+    VisitFrequency.half_yearly: relativedelta(months=6),
+}
+# Who records a contact: the provider serving the elder (and the platform admin).
+RECORDERS = (Role.dispatcher, Role.provider_admin, Role.admin)
+READERS = (Role.dispatcher, Role.provider_admin, Role.finance, Role.admin, Role.supervisor)
+# A contact may be recorded up to this long after it happened, never in the future.
+BACKDATE_LIMIT = timedelta(days=366)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def due_on(frequency: VisitFrequency, last_contact: date) -> date:
+    """The last day on which the next contact is still in time (cached: elders share days)."""
+    return last_contact + INTERVALS[frequency]
+
+
+def overdue_days(frequency: VisitFrequency, last_contact: date, on: date) -> int:
+    """Days past the due date on day ``on`` (0 when still in time)."""
+    return max(0, (on - due_on(frequency, last_contact)).days)
+
+
+CLIENT_COLUMNS = (
+    Client.id,
+    Client.code,
+    Client.name,
+    Client.street,
+    Client.provider_id,
+    Client.phone,
+    Client.address,
+)
+
+
+def end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(), config.zone())
+
+
+def last_contacts(before: datetime) -> Any:
+    """A subquery (client_id, at): each elder's last contact before ``before``."""
+    contacts = select(
+        ClientContact.client_id.label("client_id"), ClientContact.at.label("at")
+    ).where(ClientContact.at < before)
+    services = select(WorkOrder.client_id.label("client_id"), WorkOrder.start_at.label("at")).where(
+        WorkOrder.start_at < before, WorkOrder.status != WorkOrderStatus.rejected
+    )
+    both = union_all(contacts, services).subquery()
+    return (
+        select(both.c.client_id, func.max(both.c.at).label("at"))
+        .group_by(both.c.client_id)
+        .subquery()
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def earliest_in_time(frequency: VisitFrequency, on: date) -> date:
+    """The earliest day of a last contact that is still in time on day ``on``: a contact on
+    day d is in time on ``on`` exactly when d >= this day (``due_on`` is monotone in d)."""
+    d = on - INTERVALS[frequency]
+    while due_on(frequency, d - timedelta(days=1)) >= on:
+        d -= timedelta(days=1)
+    while due_on(frequency, d) < on:
+        d += timedelta(days=1)
+    return d
+
+
+def _scheme(
+    session: Session,
+    actor: Actor,
+    on: date,
+    columns: tuple[Any, ...],
+    street: str | None,
+    provider_id: int | None,
+) -> tuple[Any, Any]:
+    """A select of ``columns`` of every elder in the scheme the actor may see, with their last
+    contact (``last``, or enrolment) and whether it is still in time on ``on`` (``in_time``),
+    decided in SQL by comparing instants with each class's earliest day in time."""
+    last = last_contacts(end_of(on))
+    since = func.coalesce(last.c.at, Client.created_at)
+    zone = config.zone()
+    starts = [
+        (
+            Client.visit_frequency == f,
+            literal(datetime.combine(earliest_in_time(f, on), time(), zone), UTCDateTime()),
+        )
+        for f in VisitFrequency
+    ]
+    in_time = since >= case(*starts)
+    stmt = (
+        select(*columns, Client.visit_frequency, since.label("since"), last.c.at)
+        .outerjoin(last, last.c.client_id == Client.id)
+        .where(Client.active.is_(True), Client.visit_frequency.is_not(None))
+    )
+    stmt = scoped(stmt, Client, actor)
+    if street is not None:
+        stmt = stmt.where(Client.street == street)
+    if provider_id is not None:
+        stmt = stmt.where(Client.provider_id == provider_id)
+    return stmt, in_time
+
+
+def overdue(
+    session: Session,
+    actor: Actor,
+    on: date,
+    *,
+    street: str | None = None,
+    provider_id: int | None = None,
+    page: int = 1,
+    page_size: int | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """The elders overdue on day ``on``, most overdue first (then by id): one page of them
+    (all without ``page_size``) and how many there are. Only the page's elders are read in
+    full."""
+    actor.require(*READERS)
+    stmt, in_time = _scheme(session, actor, on, (Client.id,), street, provider_id)
+    zone = config.zone()
+    late = []
+    for client_id, freq, since, at in session.execute(stmt.where(~in_time)):
+        due = due_on(freq, since.astimezone(zone).date())
+        late.append(((on - due).days, client_id, freq, at, due))
+    late.sort(key=lambda x: (-x[0], x[1]))
+    first = (page - 1) * (page_size or 0)
+    chosen = late[first : first + page_size] if page_size else late
+    names = [c.key for c in CLIENT_COLUMNS]
+    clients = {
+        r[0]: dict(zip(names, r, strict=True))
+        for r in session.execute(
+            select(*CLIENT_COLUMNS).where(Client.id.in_([x[1] for x in chosen]))
+        )
+    }
+    return [
+        {
+            "client": clients[client_id],
+            "frequency": freq,
+            "last_contact_at": at,
+            "due_at": due,
+            "overdue_days": days,
+        }
+        for days, client_id, freq, at, due in chosen
+    ], len(late)
+
+
+def compliance_by(
+    session: Session, actor: Actor, on: date, group_by: str, provider_id: int | None = None
+) -> dict[Any, tuple[int, int]]:
+    """(elders in the scheme, elders not overdue) on day ``on``, by street or provider id."""
+    key = Client.street if group_by == "street" else Client.provider_id
+    stmt, in_time = _scheme(session, actor, on, (key,), None, provider_id)
+    e = stmt.add_columns(case((in_time, 1), else_=0).label("ok")).subquery()
+    grouped = select(e.c[key.key], func.count(), func.sum(e.c.ok)).group_by(e.c[key.key])
+    return {k: (int(n), int(ok or 0)) for k, n, ok in session.execute(grouped)}
+
+
+def compliance(session: Session, actor: Actor, on: date) -> list[dict[str, Any]]:
+    """Compliance per street on day ``on``."""
+    actor.require(*READERS)
+    rows = []
+    for street, (n, ok) in sorted(
+        compliance_by(session, actor, on, "street").items(), key=lambda kv: str(kv[0])
+    ):
+        rows.append(
+            {
+                "street": street,
+                "elders": n,
+                "overdue": n - ok,
+                "rate": round(ok / n, 4) if n else None,
+            }
+        )
+    return rows
+
+
+def record_contact(
+    session: Session, actor: Actor, client_id: int, data: dict[str, Any]
+) -> ClientContact:
+    """Record a phone call, neighbour enquiry, pairing or home visit with an elder."""
+    actor.require(*RECORDERS)
+    client = get_scoped(session, Client, client_id, actor)
+    at: datetime = data["at"]
+    now = datetime.now(config.zone())
+    if at > now + timedelta(minutes=5) or at < now - BACKDATE_LIMIT:
+        raise error_codes.CONTACT_TIME_INVALID(
+            errors={"at": ["Not in the future, at most a year ago."]}
+        )
+    row = ClientContact(
+        provider_id=client.provider_id,
+        client_id=client.id,
+        kind=ContactKind(data["kind"]),
+        at=at,
+        note=data.get("note"),
+        recorded_by=actor.user_id,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "create", row, after=audit.snapshot(row))
+    return row
+
+
+def contacts_of(
+    session: Session, actor: Actor, client_id: int, page: int, page_size: int
+) -> tuple[list[ClientContact], int]:
+    actor.require(*READERS)
+    get_scoped(session, Client, client_id, actor)
+    stmt = (
+        select(ClientContact)
+        .where(ClientContact.client_id == client_id)
+        .order_by(ClientContact.at.desc(), ClientContact.id.desc())
+    )
+    return page_of(session, stmt, page, page_size)
