@@ -42,7 +42,7 @@ from dispatch.models import (
     WorkOrderSource,
 )
 from dispatch.photos import inspect_photo, photo_store
-from dispatch.services import billable, evv, photo_rows, proposals
+from dispatch.services import billable, checkins, photo_rows, proposals
 from dispatch.services import problem as P
 from dispatch.services.visit_generation import generate_for_day
 from dispatch.tenancy import SYSTEM
@@ -341,7 +341,7 @@ def _event(
         received = at + timedelta(hours=d.rng.uniform(80, 120))
     event = VisitEvent(
         idempotency_key=key,
-        content_hash=evv.content_hash(cg, visit.id, kind, data, sha),
+        content_hash=checkins.content_hash(cg, visit.id, kind, data, sha),
         visit_id=visit.id,
         caregiver_id=cg,
         kind=kind,

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from dispatch import audit
 from dispatch.demo.data import DISTRICT, PASSWORD, PROVIDERS
-from dispatch.demo.generate import District, build_district
+from dispatch.demo.generate import build_district
+from dispatch.demo.specs import District
 from dispatch.models import (
     Caregiver,
     CaregiverSkill,

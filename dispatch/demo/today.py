@@ -25,7 +25,7 @@ from dispatch.models import (
     VisitStatus,
 )
 from dispatch.models import Role as R
-from dispatch.services import evv
+from dispatch.services import checkins
 from dispatch.tenancy import Actor
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def run_today(session: Session, seed: int, now: datetime) -> dict[str, int]:
                 photo = None
                 if photo_required:
                     photo = photo_bytes(rng, f"{at.astimezone(config.zone()):%m-%d %H:%M} #{v.id}")
-                evv.record_event(session, actor, v.id, kind, data, photo)
+                checkins.record_event(session, actor, v.id, kind, data, photo)
                 counts["checked_in" if kind == EventKind.check_in else "checked_out"] += 1
     session.flush()
     log.info("demo today until %s: %s", now.astimezone(config.zone()).strftime("%H:%M"), counts)

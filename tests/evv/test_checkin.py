@@ -53,7 +53,7 @@ def test_completed_check_out_makes_one_app_work_order(
 ) -> None:
     validated: list[list[int]] = []
     monkeypatch.setattr(
-        "dispatch.services.evv.validate_orders",
+        "dispatch.services.settlement.validate_orders",
         lambda session, ids: validated.append(list(ids)),
     )
     visit = evv.visit(duration_min=60)
@@ -82,7 +82,7 @@ def test_a_failing_rules_run_never_loses_the_check_out(
     def broken(session: Any, ids: Any) -> None:
         raise RuntimeError("rules engine down")
 
-    monkeypatch.setattr("dispatch.services.evv.validate_orders", broken)
+    monkeypatch.setattr("dispatch.services.settlement.validate_orders", broken)
     visit = evv.visit()
     evv.post(visit.id, "check-in", evv.event(visit, when=at(9, 20)))
     r = evv.post(visit.id, "check-out", evv.event(visit, when=at(10, 20)))

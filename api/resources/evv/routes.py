@@ -27,7 +27,7 @@ from api.resources.evv.schemas import (
 )
 from dispatch.db import Session
 from dispatch.models import EventKind, Role
-from dispatch.services import evv
+from dispatch.services import checkins, evv
 
 
 class MultipartBlueprint(Blueprint):
@@ -73,7 +73,7 @@ def my_visits(args: dict[str, Any]) -> Any:
 
 def _event(visit_id: int, kind: EventKind, schema: Any, parts: dict[str, Any]) -> Any:
     data = load_event(parts["event"], schema)
-    answer, created = evv.record_event(
+    answer, created = checkins.record_event(
         Session(), current_actor(), visit_id, kind, data, read_photo(parts.get("photo"))
     )
     return answer, 201 if created else 200
@@ -113,7 +113,7 @@ def check_out(parts: dict[str, Any], visit_id: int) -> Any:
 def sync(parts: dict[str, Any]) -> Any:
     """Send a batch of events recorded offline"""
     entries = sync_entries(parts["events"], dict(request.files))
-    return {"results": evv.sync_events(Session(), current_actor(), entries)}
+    return {"results": checkins.sync_events(Session(), current_actor(), entries)}
 
 
 @blp.route("/visits/<int:visit_id>/events", methods=["GET"])

@@ -15,7 +15,7 @@ from dispatch import error_codes
 from dispatch.errors import DomainError
 from dispatch.models import Crs, EventKind, VisitOutcome, VisitStatus
 from dispatch.photos import MAX_PHOTO_BYTES
-from dispatch.services.evv import SyncEntry, SyncResult
+from dispatch.services.checkins import SyncEntry, SyncResult
 
 # --- route -------------------------------------------------------------------------------------
 
