@@ -22,8 +22,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload
 
 from dispatch import audit, config, error_codes
 from dispatch.db import utcnow
@@ -140,25 +140,20 @@ def record_event(
     if replay is not None:
         return replay, False
 
-    visit = _lock_visit(session, actor, caregiver_id, visit_id)
+    visit, service = _lock_visit(session, actor, caregiver_id, visit_id)
+    # The visit's events as they stand under the lock, read once: the replay check, this
+    # caregiver's transition and the visit's new state (``settlement``) all work from them.
+    events = list(session.scalars(select(VisitEvent).where(VisitEvent.visit_id == visit.id)))
     # Another request with this key may have committed while we waited for the lock.
-    replay = _replay(session, key, fingerprint)
-    if replay is not None:
-        return replay, False
+    raced = next((e for e in events if e.idempotency_key == key), None)
+    if raced is not None:
+        return _replayed(raced, fingerprint), False
 
     device_time: datetime = data["device_time"]
     _check_device_time(device_time)
-    mine = {
-        e.kind: e
-        for e in session.scalars(
-            select(VisitEvent).where(
-                VisitEvent.visit_id == visit.id, VisitEvent.caregiver_id == caregiver_id
-            )
-        )
-    }
+    mine = {e.kind: e for e in events if e.caregiver_id == caregiver_id}
     _check_transition(visit, kind, device_time, bool(data.get("offline")), mine)
 
-    service = session.get(ServiceType, visit.service_type_id)
     facts = inspect_photo(photo) if photo is not None else None
     if facts is None and service is not None and service.photo_required and not data.get("offline"):
         raise error_codes.PHOTO_REQUIRED(
@@ -173,7 +168,7 @@ def record_event(
 
     crs = str(data.get("crs") or "wgs84")
     lat, lon = to_wgs84(float(data["lat"]), float(data["lon"]), crs)
-    event = VisitEvent(
+    values = dict(
         idempotency_key=key,
         content_hash=fingerprint,
         visit_id=visit.id,
@@ -195,19 +190,21 @@ def record_event(
         tasks_done=list(data["tasks_done"]) if data.get("tasks_done") is not None else None,
         note=data.get("note"),
     )
-    try:
-        with session.begin_nested():
-            session.add(event)
-            session.flush()
-    except IntegrityError:
+    # One statement, no savepoint: a racing copy (same key, or this caregiver's same kind of
+    # event on this visit) makes the INSERT do nothing, and the copy's answer is replayed.
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = dialect.insert(VisitEvent).values(**values).on_conflict_do_nothing()
+    with session.no_autoflush:  # the photo's audit entry waits for the others (see below)
+        event = session.scalars(inserted.returning(VisitEvent)).one_or_none()
+    if event is None:
         replay = _replay(session, key, fingerprint)
         if replay is not None:
             return replay, False
-        raise _already(kind) from None
+        raise _already(kind)
     if facts is not None and photo is not None:
         (store or photo_store()).put(facts.sha256, photo)
 
-    orders = settlement.settle_visit(session, actor, visit)
+    orders = settlement.settle_visit(session, actor, visit, [*events, event])
     answer: dict[str, Any] = {
         "event_id": event.id,
         "visit_id": visit.id,
@@ -224,7 +221,8 @@ def record_event(
             else settlement.order_id_of(session, visit.id, caregiver_id)
         )
     event.response = answer
-    session.flush()
+    # Nothing is flushed before the commit: the audit entries (the photo's, the visit's, the
+    # event's) go out together there, in one INSERT.
     audit.record(
         session,
         actor,
@@ -244,31 +242,43 @@ def _replay(session: Session, key: str, fingerprint: str) -> dict[str, Any] | No
     stored = session.scalars(
         select(VisitEvent).where(VisitEvent.idempotency_key == key)
     ).one_or_none()
-    if stored is None:
-        return None
+    return None if stored is None else _replayed(stored, fingerprint)
+
+
+def _replayed(stored: VisitEvent, fingerprint: str) -> dict[str, Any]:
+    """The stored answer of an event sent again; 409 when the key came with other content."""
     if stored.content_hash != fingerprint:
         raise error_codes.IDEMPOTENCY_KEY_REUSED()
     return dict(stored.response or {})
 
 
-def _lock_visit(session: Session, actor: Actor, caregiver_id: int, visit_id: int) -> Visit:
-    """The visit, locked for this transaction; 404 unless this caregiver is assigned to it."""
-    stmt = scoped(
-        select(Visit).where(
-            Visit.id == visit_id,
-            exists().where(
-                VisitAssignment.visit_id == Visit.id,
-                VisitAssignment.caregiver_id == caregiver_id,
+def _lock_visit(
+    session: Session, actor: Actor, caregiver_id: int, visit_id: int
+) -> tuple[Visit, ServiceType]:
+    """The visit (with its assignments), locked for this transaction, and its service, in one
+    statement; 404 unless this caregiver is assigned to it."""
+    stmt = (
+        scoped(
+            select(Visit, ServiceType)
+            .join(ServiceType, ServiceType.id == Visit.service_type_id)
+            .where(
+                Visit.id == visit_id,
+                exists().where(
+                    VisitAssignment.visit_id == Visit.id,
+                    VisitAssignment.caregiver_id == caregiver_id,
+                ),
             ),
-        ),
-        Visit,
-        actor,
-    ).with_for_update(of=Visit, key_share=True)
-    visit = session.scalars(stmt).one_or_none()
-    if visit is None:
+            Visit,
+            actor,
+        )
+        .options(joinedload(Visit.assignments))
+        .with_for_update(of=Visit, key_share=True)
+    )
+    row = session.execute(stmt).unique().one_or_none()
+    if row is None:
         # Another caregiver's visit looks exactly like a missing one.
         raise error_codes.VISIT_NOT_FOUND("on_route", id=visit_id)
-    return visit
+    return row[0], row[1]
 
 
 def _check_device_time(device_time: datetime) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,13 +41,17 @@ def order_id_of(session: Session, visit_id: int, caregiver_id: int) -> int | Non
     )
 
 
-def settle_visit(session: Session, actor: Actor, visit: Visit) -> dict[int, WorkOrder]:
-    """Derive the visit's status, outcome and work orders from the set of its events.
+def settle_visit(
+    session: Session, actor: Actor, visit: Visit, events: Sequence[VisitEvent] | None = None
+) -> dict[int, WorkOrder]:
+    """Derive the visit's status, outcome and work orders from the set of its events
+    (``events``: all of them as the caller holds them under the visit's lock; else read here).
 
     A pure function of the stored events, so any order of arrival reaches the same state.
     Answers the work orders created now, by caregiver.
     """
-    events = list(session.scalars(select(VisitEvent).where(VisitEvent.visit_id == visit.id)))
+    if events is None:
+        events = list(session.scalars(select(VisitEvent).where(VisitEvent.visit_id == visit.id)))
     by_caregiver: dict[int, dict[EventKind, VisitEvent]] = defaultdict(dict)
     for e in events:
         by_caregiver[e.caregiver_id][e.kind] = e
