@@ -6,6 +6,7 @@ import enum
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,28 @@ def str_enum(enum_cls: type[enum.Enum], length: int = 24) -> Enum:
     )
 
 
+_AS_OF: ContextVar[datetime | None] = ContextVar("caredispatch_as_of", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC: the clock every stamp reads (created, decided, closed, audited).
+
+    Inside ``as_of(t)`` it reads ``t``: the demo records its history through the real services
+    at the times the people would have acted, not at the time it was seeded."""
+    at = _AS_OF.get()
+    return at if at is not None else datetime.now(UTC)
+
+
+@contextmanager
+def as_of(at: datetime) -> Iterator[None]:
+    """Stamp what happens inside (and is flushed inside) with ``at`` (an aware instant)."""
+    if at.tzinfo is None:
+        raise ValueError("as_of needs an aware datetime")
+    token = _AS_OF.set(at.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _AS_OF.reset(token)
 
 
 ShortStr = String(64)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+from geopy.distance import geodesic
+
 from routing import great_circle_m
 
 # Krasovsky 1940, as the GCJ-02 reference formulation uses it.
@@ -95,3 +97,9 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     ~0.5 % against the ellipsoid, ample for geofences (``rules.data.farther_than`` settles the
     close calls on the ellipsoid)."""
     return float(great_circle_m(lat1, lon1, lat2, lon2))
+
+
+def geodesic_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Distance in metres on the WGS84 ellipsoid (geopy's geodesic, Karney's method): what a
+    geofence flag reports, and the one figure shown for "how far from home" anywhere."""
+    return float(geodesic((lat1, lon1), (lat2, lon2)).meters)

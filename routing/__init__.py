@@ -1,5 +1,13 @@
 """Home-care route optimiser: plain data in, routes and reasons out (OR-Tools underneath)."""
 
+from routing.fixed import (
+    BROKEN_SHIFT,
+    BROKEN_WINDOW,
+    BROKEN_WORKING_TIME,
+    RouteStop,
+    RouteVerdict,
+    check_route,
+)
 from routing.model import (
     Break,
     Caregiver,
@@ -35,6 +43,9 @@ from routing.travel import (
 from routing.urgent import insert_urgent
 
 __all__ = [
+    "BROKEN_SHIFT",
+    "BROKEN_WINDOW",
+    "BROKEN_WORKING_TIME",
     "DEFAULT_DETOUR_FACTOR",
     "DEFAULT_SPEEDS_MPS",
     "EARTH_RADIUS_M",
@@ -50,6 +61,8 @@ __all__ = [
     "Pin",
     "Problem",
     "Route",
+    "RouteStop",
+    "RouteVerdict",
     "Settings",
     "Solution",
     "Stop",
@@ -61,6 +74,7 @@ __all__ = [
     "UnassignedReason",
     "Visit",
     "VisitGroup",
+    "check_route",
     "great_circle_m",
     "insert_urgent",
     "solve",

@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from PIL import Image, ImageDraw
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 import routing
@@ -32,6 +32,7 @@ from dispatch.models import (
     Caregiver,
     DayPlan,
     EventKind,
+    Flag,
     PlanStatus,
     Visit,
     VisitAssignment,
@@ -481,6 +482,18 @@ def seed_history(session: Session, seed: int, today: date, days: int = DAYS) -> 
         report.days += 1
     start, end = _local(today - timedelta(days=days), time(0)), _local(today, time(0))
     stats = validate_period(session, start, end)
+    # The rules ran once over the period here; in the district they ran on each order as it
+    # came in: its flags carry the order's time, not the seeding's.
+    session.execute(
+        update(Flag)
+        .where(
+            Flag.work_order_id == WorkOrder.id,
+            WorkOrder.start_at >= start,
+            WorkOrder.start_at < end,
+        )
+        .values(created_at=WorkOrder.created_at)
+        .execution_options(synchronize_session=False)
+    )
     report.flagged = session.scalar(
         select(func.count())
         .select_from(WorkOrder)

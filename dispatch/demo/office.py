@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from dispatch import config
+from dispatch.db import as_of
 from dispatch.demo.history import month_ranges
 from dispatch.demo.seed import demo_providers
 from dispatch.models import Role, User, WorkOrder, WorkOrderStatus
@@ -107,14 +108,54 @@ def _admin_of(session: Session, provider_id: int) -> Actor | None:
     return Actor(user.id, user.role, user.provider_id) if user is not None else None
 
 
+class _Clock:
+    """When the office did things: working hours on the days after what they answer, never
+    later than ``latest`` (the seeding moment), from its own random stream (the decisions'
+    draws stay as they were)."""
+
+    def __init__(self, seed: int, latest: datetime) -> None:
+        self.rng = random.Random(f"{seed}:office-clock")
+        self.latest = latest
+        self.zone = config.zone()
+
+    def after(self, moment: datetime, days: tuple[int, int] = (1, 3)) -> datetime:
+        """A working-hours moment ``days`` days (at random in the range) after ``moment``."""
+        day = moment.astimezone(self.zone).date() + timedelta(days=self.rng.randint(*days))
+        minute = self.rng.randint(9 * 60, 17 * 60 + 30)
+        at = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=self.zone)
+        return min(max(at, moment + timedelta(minutes=5)), self.latest)
+
+    def on(self, day: date, hour: int) -> datetime:
+        """``day`` at ``hour`` and a few minutes."""
+        at = datetime.combine(day, time(hour, self.rng.randint(0, 40)), tzinfo=self.zone)
+        return min(at, self.latest)
+
+
+def _weeks(first: date, last: date) -> list[tuple[date, date]]:
+    """Monday-to-Sunday weeks covering ``first`` .. ``last``, cut to that range."""
+    out = []
+    monday = first - timedelta(days=first.weekday())
+    while monday <= last:
+        out.append((max(monday, first), min(monday + timedelta(days=6), last)))
+        monday += timedelta(days=7)
+    return out
+
+
 def run_office(
     session: Session,
     seed: int,
     today: date,
     first: date,
     settled_after: timedelta = SETTLED_AFTER,
+    now: datetime | None = None,
 ) -> OfficeReport:
-    """Decide the history from ``first`` until ``settled_after`` before ``today`` (flushes)."""
+    """Decide the history from ``first`` until ``settled_after`` before ``today`` (flushes).
+
+    Each act is stamped (``db.as_of``) when the office would have done it: a flagged order
+    decided one to three working days after it was done, the verified ones approved in bulk on
+    the Monday after their week, appeals a few days after the decision or the flag and decided
+    a few days later (an upheld one then approved), each month billed and closed on the 5th;
+    nothing later than ``now`` (default: the clock)."""
     report = OfficeReport()
     finance = _actor(session, "finance")
     if finance is None:
@@ -122,6 +163,7 @@ def run_office(
         return report
     rng = random.Random(f"{seed}:office")
     zone = config.zone()
+    clock = _Clock(seed, (now or datetime.now(zone)) - timedelta(minutes=1))
     cut = datetime.combine(today, time(0), tzinfo=zone) - settled_after
     start = datetime.combine(first, time(0), tzinfo=zone)
     for provider in demo_providers(session):
@@ -139,27 +181,43 @@ def run_office(
                 .order_by(WorkOrder.id)
             )
         )
+        decided: dict[int, datetime] = {}
         for order in flagged:
             r = rng.random()
             holding = [f.id for f in order.flags if f.status == "open" and f.severity != "info"]
-            if r < REJECT_SHARE:
-                decisions.decide(session, finance, order.id, "reject", _reason(order, 0))
-                report.rejected += 1
-            elif r < REJECT_SHARE + OVERRIDE_SHARE:
-                decisions.decide(
+            if r >= REJECT_SHARE + OVERRIDE_SHARE:
+                continue
+            at = clock.after(order.end_at)
+            with as_of(at):
+                if r < REJECT_SHARE:
+                    decisions.decide(session, finance, order.id, "reject", _reason(order, 0))
+                    report.rejected += 1
+                else:
+                    decisions.decide(
+                        session,
+                        finance,
+                        order.id,
+                        "approve",
+                        _reason(order, 1),
+                        override_flags=holding,
+                        accept_over_entitlement=True,
+                    )
+                    report.overridden += 1
+                session.flush()
+            decided[order.id] = at
+        # Finance approves the verified orders in bulk, week by week.
+        for week_first, week_last in _weeks(first, (cut - timedelta(days=1)).date()):
+            with as_of(clock.on(week_last + timedelta(days=1), 10)):
+                result = decisions.bulk_approve(
                     session,
                     finance,
-                    order.id,
-                    "approve",
-                    _reason(order, 1),
-                    override_flags=holding,
-                    accept_over_entitlement=True,
+                    None,
+                    {"provider_id": provider.id, "from_": week_first, "to": week_last},
+                    "核验通过，批量审核",
                 )
-                report.overridden += 1
-            else:
-                continue
-        # Providers appeal some rejected and some still-flagged orders.
-        session.flush()
+                session.flush()
+            report.approved += len(result["approved"])
+        # Providers appeal some rejected and some still-flagged orders; finance decides most.
         candidates = list(
             session.scalars(
                 select(WorkOrder)
@@ -176,33 +234,40 @@ def run_office(
         for order in candidates:
             if admin is None or rng.random() >= APPEAL_SHARE:
                 continue
-            appeal = appeals.create_appeal(session, admin, order.id, _reason(order, 2))
+            submitted = clock.after(decided.get(order.id, order.end_at))
+            with as_of(submitted):
+                appeal = appeals.create_appeal(session, admin, order.id, _reason(order, 2))
+                session.flush()
             report.appeals += 1
             if rng.random() < DECIDED_SHARE:
                 uphold = rng.random() < 0.5
-                appeals.decide_appeal(
-                    session,
-                    finance,
-                    appeal.id,
-                    "uphold" if uphold else "deny",
-                    "材料属实，予以结算" if uphold else "证据不足，维持原决定",
-                )
+                answered = clock.after(submitted)
+                with as_of(answered):
+                    appeals.decide_appeal(
+                        session,
+                        finance,
+                        appeal.id,
+                        "uphold" if uphold else "deny",
+                        "材料属实，予以结算" if uphold else "证据不足，维持原决定",
+                    )
+                    session.flush()
                 report.appeals_decided += 1
-        session.flush()
-        # Finance approves the verified orders (upheld appeals return as verified).
-        result = decisions.bulk_approve(
-            session,
-            finance,
-            None,
-            {"provider_id": provider.id, "from_": first, "to": (cut - timedelta(days=1)).date()},
-            "核验通过，批量审核",
-        )
-        report.approved += len(result["approved"])
-        session.flush()
+                if uphold:
+                    # An upheld appeal returns the order verified: approved the same afternoon.
+                    with as_of(min(answered + timedelta(hours=1), clock.latest)):
+                        result = decisions.bulk_approve(
+                            session, finance, [order.id], None, "申诉成立，审核通过"
+                        )
+                        session.flush()
+                    report.approved += len(result["approved"])
         for month_start, month_end in month_ranges(first, today):
-            batch = billing.create_batch(session, finance, provider.id, month_start, month_end)
-            billing.close_batch(session, finance, batch.id)
+            billed = month_end + timedelta(days=5)
+            with as_of(clock.on(billed, 10)):
+                batch = billing.create_batch(session, finance, provider.id, month_start, month_end)
+                session.flush()
+            with as_of(clock.on(billed, 15)):
+                billing.close_batch(session, finance, batch.id)
+                session.flush()
             report.batches += 1
-        session.flush()
     log.info("demo office: %s", report)
     return report

@@ -73,8 +73,8 @@ MOVE_VISIT_CLOSED = Code(
 MOVE_ALREADY_SECOND = Code(
     "MOVE_ALREADY_SECOND",
     Conflict,
-    "{name} is already the second caregiver of this visit.",
-    "{name} 已是本次双人服务的另一名护理员。",
+    "{name} is already one of this visit's caregivers.",
+    "{name} 已是本次服务的护理员之一。",
 )
 MOVE_NOT_WORKING = Code(
     "MOVE_NOT_WORKING", Conflict, "{name} does not work on {day}.", "{name} 当天（{day}）不上班。"
@@ -84,6 +84,11 @@ MOVE_OUTSIDE_SHIFT = Code(
     Conflict,
     "{begin}–{end} is outside {name}'s shift {shift}.",
     "{begin}–{end} 超出 {name} 的班次 {shift}。",
+    not_back=(
+        "{name} could not be back at base by the end of the shift ({shift_end}) with this "
+        "visit at {begin}.",
+        "本服务 {begin} 开始时，{name} 无法在班次结束（{shift_end}）前返回。",
+    ),
 )
 MOVE_OUTSIDE_WINDOW = Code(
     "MOVE_OUTSIDE_WINDOW",
@@ -97,6 +102,22 @@ MOVE_OVERLAP = Code(
     "{name} could not reach the next stop (starts {next}) in time: this visit ends {end} and "
     "the way takes {minutes} min.",
     "{name} 无法按时赶到下一站（{next} 开始）：本服务 {end} 结束，路上需 {minutes} 分钟。",
+    later_stop=(
+        "With this visit at {begin}–{end}, {name} could not keep a later stop of the day on time.",
+        "本服务安排在 {begin}–{end} 后，{name} 无法按时完成当天后面的站点。",
+    ),
+)
+MOVE_OVER_MAX_WORKING_TIME = Code(
+    "MOVE_OVER_MAX_WORKING_TIME",
+    Conflict,
+    "{name} would work {minutes} min ({span}), more than the maximum {limit} min a day.",
+    "{name} 将工作 {minutes} 分钟（{span}），超过每日上限 {limit} 分钟。",
+)
+MOVE_NO_COMMON_START = Code(
+    "MOVE_NO_COMMON_START",
+    Conflict,
+    "The caregivers cannot start together at {at}: {names} could only start at {earliest}.",
+    "护理员无法在 {at} 同时开始：{names} 最早 {earliest} 才能开始。",
 )
 
 

@@ -180,6 +180,11 @@ INVALID_FIELD = Code(
         "That caregiver is already the second caregiver of this visit.",
         "该护理员已是本次双人服务的另一名护理员。",
     ),
+    not_on_visit=(
+        "Caregiver {id} is not assigned to visit {visit}: give one of its caregivers, or leave "
+        "from_caregiver_id out.",
+        "护理员 {id} 未被安排到服务 {visit}：请填写该服务的护理员之一，或不填 from_caregiver_id。",
+    ),
     weekday_or_date=(
         "Give exactly one of weekday or on_date.",
         "weekday 与 on_date 须且仅须给出一个。",

@@ -7,10 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from geopy.distance import geodesic
-
 from dispatch.config import zone
-from dispatch.geo import distance_m
+from dispatch.geo import distance_m, geodesic_m
 
 # Orders compared with one another (repeated coordinates, near-identical photos, overlaps) start
 # at most this far apart; the engine loads at least this much around every evaluated order.
@@ -227,10 +225,6 @@ class Context:
             return None
         i = bisect_left(keys, o.sort_key)
         return i if i < len(keys) and keys[i] == o.sort_key else None
-
-
-def geodesic_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    return float(geodesic((lat1, lon1), (lat2, lon2)).meters)
 
 
 def farther_than(

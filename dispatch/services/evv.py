@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import config, error_codes
 from dispatch.db import utcnow
+from dispatch.geo import geodesic_m
 from dispatch.models import (
     Client,
     EventKind,
@@ -122,7 +123,8 @@ EVENT_READERS = (Role.caregiver, Role.dispatcher, Role.provider_admin, Role.fina
 
 
 def visit_events(session: Session, actor: Actor, visit_id: int) -> list[VisitEvent]:
-    """A visit's events: for its provider's staff, the platform, and its own caregivers."""
+    """A visit's events: for its provider's staff, the platform, and its own caregivers; each
+    carries ``distance_home_m`` (metres from the client's home, the geofence's measure)."""
     stmt = scoped(select(Visit).where(Visit.id == visit_id), Visit, actor)
     if actor.role == Role.caregiver:
         stmt = stmt.where(
@@ -134,13 +136,21 @@ def visit_events(session: Session, actor: Actor, visit_id: int) -> list[VisitEve
     visit = session.scalars(stmt).one_or_none()
     if visit is None:
         raise error_codes.VISIT_NOT_FOUND(id=visit_id)
-    return list(
+    events = list(
         session.scalars(
             select(VisitEvent)
             .where(VisitEvent.visit_id == visit.id)
             .order_by(VisitEvent.device_time_at, VisitEvent.id)
         )
     )
+    # Each event's distance from the client's home, as the geofence rules measure it: one
+    # figure for the evidence, the map and any report (not recomputed by a client).
+    client = session.get(Client, visit.client_id)
+    for event in events:
+        event.distance_home_m = (
+            round(geodesic_m(event.lat, event.lon, client.lat, client.lon), 1) if client else None
+        )
+    return events
 
 
 def photo_content(

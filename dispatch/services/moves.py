@@ -27,17 +27,19 @@ from dispatch.tenancy import Actor, get_scoped
 
 @dataclass(frozen=True)
 class Refusal:
-    """One reason a move is refused: a MOVE_* entry of the catalogue and its message's values."""
+    """One reason a move is refused: a MOVE_* entry of the catalogue, its variant (another
+    wording of the same reason) and its message's values."""
 
     entry: Code
     params: dict[str, Any]
+    variant: str | None = None
 
     @classmethod
-    def of(cls, entry: Code, **params: Any) -> Refusal:
-        return cls(entry, params)
+    def of(cls, entry: Code, variant: str | None = None, **params: Any) -> Refusal:
+        return cls(entry, params, variant)
 
     def as_dict(self) -> dict[str, str]:
-        en, zh = self.entry.texts(**self.params)
+        en, zh = self.entry.texts(self.variant, **self.params)
         return {"code": self.entry.code, "message": en, "message_zh": zh}
 
 
@@ -152,62 +154,131 @@ def _at(day: date, t: Any) -> datetime:
     return datetime.combine(day, t, tzinfo=config.zone())
 
 
-def check_move(
-    session: Session,
-    actor: Actor,
-    visit_id: int,
-    caregiver_id: int,
-    start: datetime | None = None,
-) -> dict[str, Any]:
-    """Would ``visit_id`` fit ``caregiver_id``'s day at ``start``? New times or refusals."""
-    return _judge(session, actor, visit_id, caregiver_id, start)[0]
+@dataclass
+class _Fit:
+    """One caregiver's answer for the visit at a start: times, neighbours and refusals."""
+
+    cg: Caregiver
+    arrival: datetime
+    begin: datetime
+    end: datetime
+    travel_in: timedelta
+    travel_out: timedelta | None
+    prev: _Stop | None
+    nxt: _Stop | None
+    refusals: list[Refusal]
 
 
-def _judge(
-    session: Session,
-    actor: Actor,
-    visit_id: int,
-    caregiver_id: int,
-    start: datetime | None,
-) -> tuple[dict[str, Any], list[Refusal]]:
-    actor.require(*plans.PLAN_WRITE)
-    visit = get_scoped(session, Visit, visit_id, actor)
-    cg = session.get(Caregiver, caregiver_id)
-    if cg is None or cg.provider_id != visit.provider_id or not cg.active:
-        raise error_codes.REFERENCE_NOT_FOUND(
-            "active_caregiver", id=caregiver_id, field="caregiver_id"
-        )
-    if start is not None and start.tzinfo is None:
-        raise error_codes.INVALID_FIELD(
-            "needs_offset", name="planned_start", errors={"planned_start": ["Give the offset."]}
-        )
-    client = session.get(Client, visit.client_id)
-    assert client is not None
-    refused = set(
-        session.scalars(
-            select(ClientRefusal.caregiver_id).where(ClientRefusal.client_id == client.id)
-        )
+def _base(session: Session, cg: Caregiver) -> routing.Location:
+    """Where the caregiver's route starts and ends: the start point, else home (as planned)."""
+    point = session.get(ServicePoint, cg.start_point_id) if cg.start_point_id else None
+    if point is not None:
+        return routing.Location(point.lat, point.lon)
+    return routing.Location(cg.home_lat, cg.home_lon)
+
+
+def _route_refusals(
+    visit: Visit,
+    cg: Caregiver,
+    base: routing.Location,
+    shift: tuple[datetime, datetime],
+    stops: list[_Stop],
+    here: routing.Location,
+    begin: datetime,
+    end: datetime,
+) -> list[Refusal]:
+    """The router's own route check (``routing.check_route``) on the caregiver's day with the
+    visit at ``begin`` and every other stop where it is planned: refusals for what the visit
+    breaks (the maximum working time, the shift's end back at base, a later stop missed).
+    What the day already broke without the visit is not held against the move; a day already
+    past its maximum working time may not grow longer."""
+    origin = P.origin_of(visit.date)
+
+    def at(t: datetime) -> int:
+        return P.seconds(origin, t)
+
+    def fixed(location: routing.Location | None, a: datetime, b: datetime) -> routing.RouteStop:
+        return routing.RouteStop(location, (routing.TimeWindow(at(a), at(a)),), at(b) - at(a))
+
+    caregiver = routing.Caregiver(
+        id=cg.id,
+        start=base,
+        end=base,
+        shift_start_s=at(shift[0]),
+        shift_end_s=at(shift[1]),
+        travel_mode=cg.travel_mode.value,
+        max_work_s=cg.max_minutes_per_day * 60 if cg.max_minutes_per_day else None,
     )
-    refusals: list[Refusal] = []
-    if visit.status in proposals.FINAL:
-        refusals.append(Refusal.of(error_codes.MOVE_VISIT_CLOSED, status=visit.status.value))
-    if cg.id in [a.caregiver_id for a in visit.assignments[1:]]:
-        refusals.append(Refusal.of(error_codes.MOVE_ALREADY_SECOND, name=cg.name))
-    refusals += qualification_refusals(visit, cg, client, refused)
+    others = [(s.start, fixed(s.location, s.start, s.end)) for s in stops]
+    mine = sorted([*others, (begin, fixed(here, begin, end))], key=lambda x: x[0])
+    model = proposals.travel_model()
+    with_visit = routing.check_route(caregiver, [x[1] for x in mine], model)
+    if with_visit.broken is None:
+        return []
+    without = routing.check_route(caregiver, [x[1] for x in others], model)
+    if without.broken is not None and without.broken != routing.BROKEN_WORKING_TIME:
+        return []  # the day is already off its plan: the checks above judge the move
+    if with_visit.broken == routing.BROKEN_WORKING_TIME:
+        if without.broken == routing.BROKEN_WORKING_TIME and (with_visit.work_s or 0) <= (
+            without.work_s or 0
+        ):
+            return []  # already over without the visit, and no longer with it
+        work = round((with_visit.work_s or 0) / 60)
+        limit = round((with_visit.limit_s or 0) / 60)
+        leave = _hm(P.instant(origin, with_visit.depart_s or 0))
+        back = _hm(P.instant(origin, with_visit.return_s or 0))
+        return [
+            Refusal.of(
+                error_codes.MOVE_OVER_MAX_WORKING_TIME,
+                name=cg.name,
+                minutes=work,
+                span=f"{leave}–{back}",
+                limit=limit,
+            )
+        ]
+    if with_visit.broken == routing.BROKEN_SHIFT:
+        return [
+            Refusal.of(
+                error_codes.MOVE_OUTSIDE_SHIFT,
+                "not_back",
+                name=cg.name,
+                shift_end=_hm(shift[1]),
+                begin=_hm(begin),
+            )
+        ]
+    return [
+        Refusal.of(
+            error_codes.MOVE_OVERLAP, "later_stop", name=cg.name, begin=_hm(begin), end=_hm(end)
+        )
+    ]
 
+
+def _fit(
+    session: Session,
+    visit: Visit,
+    cg: Caregiver,
+    here: routing.Location,
+    wanted: datetime,
+    plan: DayPlan | None,
+) -> _Fit:
+    """Where the visit would sit in ``cg``'s day if it started at ``wanted`` (or as soon after
+    as the stop before and the window allow), and what that breaks."""
     duration = timedelta(minutes=visit.duration_min)
     latest_start = max(visit.window_start_at, visit.window_end_at - duration)
-    wanted = start or visit.planned_start_at or visit.window_start_at
-    here = routing.Location(client.lat, client.lon)
-    stops = _route_stops(session, visit, cg.id, _active_plan(session, visit))
+    stops = _route_stops(session, visit, cg.id, plan)
     before = [s for s in stops if s.start <= wanted]
     after = [s for s in stops if s.start > wanted]
     prev = before[-1] if before else None
-    home = routing.Location(cg.home_lat, cg.home_lon)
-    travel_in = _travel(cg, prev.location if prev else home, here)
+    base = _base(session, cg)
+    # A break is taken where the caregiver is: the way comes from the last place before it.
+    came_from = next((s.location for s in reversed(before) if s.location), base)
+    travel_in = _travel(cg, came_from, here)
     arrival = max(wanted, (prev.end + travel_in) if prev else wanted)
     begin = max(arrival, visit.window_start_at)
     end = begin + duration
+    # When the caregiver gets there: straight from the stop before (waiting if early).
+    arrives = min(begin, prev.end + travel_in) if prev else begin
+    refusals: list[Refusal] = []
     shift = P.shift_of(cg, visit.date)
     if shift is None:
         refusals.append(
@@ -235,7 +306,7 @@ def _judge(
             )
         )
     nxt = after[0] if after else None
-    travel_out = timedelta(0)
+    travel_out = None
     if nxt is not None:
         travel_out = _travel(cg, here, nxt.location) if nxt.location else timedelta(0)
         if end + travel_out > nxt.start:
@@ -248,21 +319,125 @@ def _judge(
                     minutes=round(travel_out.total_seconds() / 60),
                 )
             )
+    if not refusals and shift is not None:
+        window = (_at(visit.date, shift[0]), _at(visit.date, shift[1]))
+        refusals += _route_refusals(visit, cg, base, window, stops, here, begin, end)
+    return _Fit(cg, arrives, begin, end, travel_in, travel_out, prev, nxt, refusals)
+
+
+def _seat(visit: Visit, from_caregiver_id: int | None) -> int:
+    """Which of the visit's caregivers gives up the seat (default: the first)."""
+    held = [a.caregiver_id for a in visit.assignments]
+    if from_caregiver_id is None:
+        return 0
+    if from_caregiver_id not in held:
+        raise error_codes.INVALID_FIELD(
+            "not_on_visit", id=from_caregiver_id, visit=visit.id, field="from_caregiver_id"
+        )
+    return held.index(from_caregiver_id)
+
+
+def check_move(
+    session: Session,
+    actor: Actor,
+    visit_id: int,
+    caregiver_id: int,
+    start: datetime | None = None,
+    from_caregiver_id: int | None = None,
+) -> dict[str, Any]:
+    """Would ``visit_id`` fit ``caregiver_id``'s day at ``start``? New times or refusals.
+
+    A double-staffed visit moves one seat (``from_caregiver_id``'s, by default the first
+    caregiver's) and keeps one start for all its caregivers: the start every one of them can
+    make, checked in each one's day; the partners' refusals are reported too.
+    """
+    return _judge(session, actor, visit_id, caregiver_id, start, from_caregiver_id)[0]
+
+
+def _judge(
+    session: Session,
+    actor: Actor,
+    visit_id: int,
+    caregiver_id: int,
+    start: datetime | None,
+    from_caregiver_id: int | None,
+) -> tuple[dict[str, Any], list[Refusal]]:
+    actor.require(*plans.PLAN_WRITE)
+    visit = get_scoped(session, Visit, visit_id, actor)
+    cg = session.get(Caregiver, caregiver_id)
+    if cg is None or cg.provider_id != visit.provider_id or not cg.active:
+        raise error_codes.REFERENCE_NOT_FOUND(
+            "active_caregiver", id=caregiver_id, field="caregiver_id"
+        )
+    if start is not None and start.tzinfo is None:
+        raise error_codes.INVALID_FIELD(
+            "needs_offset", name="planned_start", errors={"planned_start": ["Give the offset."]}
+        )
+    seat = _seat(visit, from_caregiver_id)
+    client = session.get(Client, visit.client_id)
+    assert client is not None
+    refused = set(
+        session.scalars(
+            select(ClientRefusal.caregiver_id).where(ClientRefusal.client_id == client.id)
+        )
+    )
+    refusals: list[Refusal] = []
+    if visit.status in proposals.FINAL:
+        refusals.append(Refusal.of(error_codes.MOVE_VISIT_CLOSED, status=visit.status.value))
+    partner_ids = [a.caregiver_id for i, a in enumerate(visit.assignments) if i != seat]
+    if cg.id in partner_ids:
+        refusals.append(Refusal.of(error_codes.MOVE_ALREADY_SECOND, name=cg.name))
+    refusals += qualification_refusals(visit, cg, client, refused)
+    partners = [p for p in (session.get(Caregiver, i) for i in partner_ids) if p is not None]
+    here = routing.Location(client.lat, client.lon)
+    plan = _active_plan(session, visit)
+    wanted = start or visit.planned_start_at or visit.window_start_at
+    team = [cg, *(p for p in partners if p.id != cg.id)]
+    fits = [_fit(session, visit, who, here, wanted, plan) for who in team]
+    common = max(f.begin for f in fits)
+    if any(f.begin != common for f in fits):
+        # One start for all: each caregiver's day judged again at the latest of theirs.
+        fits = [_fit(session, visit, who, here, common, plan) for who in team]
+        late = [f for f in fits if f.begin != common]
+        if late:
+            names = "、".join(f.cg.name for f in late)
+            refusals.append(
+                Refusal.of(
+                    error_codes.MOVE_NO_COMMON_START,
+                    at=_hm(common),
+                    names=names,
+                    earliest=_hm(max(f.begin for f in late)),
+                )
+            )
+    for f in fits:
+        for r in f.refusals:
+            if r not in refusals:
+                refusals.append(r)
+    mine = fits[0]
     return {
         "visit_id": visit.id,
         "caregiver_id": cg.id,
+        "from_caregiver_id": visit.assignments[seat].caregiver_id if visit.assignments else None,
+        "caregiver_ids": _seated(visit, seat, cg.id),
         "allowed": not refusals,
-        "arrival": min(begin, prev.end + travel_in if prev else begin)
-        .astimezone(config.zone())
-        .isoformat(),
-        "start": begin.astimezone(config.zone()).isoformat(),
-        "end": end.astimezone(config.zone()).isoformat(),
-        "travel_min": round(travel_in.total_seconds() / 60),
-        "travel_after_min": round(travel_out.total_seconds() / 60) if nxt else None,
-        "previous_visit_id": prev.visit_id if prev else None,
-        "next_visit_id": nxt.visit_id if nxt else None,
+        "arrival": mine.arrival.astimezone(config.zone()).isoformat(),
+        "start": mine.begin.astimezone(config.zone()).isoformat(),
+        "end": mine.end.astimezone(config.zone()).isoformat(),
+        "travel_min": round(mine.travel_in.total_seconds() / 60),
+        "travel_after_min": (
+            round(mine.travel_out.total_seconds() / 60) if mine.travel_out is not None else None
+        ),
+        "previous_visit_id": mine.prev.visit_id if mine.prev else None,
+        "next_visit_id": mine.nxt.visit_id if mine.nxt else None,
         "refusals": [r.as_dict() for r in refusals],
     }, refusals
+
+
+def _seated(visit: Visit, seat: int, caregiver_id: int) -> list[int]:
+    """The visit's caregivers, in seat order, after ``caregiver_id`` takes seat ``seat``."""
+    ids = [a.caregiver_id for a in visit.assignments] or [caregiver_id]
+    ids[seat] = caregiver_id
+    return ids
 
 
 def move_visit(
@@ -272,6 +447,7 @@ def move_visit(
     caregiver_id: int,
     start: datetime | None = None,
     *,
+    from_caregiver_id: int | None = None,
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Check, then (unless ``dry_run``) move and pin the visit at the answered start.
@@ -285,16 +461,20 @@ def move_visit(
         visit = get_scoped(session, Visit, visit_id, actor)
         day_lock.lock(session, visit.provider_id, visit.date)
         day_lock.visits(session, [visit.id])
-    answer, refusals = _judge(session, actor, visit_id, caregiver_id, start)
+    answer, refusals = _judge(session, actor, visit_id, caregiver_id, start, from_caregiver_id)
     if dry_run:
         return answer
     if refusals:
         first = refusals[0]
-        raise first.entry(**first.params, errors={"refusals": answer["refusals"]})
+        raise first.entry(first.variant, **first.params, errors={"refusals": answer["refusals"]})
     visits.update_visit(
         session,
         actor,
         visit_id,
-        {"caregiver_id": caregiver_id, "planned_start": datetime.fromisoformat(answer["start"])},
+        {
+            "caregiver_id": caregiver_id,
+            "from_caregiver_id": answer["from_caregiver_id"],
+            "planned_start": datetime.fromisoformat(answer["start"]),
+        },
     )
     return answer

@@ -98,11 +98,14 @@ def update_visit(session: Session, actor: Actor, visit_id: int, data: dict[str, 
                 "active_caregiver", id=data["caregiver_id"], field="caregiver_id"
             )
         _check_qualified(session, visit, cg)
-        others = [a.caregiver_id for a in visit.assignments[1:]]
+        # The seat that changes hands: the one ``from_caregiver_id`` holds, else the first.
+        held = [a.caregiver_id for a in visit.assignments]
+        seat = held.index(data["from_caregiver_id"]) if data.get("from_caregiver_id") in held else 0
+        others = [c for i, c in enumerate(held) if i != seat]
         if cg.id in others:
             raise error_codes.INVALID_FIELD("already_second", field="caregiver_id")
         if visit.assignments:
-            visit.assignments[0].caregiver_id = cg.id
+            visit.assignments[seat].caregiver_id = cg.id
         else:
             visit.assignments.append(VisitAssignment(caregiver_id=cg.id, sequence=visit.sequence))
         if visit.status == VisitStatus.planned:

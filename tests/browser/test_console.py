@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import urllib.error
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -75,8 +76,9 @@ def test_every_main_screen_renders_with_data(watched: Watched, user: str) -> Non
     watched.clean()
 
 
-def _bar_box(page: Any, visit_id: int) -> Any:
-    bar = page.locator(f".tl-bar[data-item^='v{visit_id}-']").first
+def _bar_box(page: Any, visit_id: int, caregiver_id: int | None = None) -> Any:
+    seat = "" if caregiver_id is None else str(caregiver_id)
+    bar = page.locator(f".tl-bar[data-item^='v{visit_id}-{seat}']").first
     # Right of the sticky column of names, where a finger or a mouse can take it.
     bar.evaluate("b => { b.closest('.tl-scroll').scrollLeft = Math.max(0, b.offsetLeft - 400); }")
     return bar, bar.bounding_box()
@@ -88,12 +90,12 @@ def _row_y(page: Any, caregiver_id: int) -> float:
     return float(box["y"] + box["height"] / 2)
 
 
-def _drag(page: Any, box: Any, y: float) -> None:
+def _drag(page: Any, box: Any, y: float, dx: float = 0) -> None:
     x = box["x"] + min(8, box["width"] / 2)
     page.mouse.move(x, box["y"] + box["height"] / 2)
     page.mouse.down()
-    page.mouse.move(x, (box["y"] + y) / 2, steps=4)
-    page.mouse.move(x, y, steps=4)
+    page.mouse.move(x + dx / 2, (box["y"] + y) / 2, steps=4)
+    page.mouse.move(x + dx, y, steps=4)
     page.mouse.up()
 
 
@@ -157,6 +159,79 @@ def test_dispatcher_drags_a_visit_and_sees_a_refusal(watched: Watched, site: Sit
     watched.clean(409)
 
 
+def _find_double(site: Site) -> tuple[dict[str, Any], int, str, str]:
+    """Tomorrow: a double-staffed visit, who may take its second seat (another caregiver with
+    the skill, else the same one), a start on the 5-minute grid to drop it at and the start
+    the server answers for both caregivers (travel may make it later)."""
+    day = api(site, "GET", f"/days/{site.tomorrow}/dispatch", "dispatcher1")
+    for v in day["visits"]:
+        if len(v["caregiver_ids"]) != 2 or not v["planned_start"]:
+            continue
+        second = v["caregiver_ids"][1]
+        latest = datetime.fromisoformat(v["window_end"]) - timedelta(minutes=v["duration_min"])
+        at = datetime.fromisoformat(v["window_start"])
+        starts = []
+        while at <= latest:
+            starts.append(at.isoformat())
+            at += timedelta(minutes=10)
+        takers = [
+            c["id"]
+            for c in day["caregivers"]
+            if c["id"] not in v["caregiver_ids"]
+            and c["shift_start"]
+            and v["required_skill"] in c["skills"]
+        ]
+        for to in [*takers, second]:
+            for start in starts:
+                if to == second and start == _snapped(v["planned_start"]):
+                    continue  # no move at all
+                ask = {"caregiver_id": to, "from_caregiver_id": second, "planned_start": start}
+                answer = api(
+                    site, "POST", f"/visits/{v['id']}/move", "dispatcher1", {**ask, "dry_run": True}
+                )
+                if answer.get("allowed"):
+                    return v, to, start, answer["start"]
+    pytest.fail("the seeded day offers no double-staffed visit whose second seat can move")
+
+
+def test_dispatcher_drags_the_second_seat_of_a_double_visit(watched: Watched, site: Site) -> None:
+    visit, to, start, answered = _find_double(site)
+    vid, (first, second) = visit["id"], visit["caregiver_ids"]
+    day = api(site, "GET", f"/days/{site.tomorrow}/dispatch", "dispatcher1")
+    stop = next(
+        s
+        for r in day["plan"]["routes"]
+        if r["caregiver_id"] == second
+        for s in r["stops"]
+        if s.get("visit_id") == vid
+    )
+    page = watched.page
+    page.set_viewport_size({"width": 1366, "height": 2200})
+    watched.login("dispatcher1", screen=f"day?date={site.tomorrow}")
+    bar = page.locator(f".tl-bar[data-item='v{vid}-{second}']")
+    bar.wait_for()
+    # Onto the partner's row: she already holds the other seat, and the reason shows.
+    _, box = _bar_box(page, vid, second)
+    _drag(page, box, _row_y(page, first))
+    page.locator(".tl-note.bad").wait_for()
+    assert "已在本次服务中" in page.locator(".tl-note.bad").inner_text()
+    # Sideways to the start found above (the bar's width is its stop's time) and to the row of
+    # whoever takes the seat: that seat changes hands, the partner keeps hers, one start.
+    begin, end = (datetime.fromisoformat(stop[k]) for k in ("start", "end"))
+    _, box = _bar_box(page, vid, second)
+    per_s = box["width"] / (end - begin).total_seconds()
+    shift = datetime.fromisoformat(start) - datetime.fromisoformat(_snapped(stop["start"]))
+    _drag(page, box, _row_y(page, to), dx=shift.total_seconds() * per_s)
+    page.locator(".tl-note:not(.bad)").wait_for()
+    assert "已调整" in page.locator(".tl-note").inner_text()
+    after = api(site, "GET", f"/visits/{vid}", "dispatcher1")
+    assert [a["caregiver_id"] for a in after["assignments"]] == [first, to]
+    assert {a["planned_start_at"] for a in after["assignments"]} == {answered}
+    page.wait_for_selector(f".tl-bar[data-item='v{vid}-{to}']")
+    page.wait_for_selector(f".tl-bar[data-item='v{vid}-{first}']")
+    watched.clean(409)
+
+
 def test_finance_overrides_a_flag_after_seeing_photo_and_map(watched: Watched, site: Site) -> None:
     # An order the queue lists (a blocking open flag) checked in from the app with a photo.
     queue = api(site, "GET", "/work-orders?status=flagged&open_flags=true&page_size=100", "finance")
@@ -194,7 +269,12 @@ def test_finance_overrides_a_flag_after_seeing_photo_and_map(watched: Watched, s
     assert page.locator(".leaflet-container .map-square.home").count() == 1
     assert page.locator(".leaflet-container canvas").count() >= 1
     assert page.locator(".leaflet-tooltip", has_text="米").count() >= 1
-    assert "米" in page.locator(".leaflet-container").inner_text()  # distances on the map
+    # Each point's distance from home is the server's figure (the flags' measure), not one
+    # recomputed in the browser.
+    drawn = page.locator(".leaflet-container").inner_text()
+    for e in api(site, "GET", f"/visits/{order['visit_id']}/events", "finance"):
+        if e["caregiver_id"] == order["caregiver_id"]:
+            assert f"距家 {math.floor(e['distance_home_m'] + 0.5)} 米" in drawn, drawn
     page.get_by_role("button", name="豁免异常并通过").click()
     page.get_by_role("dialog").get_by_label(re.compile("请填写原因")).fill(
         "已电话回访，确认服务完成"

@@ -227,6 +227,13 @@ class VisitEventSchema(Schema):
     outcome = fields.Enum(VisitOutcome, by_value=True, allow_none=True)
     tasks_done = fields.List(fields.String(), allow_none=True)
     note = fields.String(allow_none=True)
+    distance_home_m = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "Metres from the client's home on the WGS84 ellipsoid: the figure a "
+            "geofence flag reports."
+        },
+    )
 
     def _skew(self, event: Any) -> float:
         return round((event.received_at - event.device_time_at).total_seconds(), 3)

@@ -69,13 +69,15 @@ def update(data: dict[str, Any], ident: int) -> Any:
 @blp.response(200, MoveAnswerSchema)
 def move(data: dict[str, Any], ident: int) -> Any:
     """Move a visit to a caregiver and time, checked like the optimiser would (409 with a code
-    such as MOVE_SKILL_MISSING, MOVE_REFUSED_BY_CLIENT, MOVE_OUTSIDE_WINDOW or MOVE_OUTSIDE_SHIFT
-    when it cannot); with dry_run only the check and its new times"""
+    such as MOVE_SKILL_MISSING, MOVE_REFUSED_BY_CLIENT, MOVE_OUTSIDE_WINDOW, MOVE_OUTSIDE_SHIFT or
+    MOVE_OVER_MAX_WORKING_TIME when it cannot); a double-staffed visit moves the seat of
+    from_caregiver_id and keeps one start for all; with dry_run only the check and its times"""
     return moves.move_visit(
         Session(),
         current_actor(),
         ident,
         data["caregiver_id"],
         data.get("planned_start"),
+        from_caregiver_id=data.get("from_caregiver_id"),
         dry_run=data["dry_run"],
     )

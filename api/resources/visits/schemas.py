@@ -97,6 +97,9 @@ class VisitCreateSchema(BaseSchema):
 
 class MoveRequestSchema(BaseSchema):
     caregiver_id = ident("The caregiver the visit moves to.", required=True)
+    from_caregiver_id = ident(
+        "For a double-staffed visit: the caregiver whose seat moves (default: the first)."
+    )
     planned_start = Instant(
         metadata={"description": "Wanted start; the answer may be later (travel, window)."}
     )
@@ -115,6 +118,12 @@ class MoveRefusalSchema(BaseSchema):
 class MoveAnswerSchema(BaseSchema):
     visit_id = fields.Integer()
     caregiver_id = fields.Integer()
+    from_caregiver_id = fields.Integer(
+        allow_none=True, metadata={"description": "Whose seat moves (none: it was unassigned)."}
+    )
+    caregiver_ids = fields.List(
+        fields.Integer(), metadata={"description": "The visit's caregivers after the move."}
+    )
     allowed = fields.Boolean()
     arrival = fields.String(metadata={"description": "ISO 8601 in the configured zone."})
     start = fields.String()

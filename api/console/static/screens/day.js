@@ -30,7 +30,8 @@ CD.i18n.add({
     shift_fmt: "班次 {s}–{e}", map_label: "路线地图", timeline_label: "当日排班时间轴", route_of: "{name} 的路线",
     "move.MOVE_SKILL_MISSING": "技能不符", "move.MOVE_GENDER": "性别不符", "move.MOVE_REFUSED_BY_CLIENT": "服务对象拒绝",
     "move.MOVE_NOT_WORKING": "当天不上班", "move.MOVE_OUTSIDE_SHIFT": "超出班次", "move.MOVE_OUTSIDE_WINDOW": "超出时间窗",
-    "move.MOVE_OVERLAP": "赶不上下一站", "move.MOVE_VISIT_CLOSED": "服务已开始或结束", "move.MOVE_ALREADY_SECOND": "已是第二名护理员",
+    "move.MOVE_OVERLAP": "赶不上下一站", "move.MOVE_VISIT_CLOSED": "服务已开始或结束", "move.MOVE_ALREADY_SECOND": "已在本次服务中",
+    "move.MOVE_OVER_MAX_WORKING_TIME": "超过每日最长工作时间", "move.MOVE_NO_COMMON_START": "两名护理员无法同时开始",
     "reason.NO_QUALIFIED_CAREGIVER": "没有合格护理员", "reason.OUTSIDE_EVERY_SHIFT": "不在任何班次内", "reason.MAX_WORKING_TIME": "超出最长工时",
     "reason.CAPACITY": "餐箱容量不足", "reason.RIDE_TIME": "送餐路程过长", "reason.NO_TIME": "时间已排满", "reason.GROUP_PARTNER_UNASSIGNED": "双人服务缺一人",
     "reason.PIN_CONFLICT": "固定安排冲突", "reason.INVALID_INPUT": "数据不完整", "reason.NOT_PLACED": "搜索时间不足", "reason.NO_SHIFT": "固定的护理员不上班",
@@ -61,7 +62,8 @@ CD.i18n.add({
     shift_fmt: "shift {s}–{e}", map_label: "Route map", timeline_label: "Timeline of the day", route_of: "{name}'s route",
     "move.MOVE_SKILL_MISSING": "Skill missing", "move.MOVE_GENDER": "Gender wish", "move.MOVE_REFUSED_BY_CLIENT": "Refused by the client",
     "move.MOVE_NOT_WORKING": "Not working that day", "move.MOVE_OUTSIDE_SHIFT": "Outside the shift", "move.MOVE_OUTSIDE_WINDOW": "Outside the window",
-    "move.MOVE_OVERLAP": "Cannot reach the next stop", "move.MOVE_VISIT_CLOSED": "Visit started or over", "move.MOVE_ALREADY_SECOND": "Already the second caregiver",
+    "move.MOVE_OVERLAP": "Cannot reach the next stop", "move.MOVE_VISIT_CLOSED": "Visit started or over", "move.MOVE_ALREADY_SECOND": "Already on this visit",
+    "move.MOVE_OVER_MAX_WORKING_TIME": "Over the maximum working time", "move.MOVE_NO_COMMON_START": "The two caregivers cannot start together",
     "reason.NO_QUALIFIED_CAREGIVER": "no qualified caregiver", "reason.OUTSIDE_EVERY_SHIFT": "outside every shift", "reason.MAX_WORKING_TIME": "over the working time",
     "reason.CAPACITY": "no box capacity", "reason.RIDE_TIME": "meal ride too long", "reason.NO_TIME": "routes full", "reason.GROUP_PARTNER_UNASSIGNED": "second caregiver missing",
     "reason.PIN_CONFLICT": "pin conflict", "reason.INVALID_INPUT": "incomplete data", "reason.NOT_PLACED": "search ran out of time", "reason.NO_SHIFT": "pinned caregiver off",
@@ -115,7 +117,7 @@ CD.i18n.add({
             id: `v${v.id}-${r.caregiver_id}`, visitId: v.id, row: String(r.caregiver_id), start, end, cls,
             label: `${c ? c.name : ""} ${serviceName(v)}`, color: S.colorOf[r.caregiver_id], travelMin: s.travel_min,
             title: `${c ? c.name : ""} · ${serviceName(v)} · ${CD.time(s.start)}–${CD.time(s.end)} · ${(S.cgs[r.caregiver_id] || {}).name || ""}${v.pinned ? ` · ${t("v_pinned")}` : ""}`,
-            draggable: writer(S.ctx.user) && !FINAL.includes(v.status) && !s.second_caregiver, stop: s,
+            draggable: writer(S.ctx.user) && !FINAL.includes(v.status), stop: s,
           });
         } else {
           const label = t(`kind.${s.kind}`);
@@ -236,7 +238,7 @@ CD.i18n.add({
       const time = h("input", { type: "time", name: "start", "aria-label": t("move_at"), value: CD.time((it.stop && it.stop.start) || v.window_start) });
       const out = h("p", { role: "status", class: "move-answer" });
       const ask = async (dry) => {
-        const body = { caregiver_id: Number(sel.value), planned_start: CD.iso(CD.at(S.day.date, time.value)), dry_run: dry };
+        const body = { caregiver_id: Number(sel.value), planned_start: CD.iso(CD.at(S.day.date, time.value)), dry_run: dry, ...seatOf(it) };
         try {
           const a = await CD.api.post(`/visits/${v.id}/move`, body);
           if (!a.allowed) { out.className = "error"; out.textContent = a.refusals.map((r) => `${CD.code("move", r.code)}: ${CD.msg(r)}`).join(" "); return; }
@@ -278,13 +280,21 @@ CD.i18n.add({
     return true;
   }
 
+  // The seat a bar stands for: a double-staffed visit has a bar per caregiver, and the one
+  // dragged (or selected) is the seat that changes hands; the partner keeps hers.
+  function seatOf(it) {
+    const v = S.visits[it.visitId];
+    const from = Number(it.row);
+    return v && v.caregiver_ids.includes(from) ? { from_caregiver_id: from } : {};
+  }
+
   async function onDrop(it, rowId, start) {
     S.note = null;
     if (rowId === "unassigned") { S.tl.note(it.id, t("cannot_unassign"), "bad"); return; }
     const t0 = performance.now();
     S.tl.pending(it.id, true);
     try {
-      const a = await CD.api.post(`/visits/${it.visitId}/move`, { caregiver_id: Number(rowId), planned_start: CD.iso(start) });
+      const a = await CD.api.post(`/visits/${it.visitId}/move`, { caregiver_id: Number(rowId), planned_start: CD.iso(start), ...seatOf(it) });
       S.selected = `v${it.visitId}-${a.caregiver_id}`;
       S.note = { id: S.selected, text: t("moved", { cg: S.cgs[a.caregiver_id].name, start: CD.time(a.start), end: CD.time(a.end), travel: a.travel_min }), kind: "ok" };
       if (applyLocally(it.visitId, a)) {

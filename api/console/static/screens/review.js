@@ -31,13 +31,6 @@ CD.i18n.add({
   const t = CD.t;
   let R = null;
 
-  // Distance for display between an event and the home (the rules' own figures are in the flags).
-  function metres(a, b) {
-    const rad = Math.PI / 180;
-    const s = Math.sin(((b.lat - a.lat) * rad) / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(((b.lon - a.lon) * rad) / 2) ** 2;
-    return Math.round(2 * 6371009 * Math.asin(Math.sqrt(s))); // routing.EARTH_RADIUS_M
-  }
-
   async function photoImg(id, alt) {
     const img = h("img", { alt });
     try { img.src = URL.createObjectURL(await CD.api.blob(`/photos/${id}`)); } catch (_e) { img.alt = `${alt} (${t("no_photo")})`; }
@@ -104,11 +97,9 @@ CD.i18n.add({
     const home = { lat: client.lat, lon: client.lon };
     m.circle(home.lat, home.lon, radius, { color: "#1e7b3c" });
     m.square(home.lat, home.lon, { cls: "home", text: "家", title: `${t("home")} · ${client.address}` });
-    // The rule's own distance where a geofence flag measured it; else the same great circle.
-    const measured = {};
-    for (const f of o.flags) if (f.code.startsWith("GEOFENCE_") && f.evidence) measured[f.evidence.event] = Math.round(f.evidence.distance_m);
+    // The server's distance from home (the geofence rules' measure, as in the flags' evidence).
     for (const e of mineEvents) {
-      const d = measured[e.kind] ?? metres(home, e);
+      const d = Math.round(e.distance_home_m);
       const colour = e.kind === "check_in" ? "#1456b8" : "#b35c00";
       const label = `${CD.code("ev", e.kind)} ${t("distance_home", { d })}${e.accuracy_m ? ` (${t("accuracy", { a: Math.round(e.accuracy_m) })})` : ""}${e.mock_location ? ` · ${t("mock")}` : ""}`;
       m.point(e.lat, e.lon, { color: colour, fill: colour, radius: 6, label });
