@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from marshmallow import (
     RAISE,
@@ -92,7 +91,7 @@ class Instant(fields.AwareDateTime):
     def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
         if value is None:
             return None
-        local = value.astimezone(ZoneInfo(config.current().timezone))
+        local = value.astimezone(config.zone())
         return local.isoformat()
 
 

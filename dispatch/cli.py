@@ -186,6 +186,17 @@ def demo_setup(args: argparse.Namespace) -> None:
     _plan_day(day)
     if not getattr(args, "no_history", False):
         _history(args.seed, day, settings)
+    _elders(args.seed, settings)
+
+
+def _elders(seed: int, settings: config.Settings) -> None:
+    """Family logins, pendants, past calls, orders, ratings and a complaint (once)."""
+    from dispatch.demo.elders import seed_elders
+
+    with db.session_scope() as session:
+        report = seed_elders(session, seed, datetime.now(ZoneInfo(settings.timezone)))
+    if report.created:
+        log.info("demo elders and families: %s", report.counts)
 
 
 demo_setup.cli_args = [  # type: ignore[attr-defined]
@@ -260,7 +271,13 @@ def logins(args: argparse.Namespace) -> None:
                     f"{'…':<16} {'caregiver':<15} {provider.code:<8} {carers[3].username} … "
                     f"{carers[-1].username} ({len(carers)} caregivers; `logins --all` lists them)"
                 )
+        from dispatch.demo.elders import pendant_keys
+
+        pendants = pendant_keys(session)
         keys = terminal_keys(session, args.seed)
+    if pendants:
+        out += ["", "Pendants (send the key as X-Device-Key to POST /api/v1/calls):"]
+        out += [f"{code:<8} {name:<8} {key}" for code, name, key in pendants]
     if keys:
         out += [
             "",

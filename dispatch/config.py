@@ -37,6 +37,8 @@ class Settings:
     queue_name: str = "caredispatch"
     # Reverse proxies in front of the API whose X-Forwarded-For is trusted (0: none).
     trusted_proxies: int = 0
+    # Where family notifications are POSTed (an SMS or WeChat gateway); unset: the log.
+    notify_webhook: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,6 +51,7 @@ class Settings:
             timezone=os.environ.get("CAREDISPATCH_TIMEZONE", "Asia/Shanghai"),
             queue_name=os.environ.get("CAREDISPATCH_QUEUE", "caredispatch"),
             trusted_proxies=int(os.environ.get("CAREDISPATCH_TRUSTED_PROXIES") or 0),
+            notify_webhook=os.environ.get("CAREDISPATCH_NOTIFY_WEBHOOK") or None,
         )
 
 

@@ -18,7 +18,7 @@ from dispatch import audit, error_codes, periodic, queue
 from dispatch.db import Session, session_scope
 from dispatch.errors import DomainError
 from dispatch.models import Role, WorkOrder
-from dispatch.services import plan_parts, plans, proposals
+from dispatch.services import call_dispatch, plan_parts, plans, proposals
 from dispatch.tenancy import Actor
 from dispatch.validation import engine
 
@@ -166,3 +166,12 @@ def validate_upload(upload_id: int) -> None:
         ids = list(session.scalars(select(WorkOrder.id).where(WorkOrder.upload_id == upload_id)))
         engine.validate_orders(session, ids)
         log.info("validated %s orders of upload %s", len(ids), upload_id)
+
+
+# ---------------------------------------------------------------- calls
+
+
+def propose_call(call_id: int) -> dict[str, Any] | None:
+    """Urgent insertion's proposal for a new call (caregiver and arrival), stored on the call."""
+    with session_scope() as session:
+        return call_dispatch.propose(session, call_id)

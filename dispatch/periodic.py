@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 TASK_MODULES: list[str] = [
     "dispatch.throttle",
     "dispatch.jobs",
+    "dispatch.call_clock",
+    "dispatch.notify_sender",
 ]
 
 TICK_S = 5.0

@@ -31,6 +31,10 @@ RESOURCES = [
     "audit",
     # Elders and families (#18)
     "devices",
+    "calls",
+    "family",
+    "orders",
+    "complaints",
     # Supervision (#17)
     "supervision",
     # Allowances and meals (#19)

@@ -12,8 +12,8 @@ read through this package, and a raise site names its entry::
 The areas: ``common`` (malformed requests, login, roles, parts that are down), ``records``
 (references, fields, users, each resource's NOT_FOUND), ``plans``, ``devices``, ``money``
 (rules, decisions, appeals, billing), ``uploads`` (timesheets, spreadsheets, photos), ``evv``,
-``allowances`` (schemes, ledger, meals), ``supervision`` (areas, figures, contacts,
-call-backs).
+``allowances`` (schemes, ledger, meals), ``elders`` (calls, family, complaints, orders),
+``supervision`` (areas, figures, contacts, call-backs).
 
 **Adding a code**: one entry in the module of its area (a new area is a new module here and
 one import line below), its English and Chinese message (the Chinese may leave out a value
@@ -28,6 +28,7 @@ from __future__ import annotations
 from dispatch.error_codes.allowances import *  # noqa: F403
 from dispatch.error_codes.common import *  # noqa: F403
 from dispatch.error_codes.devices import *  # noqa: F403
+from dispatch.error_codes.elders import *  # noqa: F403
 from dispatch.error_codes.evv import *  # noqa: F403
 from dispatch.error_codes.money import *  # noqa: F403
 from dispatch.error_codes.plans import *  # noqa: F403

@@ -40,6 +40,11 @@ IDEMPOTENCY_KEY_REUSED = Code(
     "This idempotency_key was already used for a different event; make a new UUID for a new "
     "event, or resend the original unchanged.",
     "该 idempotency_key 已用于另一条不同的记录：新记录请生成新的 UUID，或原样重发原记录。",
+    call=(
+        "This idempotency_key was already used for a different call; make a new UUID for a new "
+        "call, or resend the original unchanged.",
+        "该 idempotency_key 已用于另一次不同的呼叫：新呼叫请生成新的 UUID，或原样重发。",
+    ),
     meal=(
         "This idempotency key was used for another meal; make a new key for a new meal.",
         "该幂等键已用于另一条就餐记录，新的就餐请使用新的键。",

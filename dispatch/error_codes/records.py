@@ -25,6 +25,10 @@ REFERENCE_NOT_FOUND = Code(
     "引用的记录不存在。",
     provider=("No provider with id {id}.", "找不到编号为 {id} 的服务机构。"),
     client=("No client with id {id}.", "找不到编号为 {id} 的服务对象。"),
+    client_visit=(
+        "Visit {id} is not one of this elder's visits.",
+        "编号为 {id} 的上门服务不属于此服务对象。",
+    ),
     active_caregiver=("No active caregiver with id {id}.", "找不到编号为 {id} 的在职护理员。"),
     active_service_type=(
         "No active service type with id {id}.",

@@ -10,6 +10,14 @@ from dispatch.models.allowances import (
 from dispatch.models.appeals import Appeal, AppealStatus
 from dispatch.models.audit import AuditEntry
 from dispatch.models.billing import BatchStatus, BillingBatch
+from dispatch.models.calls import (
+    Call,
+    CallKind,
+    CallSignal,
+    CallSource,
+    CallStatus,
+    EscalationTarget,
+)
 from dispatch.models.care_plans import CarePlan, Recurrence
 from dispatch.models.caregivers import Caregiver, CaregiverSkill, Certificate, Shift, TravelMode
 from dispatch.models.clients import (
@@ -23,8 +31,17 @@ from dispatch.models.clients import (
 )
 from dispatch.models.devices import Device, DeviceKind
 from dispatch.models.events import Crs, EventKind, VisitEvent
+from dispatch.models.family import (
+    Complaint,
+    ComplaintStatus,
+    FamilyLink,
+    Notification,
+    NotificationKind,
+    Rating,
+)
 from dispatch.models.flags import Flag, FlagStatus, Severity
 from dispatch.models.meals import Canteen, Meal, MealFlag, MealMethod, MealSlot, MealStatus
+from dispatch.models.orders import OrderStatus, ServiceOrder
 from dispatch.models.periodic import PeriodicRun
 from dispatch.models.photos import Photo
 from dispatch.models.plans import DayPlan, PlanStatus
@@ -63,6 +80,11 @@ __all__ = [
     "BatchStatus",
     "BillingBatch",
     "BillingUnit",
+    "Call",
+    "CallKind",
+    "CallSignal",
+    "CallSource",
+    "CallStatus",
     "Callback",
     "CallbackStatus",
     "Canteen",
@@ -75,13 +97,17 @@ __all__ = [
     "ClientAbsence",
     "ClientContact",
     "ClientRefusal",
+    "Complaint",
+    "ComplaintStatus",
     "ContactKind",
     "Crs",
     "DayPlan",
     "Device",
     "DeviceKind",
     "EntryKind",
+    "EscalationTarget",
     "EventKind",
+    "FamilyLink",
     "Flag",
     "FlagStatus",
     "FundingSource",
@@ -91,14 +117,19 @@ __all__ = [
     "MealMethod",
     "MealSlot",
     "MealStatus",
+    "Notification",
+    "NotificationKind",
+    "OrderStatus",
     "PeriodicRun",
     "Photo",
     "PlanStatus",
     "Provider",
     "RateLimit",
+    "Rating",
     "Recurrence",
     "Role",
     "RuleSetting",
+    "ServiceOrder",
     "ServicePoint",
     "ServicePointKind",
     "ServiceType",

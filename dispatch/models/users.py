@@ -17,6 +17,8 @@ class Role(enum.StrEnum):
     provider_admin = "provider_admin"
     finance = "finance"
     admin = "admin"
+    # An elder's relative: sees, rates and orders for the elders linked to them (family_links).
+    family = "family"
     # Read-only across every provider inside an area (a district, or streets of it): 民政局.
     supervisor = "supervisor"
     # Not a login role: the actor of a request signed by a registered device's key.

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from dispatch.config import zone
 from dispatch.geo import distance_m
+from dispatch.models import WorkOrderStatus
 from dispatch.rules.data import (
     NEAR,
     Context,
@@ -295,10 +296,10 @@ def daily_hours(o: OrderData, ctx: Context, limit_h: float) -> Iterator[Finding]
     for other in ctx.person_near(o, NEAR, timedelta(0)):
         if other.sort_key >= o.sort_key:
             break
-        if other.status != "rejected" and other.local_date == day:
+        if other.status != WorkOrderStatus.rejected and other.local_date == day:
             before += other.billable_min
     total = before + o.billable_min
-    if total > limit_h * 60 and o.status != "rejected":
+    if total > limit_h * 60 and o.status != WorkOrderStatus.rejected:
         yield Finding(
             o.id,
             "DAILY_HOURS",
@@ -316,7 +317,11 @@ def daily_hours(o: OrderData, ctx: Context, limit_h: float) -> Iterator[Finding]
 def over_entitlement(o: OrderData, ctx: Context, _t: None) -> Iterator[Finding]:
     """The client's billable minutes this local month, in start order, pass the entitlement here."""
     client = ctx.clients.get(o.client_id)
-    if client is None or client.monthly_entitlement_min is None or o.status == "rejected":
+    if (
+        client is None
+        or client.monthly_entitlement_min is None
+        or o.status == WorkOrderStatus.rejected
+    ):
         return
     before = ctx.month_before_min.get(o.id, 0)
     total = before + o.billable_min

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dispatch.models import VisitStatus
 from dispatch.qualification import lapsed_on
 from dispatch.rules.data import Context, OrderData, farther_than, iso
 from dispatch.rules.registry import Finding, rule
@@ -283,7 +284,7 @@ def unscheduled(o: OrderData, ctx: Context, _t: None) -> Iterator[Finding]:
     if o.visit_id is not None and o.visit_id in ctx.visits:
         return
     for v in ctx.client_visits.get((o.client_id, o.local_date), []):
-        if v.service_type_id == o.service_type_id and v.status != "cancelled":
+        if v.service_type_id == o.service_type_id and v.status != VisitStatus.cancelled:
             return
     yield Finding(
         o.id,

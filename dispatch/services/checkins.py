@@ -40,7 +40,7 @@ from dispatch.models import (
 )
 from dispatch.photos import MAX_PHOTO_BYTES, PhotoStore, inspect_photo, photo_store
 from dispatch.photos import sha256_of as photo_sha256
-from dispatch.services import evv, photo_rows, settlement
+from dispatch.services import evv, photo_rows, settlement, visit_followups
 from dispatch.tenancy import Actor, scoped
 
 log = logging.getLogger(__name__)
@@ -205,6 +205,7 @@ def record_event(
         (store or photo_store()).put(facts.sha256, photo)
 
     orders = settlement.settle_visit(session, actor, visit, [*events, event])
+    visit_followups.after_event(session, actor, visit, event)
     answer: dict[str, Any] = {
         "event_id": event.id,
         "visit_id": visit.id,

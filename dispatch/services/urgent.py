@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time as timer
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -19,9 +20,18 @@ from dispatch.tenancy import Actor, get_scoped
 
 
 def urgent_insertion(
-    session: Session, actor: Actor, plan_id: int, visit_id: int, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    visit_id: int,
+    now: datetime | None = None,
+    *,
+    caregiver_id: int | None = None,
 ) -> dict[str, Any]:
-    """Best caregiver and arrival for one visit in this plan's routes; changes nothing."""
+    """Best caregiver and arrival for one visit in this plan's routes; changes nothing.
+
+    ``caregiver_id``: only that caregiver is tried (a dispatcher picked someone else).
+    """
     actor.require(*PLAN_WRITE)
     t0 = timer.monotonic()
     plan = get_scoped(session, DayPlan, plan_id, actor)
@@ -42,6 +52,9 @@ def urgent_insertion(
     solution = P.solution_from_json(data, (plan.routes and {"routes": plan.routes}) or {})
     target = next(v for v in built.problem.visits if v.id == visit.id)
     target = routing.Visit(**{**target.__dict__, "priority": P.URGENT_PRIORITY})
+    if caregiver_id is not None:
+        allowed = frozenset({caregiver_id}) & (target.allowed_caregivers or {caregiver_id})
+        target = routing.Visit(**{**target.__dict__, "allowed_caregivers": allowed})
     # The visit may already sit in the routes (a re-check): take it out first.
     routes = tuple(
         routing.Route(
@@ -52,6 +65,8 @@ def urgent_insertion(
     solution = routing.Solution(routes, (), solution.kpis, {})
     now_s = P.seconds(data.origin, now) if now else None
     ins = routing.insert_urgent(built.problem, solution, target, travel_model(), now_s=now_s)
+    if ins.possible and now_s is not None:
+        ins = _leaving_now(built.problem, routes, ins, target, now_s)
     answer: dict[str, Any] = {
         "visit_id": visit.id,
         "possible": ins.possible,
@@ -73,3 +88,32 @@ def urgent_insertion(
             }
         )
     return answer
+
+
+def _leaving_now(
+    problem: routing.Problem,
+    routes: tuple[routing.Route, ...],
+    ins: routing.Insertion,
+    target: routing.Visit,
+    now_s: int,
+) -> routing.Insertion:
+    """Arrival counted from now: the router has the caregiver leave the previous stop as soon
+    as it ends, which for a stop that ended an hour ago is an arrival in the past."""
+    cg = next(c for c in problem.caregivers if c.id == ins.caregiver_id)
+    route = next((r for r in routes if r.caregiver_id == ins.caregiver_id), None)
+    stops = route.stops if route is not None else ()
+    prev = stops[ins.position - 1] if ins.position and ins.position <= len(stops) else None
+    if prev is None:
+        origin, free_s = cg.start, cg.shift_start_s
+    else:
+        free_s = prev.end_s
+        if prev.kind == "visit":
+            origin = next((v.location for v in problem.visits if v.id == prev.visit_id), None)
+        else:  # a kitchen pickup (or a stop this model does not place): where it happened
+            origin = next((k.location for k in problem.kitchens if k.id == prev.kitchen_id), None)
+    leg_s = 0  # nowhere to measure from: at least not before now
+    if origin is not None:
+        leg = travel_model().matrix([origin], [target.location], cg.travel_mode)
+        leg_s = int(leg.seconds[0][0])
+    arrival_s = max(ins.arrival_s or 0, max(now_s, free_s) + leg_s)
+    return replace(ins, arrival_s=arrival_s, start_s=max(ins.start_s or 0, arrival_s))

@@ -17,7 +17,7 @@ from dispatch.tenancy import Actor, get_scoped, resolve_provider
 MIN_PASSWORD_LEN = 8
 MISSING = "Missing data for required field."
 # A provider admin runs its own staff; platform roles are granted by platform admins only.
-PROVIDER_GRANTABLE = frozenset({Role.caregiver, Role.dispatcher, Role.provider_admin})
+PROVIDER_GRANTABLE = frozenset({Role.caregiver, Role.dispatcher, Role.provider_admin, Role.family})
 
 
 def _may_grant(actor: Actor, role: Role) -> None:

@@ -26,29 +26,38 @@ from dispatch.models import (
     Appeal,
     AuditEntry,
     BillingBatch,
+    Call,
     Callback,
+    CallKind,
+    CallSource,
     CaregiverSkill,
     CarePlan,
     Certificate,
     ClientAbsence,
     ClientRefusal,
+    Complaint,
+    ComplaintStatus,
     Crs,
     DayPlan,
     Device,
     DeviceKind,
     EventKind,
+    FamilyLink,
     Flag,
     Meal,
     MealMethod,
     MealSlot,
     Photo,
     Recurrence,
+    Role,
+    ServiceOrder,
     ServicePoint,
     ServicePointKind,
     Severity,
     Shift,
     TimesheetUpload,
     Training,
+    User,
     Visit,
     VisitEvent,
     WorkOrder,
@@ -205,6 +214,34 @@ class Rows:
                 key_prefix=f"cdk_{n}",
             )
         )
+        ids["call"] = self.add(
+            Call(
+                provider_id=p,
+                client_id=c,
+                kind=CallKind.sos,
+                source=CallSource.device,
+                device_id=ids["device"],
+                opened_at=AT,
+                due_at=AT + timedelta(minutes=5),
+                escalations=[],
+            )
+        )
+        ids["complaint"] = self.add(
+            Complaint(provider_id=p, client_id=c, text="护理员迟到", status=ComplaintStatus.open)
+        )
+        ids["service_order"] = self.add(
+            ServiceOrder(
+                provider_id=p,
+                client_id=c,
+                service_type_id=svc.id,
+                date=DAY,
+                window_start_at=AT,
+                window_end_at=AT + timedelta(hours=2),
+                coverage={},
+                price=Decimal("40.00"),
+                ordered_by_role="dispatcher",
+            )
+        )
         ids["callback"] = self.add(
             Callback(
                 work_order_id=ids["work_order"],
@@ -236,6 +273,14 @@ class Rows:
         return self
 
 
+def family_of(world: World, t: Tenant) -> User:
+    """A family user of the tenant, linked to its elder (the family role sees linked elders)."""
+    user = world.user(f"family_{t.provider.code}", Role.family, t.provider)
+    world.db.add(FamilyLink(provider_id=t.provider.id, client_id=t.client.id, user_id=user.id))
+    world.db.commit()
+    return user
+
+
 # Path segment before an <int:...> argument -> the noun (key of Rows.ids) it names.
 # Add a line here when you add a route whose id names a new noun.
 FACTORIES: dict[str, str] = {
@@ -263,6 +308,11 @@ FACTORIES: dict[str, str] = {
     "events": "event",
     "audit": "audit",
     "devices": "device",
+    "calls": "call",
+    "complaints": "complaint",
+    "orders": "service_order",
+    # DELETE /clients/{id}/family/{user_id}: a user id (another provider's user is no link).
+    "family": "user",
     "callbacks": "callback",
     "meals": "meal",
 }
@@ -332,6 +382,12 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/visits/<id>/move"): lambda own: {"json": {"caregiver_id": own["caregiver"]}},
     ("POST", "/work-orders/<id>/decision"): _json({"decision": "approve", "reason": "checked"}),
     ("POST", "/appeals/<id>/decision"): _json({"decision": "deny", "reason": "no evidence"}),
+    ("POST", "/calls/<id>/escalate"): _json({"to": "community", "note": "网格员已上门"}),
+    ("POST", "/calls/<id>/close"): _json({"outcome": "resolved"}),
+    ("POST", "/clients/<id>/family"): lambda own: {"json": {"user_id": own["user"]}},
+    ("POST", "/visits/<id>/rating"): _json({"stars": 5}),
+    ("POST", "/orders/<id>/decline"): _json({"reason": "当天已约满"}),
+    ("PATCH", "/complaints/<id>"): _json({"answer": "已处理"}),
     ("GET", "/clients/<id>/entitlement"): lambda _own: {"query_string": {"month": "2026-11"}},
     ("PATCH", "/clients/<id>/allowance"): _json({"hardship": "低保"}),
     ("POST", "/meals/<id>/decision"): _json({"decision": "reject", "reason": "not served"}),
@@ -421,7 +477,12 @@ def test_every_id_route_answers_404_for_missing_and_foreign_ids(app, client, wor
     own = Rows(db, world, world.p1).build().ids
     foreign = Rows(db, world, world.p2).build().ids
     db.commit()
-    staff = (world.p1.dispatcher, world.p1.provider_admin, world.p1.caregiver_user)
+    staff = (
+        world.p1.dispatcher,
+        world.p1.provider_admin,
+        world.p1.caregiver_user,
+        family_of(world, world.p1),
+    )
     failures: list[str] = []
     checked_foreign = 0
     for route in id_routes(app):
@@ -474,7 +535,12 @@ def test_lists_never_show_another_providers_rows(app, client, world, db):
     Rows(db, world, world.p1).build()
     foreign = Rows(db, world, world.p2).build().ids
     db.commit()
-    staff = (world.p1.dispatcher, world.p1.provider_admin, world.p1.caregiver_user)
+    staff = (
+        world.p1.dispatcher,
+        world.p1.provider_admin,
+        world.p1.caregiver_user,
+        family_of(world, world.p1),
+    )
     p1 = world.p1.provider.id
     failures: list[str] = []
     seen = 0

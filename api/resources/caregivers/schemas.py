@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from marshmallow import fields, validate
 
@@ -108,7 +107,7 @@ class CertificateSchema(BaseSchema):
     _order = ordered_pair("issued_on", "expires_on")
 
     def _expired(self, obj: Any) -> bool:
-        today = datetime.now(ZoneInfo(config.current().timezone)).date()
+        today = datetime.now(config.zone()).date()
         return obj.expires_on is not None and obj.expires_on < today
 
 

@@ -1,0 +1,1 @@
+"""Emergency calls (一键呼叫): from pendants, sensors, family members and dispatchers."""

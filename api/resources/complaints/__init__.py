@@ -1,0 +1,1 @@
+"""Complaints (投诉) about an elder's care, answered by the provider."""

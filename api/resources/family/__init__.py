@@ -1,0 +1,1 @@
+"""The family view: linked elders, their visits, ratings, notifications; links kept by staff."""

@@ -1,0 +1,1 @@
+"""Services ordered à la carte (点单)."""

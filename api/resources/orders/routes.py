@@ -1,0 +1,73 @@
+"""À-la-carte orders (点单): ordered by a family member or a dispatcher, accepted or declined."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.auth import current_actor, roles
+from api.blueprint import Blueprint
+from api.crud import paged
+from api.resources.orders.schemas import (
+    OrderAcceptSchema,
+    OrderCreateSchema,
+    OrderDeclineSchema,
+    OrderQuerySchema,
+    OrderSchema,
+)
+from dispatch.db import Session
+from dispatch.services import orders
+
+blp = Blueprint(
+    "orders",
+    __name__,
+    url_prefix="/api/v1/orders",
+    description="Services ordered à la carte (点单): requested → accepted (a visit) | declined.",
+)
+
+
+@blp.route("", methods=["POST"], strict_slashes=False)
+@roles(*orders.ORDERERS)
+@blp.arguments(OrderCreateSchema)
+@blp.response(201, OrderSchema)
+def place(data: dict[str, Any]) -> Any:
+    """Order a catalogue service for an elder; the answer shows what covers it
+
+    A code outside the catalogue is 422 SERVICE_NOT_IN_CATALOGUE.
+    """
+    return orders.place(Session(), current_actor(), data)
+
+
+@blp.route("", methods=["GET"], strict_slashes=False)
+@roles(*orders.READERS)
+@blp.arguments(OrderQuerySchema, location="query")
+@blp.response(200, OrderSchema(many=True))
+@blp.paginate()
+def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
+    """Orders, newest first (a family member: for the elders linked to them)"""
+    return paged(orders.list_orders, args, pagination_parameters)
+
+
+@blp.route("/<int:ident>", methods=["GET"])
+@roles(*orders.READERS)
+@blp.response(200, OrderSchema)
+def get(ident: int) -> Any:
+    """One order and its state"""
+    return orders.get_order(Session(), current_actor(), ident)
+
+
+@blp.route("/<int:ident>/accept", methods=["POST"])
+@roles(*orders.DECIDERS)
+@blp.arguments(OrderAcceptSchema)
+@blp.response(200, OrderSchema)
+def accept(data: dict[str, Any], ident: int) -> Any:
+    """Accept: the order becomes a visit of its date, planned with the rest"""
+    return orders.accept(Session(), current_actor(), ident, data.get("reason"))
+
+
+@blp.route("/<int:ident>/decline", methods=["POST"])
+@roles(*orders.DECIDERS)
+@blp.arguments(OrderDeclineSchema)
+@blp.response(200, OrderSchema)
+def decline(data: dict[str, Any], ident: int) -> Any:
+    """Decline with a reason the family sees"""
+    return orders.decline(Session(), current_actor(), ident, data["reason"])

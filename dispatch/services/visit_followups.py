@@ -1,0 +1,18 @@
+"""What follows a recorded check-in or check-out beyond the visit itself.
+
+The EVV service calls ``after_event`` once per stored event (never for a replay), inside the
+same unit of work: a call's visit answers or closes the call.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from dispatch.models import Visit, VisitEvent
+from dispatch.services import call_dispatch, notifications
+from dispatch.tenancy import Actor
+
+
+def after_event(session: Session, actor: Actor, visit: Visit, event: VisitEvent) -> None:
+    call_dispatch.on_visit_event(session, actor, visit, event)
+    notifications.for_visit_event(session, visit, event)
