@@ -157,7 +157,8 @@ def test_a_visit_left_out_is_inserted_where_it_fits():
 
 
 def route_ok(inst: Instance, v: int, nodes: list[int]) -> bool:
-    """This file's own check: some departure time makes the whole route keep every rule."""
+    """This file's own check: some departure time, and some start of the meal's pickup, make
+    the whole route keep every rule (every other stop starts as early as it can)."""
     if not nodes:
         return True
     if any(x in inst.allowed and v not in inst.allowed[x] for x in nodes):
@@ -169,32 +170,46 @@ def route_ok(inst: Instance, v: int, nodes: list[int]) -> bool:
     for p, d, _ in inst.pairs:
         if (p in pos) != (d in pos) or (p in pos and pos[p] > pos[d]):
             return False
-    T = inst.time[inst.vehicle_mode[v]]
+    pickups = [p for p, _, r in inst.pairs if p in pos and r is not None]
     a0, b0 = inst.vehicle_window[v]
     for depart in range(a0, b0 + 1):
-        t, here, starts, ok = depart, inst.starts[v], [], True
-        for x in nodes:
-            arr = t + int(T[here, x])
-            s = next((max(a, arr) for a, b in inst.windows[x] if arr <= b), None)
-            if s is None:
-                ok = False
-                break
-            starts.append(s)
-            t, here = s + int(inst.service[x]), x
-        if not ok:
+        # Waiting before a pickup (even past a window it could have started in) shortens the
+        # meal's ride: try every start of the pickup, not only the earliest (the instances
+        # here hold at most one meal).
+        for hold in [{}] if not pickups else ({pickups[0]: h} for h in range(a0, b0 + 1)):
+            verdict = _timed_ok(inst, v, nodes, depart, hold)
+            if verdict is True:
+                return True
+            if verdict == "late" and hold:
+                break  # holding the pickup later only makes every later stop later
+        if _timed_ok(inst, v, nodes, depart, {}) == "late":
             break  # leaving later only arrives later
-        ret = t + int(T[here, inst.ends[v]])
-        if ret > b0:
-            break
-        if inst.max_span[v] is not None and ret - depart > inst.max_span[v]:
-            continue
-        if all(
-            starts[pos[d]] - starts[pos[p]] - int(inst.service[p]) <= r
-            for p, d, r in inst.pairs
-            if p in pos and r is not None
-        ):
-            return True
     return False
+
+
+def _timed_ok(inst: Instance, v: int, nodes: list[int], depart: int, hold: dict[int, int]):
+    """True if the route keeps every rule leaving at depart, each stop as early as it can
+    (a pickup in hold not before its hold); "late" if a window or the shift end is missed."""
+    T = inst.time[inst.vehicle_mode[v]]
+    t, here, starts = depart, inst.starts[v], []
+    for x in nodes:
+        arr = max(t + int(T[here, x]), hold.get(x, 0))
+        s = next((max(a, arr) for a, b in inst.windows[x] if arr <= b), None)
+        if s is None:
+            return "late"
+        starts.append(s)
+        t, here = s + int(inst.service[x]), x
+    ret = t + int(T[here, inst.ends[v]])
+    if ret > inst.vehicle_window[v][1]:
+        return "late"
+    if inst.max_span[v] is not None and ret - depart > inst.max_span[v]:
+        return False
+    pos = {x: i for i, x in enumerate(nodes)}
+    return all(
+        starts[pos[d]] - starts[pos[p]] - int(inst.service[p]) <= r
+        for p, d, r in inst.pairs
+        if p in pos and r is not None
+    )
 
 
 @st.composite
@@ -277,6 +292,41 @@ def test_every_route_returned_keeps_every_rule_and_no_visit_is_lost(inst, seed, 
     assert set(before) <= set(after)
     if len(after) == len(before):
         assert cost(inst, out) <= cost(inst, start)
+
+
+def test_a_meal_loaded_late_inside_a_route_that_must_leave_at_once_is_kept():
+    # Found by the property test below. Everything at one place (no travel, no service). Stops
+    # 10 and 11 must start at 0, so the caregiver leaves at 0; the meal's pickup 4 (windows 0-2
+    # and 4-5) is loaded at 2, not 0, and its delivery 5 at 7 rides 5, its limit. Loading at 0
+    # would ride 7: a checker that starts every stop as early as it can wrongly refuses it.
+    nv, nc = 2, 8
+    d = np.zeros((2 * nv + nc, 2 * nv + nc), dtype=np.int64)
+    windows = [[(0, 2), (4, 5)], [(7, 7)], [(1, 4), (6, 7)], [(22, 45)], [(100, 140)]]
+    inst = Instance(
+        kind=[START] * nv + [END] * nv + [VISIT] * nc,
+        ref=list(range(2 * nv + nc)),
+        service=np.zeros(2 * nv + nc, dtype=np.int64),
+        windows=[[(0, 150)]] * (2 * nv) + windows + [[(0, 0)]] * 3,
+        demand=np.array([0] * 4 + [1, -1] + [0] * 6, dtype=np.int64),
+        time={"car": d},
+        dist={"car": d},
+        vehicle_mode=["car"] * nv,
+        starts=[0, 1],
+        ends=[2, 3],
+        vehicle_window=[(0, 150)] * nv,
+        max_span=[None] * nv,
+        capacity=[1] * nv,
+        breaks=[[] for _ in range(nv)],
+        allowed={6: [0], 10: [0], 11: [0]},
+        penalty=[None] * (2 * nv + nc),
+        pairs=[(4, 5, 5)],
+        finalize_times=False,
+    )
+    assert route_ok(inst, 0, [10, 11, 4, 5, 6, 7, 8])
+    start = {0: [4, 5, 6, 7, 8], 1: [9]}
+    out = recreate.improve(inst, start, soon(), seed=0)
+    assert all(route_ok(inst, v, r) for v, r in out.items())
+    assert sorted(x for r in out.values() for x in r) == list(range(4, 12))
 
 
 # -- on a benchmark instance, through the Solomon command's solver ----------------------------
