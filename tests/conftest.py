@@ -17,7 +17,7 @@ from alembic.config import Config
 from flask import Flask, Response
 from flask.testing import FlaskClient
 from flask_jwt_extended import create_access_token
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from api import create_app
@@ -261,6 +261,26 @@ class World:
         return row
 
 
+@dataclass
+class Http:
+    """JSON requests as a user (bearer token) or as a device (X-Device-Key): fixture ``http``."""
+
+    world: World
+    client: FlaskClient
+
+    def as_user(self, method: str, path: str, user: User, **kw: Any) -> Any:
+        headers = {**self.world.headers(user), **kw.pop("headers", {})}
+        return self.client.open(f"/api/v1{path}", method=method, headers=headers, **kw)
+
+    def as_device(self, method: str, path: str, key: str, **kw: Any) -> Any:
+        self.world.db.commit()
+        headers = {"X-Device-Key": key, **kw.pop("headers", {})}
+        return self.client.open(f"/api/v1{path}", method=method, headers=headers, **kw)
+
+    def count(self, model: Any) -> int:
+        return int(self.world.db.scalar(select(func.count()).select_from(model)) or 0)
+
+
 def _tenant(world: World, n: int) -> Tenant:
     provider = Provider(code=f"P{n}", name=f"义乌市第{n}居家养老服务中心", district="义乌市")
     world.db.add(provider)
@@ -322,3 +342,9 @@ def build_world(app: Flask, db: Any, password_hash: str) -> World:
 def b(world: World, db: Any) -> Builder:
     """Builds work orders with their visit, events and photos (``tests.factories``)."""
     return Builder(world, db)
+
+
+@pytest.fixture
+def http(world: World, client: FlaskClient) -> Http:
+    """HTTP helpers on the world the test sees (committed where a conftest overrides ``world``)."""
+    return Http(world, client)

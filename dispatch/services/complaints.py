@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch import audit, error_codes
@@ -14,7 +13,7 @@ from dispatch.db import utcnow
 from dispatch.models import Complaint, ComplaintStatus, Role, Visit
 from dispatch.services import family
 from dispatch.services.pages import filtered, page_of
-from dispatch.tenancy import Actor, get_scoped, scoped
+from dispatch.tenancy import Actor, get_scoped
 
 FILERS = (Role.family, Role.dispatcher, Role.provider_admin)
 READERS = (Role.family, Role.dispatcher, Role.provider_admin, Role.admin, Role.finance)
@@ -51,11 +50,8 @@ def file(session: Session, actor: Actor, data: Mapping[str, Any]) -> Complaint:
 
 def _visible(session: Session, actor: Actor) -> Any:
     actor.require(*READERS)
-    stmt = scoped(select(Complaint), Complaint, actor)
-    if actor.role == Role.family:
-        # A family member sees complaints about the elders linked to them.
-        stmt = stmt.where(Complaint.client_id.in_(family.linked_ids(session, actor)))
-    return stmt
+    # A family member sees complaints about the elders linked to them.
+    return family.visible(session, actor, Complaint)
 
 
 def list_complaints(

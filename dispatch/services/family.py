@@ -1,8 +1,8 @@
 """Family members: the provider links them to elders; they see those elders' visits, rate them.
 
 The contract: a ``family`` user sees an elder only through a ``family_links`` row; every family
-read goes through ``linked_client`` or ``linked_ids``, so another elder's id (of the same or
-another provider) answers 404 exactly like a missing one, and lists hold linked elders only.
+read goes through ``linked_client``, ``linked_ids`` or ``visible``, so another elder's id (of the
+same or another provider) answers 404 exactly like a missing one, and lists hold linked elders only.
 Photos are shown only where the link says the elder consented (``may_see_photos``).
 """
 
@@ -45,6 +45,15 @@ def linked_ids(session: Session, actor: Actor) -> set[int]:
     return set(
         session.scalars(select(FamilyLink.client_id).where(FamilyLink.user_id == actor.user_id))
     )
+
+
+def visible(session: Session, actor: Actor, model: Any) -> Any:
+    """A select of ``model`` rows in the actor's scope; a family member gets only the rows of the
+    elders linked to them. ``model`` has a ``client_id`` column; the caller checks the role."""
+    stmt = scoped(select(model), model, actor)
+    if actor.role == Role.family:
+        stmt = stmt.where(model.client_id.in_(linked_ids(session, actor)))
+    return stmt
 
 
 def linked_client(session: Session, actor: Actor, client_id: int) -> tuple[Client, FamilyLink]:

@@ -41,7 +41,7 @@ from dispatch.services.allowance_schemes import to_yuan
 from dispatch.services.billing import order_amount
 from dispatch.services.entitlements import APPROVED, PENDING, month_range, used_minutes
 from dispatch.services.pages import filtered, page_of
-from dispatch.tenancy import Actor, get_scoped, scoped
+from dispatch.tenancy import Actor, get_scoped
 
 ORDERERS = (Role.family, Role.dispatcher, Role.provider_admin)
 READERS = (Role.family, Role.dispatcher, Role.provider_admin, Role.admin, Role.finance)
@@ -163,10 +163,7 @@ def place(session: Session, actor: Actor, data: Mapping[str, Any]) -> ServiceOrd
 
 def _visible(session: Session, actor: Actor) -> Any:
     actor.require(*READERS)
-    stmt = scoped(select(ServiceOrder), ServiceOrder, actor)
-    if actor.role == Role.family:
-        stmt = stmt.where(ServiceOrder.client_id.in_(family.linked_ids(session, actor)))
-    return stmt
+    return family.visible(session, actor, ServiceOrder)
 
 
 def list_orders(

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from dispatch.config import zone
@@ -19,7 +17,6 @@ from dispatch.models import (
     Meal,
     ServicePoint,
     ServicePointKind,
-    User,
     WorkOrder,
     WorkOrderSource,
     WorkOrderStatus,
@@ -34,28 +31,6 @@ def world(world: World, db: Any) -> World:
     # See tests/api/conftest.py: commit into the per-test outer transaction.
     db.commit()
     return world
-
-
-@dataclass
-class Http:
-    """JSON requests as a user (bearer token) or as a device (X-Device-Key)."""
-
-    world: World
-    client: FlaskClient
-
-    def as_user(self, method: str, path: str, user: User, **kw: Any) -> Any:
-        headers = {**self.world.headers(user), **kw.pop("headers", {})}
-        return self.client.open(f"/api/v1{path}", method=method, headers=headers, **kw)
-
-    def as_device(self, method: str, path: str, key: str, **kw: Any) -> Any:
-        self.world.db.commit()
-        headers = {"X-Device-Key": key, **kw.pop("headers", {})}
-        return self.client.open(f"/api/v1{path}", method=method, headers=headers, **kw)
-
-
-@pytest.fixture
-def http(world: World, client: FlaskClient) -> Http:
-    return Http(world, client)
 
 
 def add_scheme(db: Any, **kw: Any) -> AllowanceScheme:

@@ -15,9 +15,8 @@ from dispatch import call_clock, config
 from dispatch.db import utcnow
 from dispatch.models import AuditEntry, Call, CallSignal, Shift, Visit, VisitStatus
 from dispatch.services import urgent
-from tests.conftest import World
+from tests.conftest import Http, World
 from tests.dispatch.conftest import care_plan, run_jobs
-from tests.elders.conftest import Http
 
 
 def today() -> Any:

@@ -7,8 +7,7 @@ import hashlib
 from sqlalchemy import select
 
 from dispatch.models import AuditEntry, Device, Role, ServicePoint, ServicePointKind
-from tests.conftest import World
-from tests.elders.conftest import Http
+from tests.conftest import Http, World
 
 
 def _pendant(http: Http, world: World, **body: object) -> object:

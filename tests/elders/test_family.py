@@ -28,8 +28,7 @@ from dispatch.models import (
     VisitStatus,
 )
 from dispatch.services import notifications
-from tests.conftest import World
-from tests.elders.conftest import Http
+from tests.conftest import Http, World
 from tests.elders.test_calls import today
 
 
