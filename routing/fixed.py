@@ -35,13 +35,16 @@ class RouteVerdict:
     (``"window"``, ``"shift"`` or ``"span"``, the maximum working time). The times are those of
     the route timed as early as its windows allow, whatever the verdict on the working time:
     ``work_s`` is its return minus its departure, the figure the limit is judged on. They are
-    None when a window or the shift is broken."""
+    None when a window or the shift is broken. ``arrivals_s`` and ``starts_s`` are each stop's
+    arrival and start in that timing (empty when a window or the shift is broken)."""
 
     broken: str | None
     depart_s: int | None = None
     return_s: int | None = None
     work_s: int | None = None
     limit_s: int | None = None
+    arrivals_s: tuple[int, ...] = ()
+    starts_s: tuple[int, ...] = ()
 
 
 def check_route(
@@ -80,4 +83,6 @@ def check_route(
     if limit is not None:
         bounded = check(items, replace(rules, max_span=limit))
         broken = bounded if isinstance(bounded, str) else None
-    return RouteVerdict(broken, free.depart, free.ret, work, limit)
+    return RouteVerdict(
+        broken, free.depart, free.ret, work, limit, tuple(free.arrivals), tuple(free.starts)
+    )
