@@ -124,7 +124,9 @@ def _insertion(
             "reason": "NO_ACTIVE_PLAN",
             "detail": f"no proposed or published plan for {visit.date.isoformat()}",
         }
-    answer = urgent.urgent_insertion(session, actor, plan.id, visit.id, caregiver_id=caregiver_id)
+    answer = urgent.urgent_insertion(
+        session, actor, plan.id, visit.id, caregiver_id=caregiver_id, working_now=True
+    )
     return {**answer, "plan_id": plan.id}
 
 
@@ -203,6 +205,8 @@ def dispatch(
     )
     visit.status = VisitStatus.published
     visit.unassigned_reason = None
+    # The caregiver's later stops move to when she can really be there after the call.
+    retimed = urgent.retime_after(session, plan, caregiver_id, visit) if plan is not None else []
     _renumber(session, caregiver_id, visit.date)
     now = utcnow()
     call.status = CallStatus.dispatched
@@ -217,7 +221,12 @@ def dispatch(
         actor,
         "call.dispatch",
         call,
-        after={"visit_id": visit.id, "caregiver_id": caregiver_id, "arrival": arrival},
+        after={
+            "visit_id": visit.id,
+            "caregiver_id": caregiver_id,
+            "arrival": arrival,
+            "retimed": retimed,
+        },
     )
     return {
         "call_id": call.id,
@@ -226,6 +235,7 @@ def dispatch(
         "planned_start": start,
         "arrival": arrival,
         "status": call.status.value,
+        "retimed": retimed,
     }
 
 

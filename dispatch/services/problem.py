@@ -84,6 +84,11 @@ ACTIONS: dict[str, tuple[str, str]] = {
         "A place existed but the search ended first: re-optimise with a longer time limit.",
         "存在可行位置但搜索提前结束：请延长时限后重新优化。",
     ),
+    "NOBODY_ON_SHIFT": (
+        "No caregiver is on shift now: escalate the call at once (120, the community or the "
+        "family), or put a caregiver on call (a shift for today) and dispatch again.",
+        "当前没有在班的护理员：请立即升级呼叫（120、社区或家属），或安排值班护理员（当天班次）后重新派单。",
+    ),
     "NO_SHIFT": (
         "The caregiver this visit is pinned to does not work that day: unpin or move it.",
         "该服务固定的护理员当天不上班：请取消固定或改派。",
@@ -106,6 +111,13 @@ def instant(origin: datetime, s: int) -> datetime:
 
 def iso(origin: datetime, s: int | None) -> str | None:
     return None if s is None else instant(origin, s).astimezone(config.zone()).isoformat()
+
+
+def start_window(origin: datetime, v: Visit) -> routing.TimeWindow:
+    """When the visit may start: it should be over by the end of its window; a window shorter
+    than the visit still lets it start at the window's opening."""
+    ws, we = seconds(origin, v.window_start_at), seconds(origin, v.window_end_at)
+    return routing.TimeWindow(ws, max(ws, we - v.duration_min * 60))
 
 
 def second_leg(visit_id: int) -> int:
@@ -288,11 +300,8 @@ def build_problem(
     for v in data.visits:
         client = data.clients[v.client_id]
         service = data.services.get(v.service_type_id)
-        ws, we = seconds(o, v.window_start_at), seconds(o, v.window_end_at)
         dur = v.duration_min * 60
-        # The visit should be over by the end of its window; a window shorter than the visit
-        # still lets it start at the window's opening.
-        window = routing.TimeWindow(ws, max(ws, we - dur))
+        window = start_window(o, v)
         plan = data.plans.get(v.care_plan_id) if v.care_plan_id else None
         preferred = plan.preferred_caregiver_id if plan else None
         kw: dict[str, Any] = {}

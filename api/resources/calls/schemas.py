@@ -153,6 +153,11 @@ class CallDispatchSchema(BaseSchema):
     )
 
 
+class RetimedStopSchema(Schema):
+    visit_id = fields.Integer()
+    planned_start = Instant()
+
+
 class DispatchAnswerSchema(Schema):
     call_id = fields.Integer()
     visit_id = fields.Integer()
@@ -160,6 +165,10 @@ class DispatchAnswerSchema(Schema):
     planned_start = Instant()
     arrival = Instant()
     status = fields.String()
+    retimed = fields.List(
+        fields.Nested(RetimedStopSchema),
+        metadata={"description": "The caregiver's later visits moved by the urgent visit."},
+    )
 
 
 class CallEscalateSchema(BaseSchema):
