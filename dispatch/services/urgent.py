@@ -60,10 +60,19 @@ def urgent_insertion(
     if caregiver_id is not None:
         allowed = frozenset({caregiver_id}) & (target.allowed_caregivers or {caregiver_id})
         target = routing.Visit(**{**target.__dict__, "allowed_caregivers": allowed})
-    # The visit may already sit in the routes (a re-check): take it out first.
+    # The visit may already sit in the routes (a re-check): take it out first; so are stops
+    # of visits no longer in the day (missed since the plan was made: nobody goes there).
+    known = {v.id for v in built.problem.visits}
     routes = tuple(
         routing.Route(
-            **{**r.__dict__, "stops": tuple(s for s in r.stops if s.visit_id != visit.id)}
+            **{
+                **r.__dict__,
+                "stops": tuple(
+                    s
+                    for s in r.stops
+                    if s.visit_id != visit.id and (s.visit_id is None or s.visit_id in known)
+                ),
+            }
         )
         for r in solution.routes
     )

@@ -9,10 +9,11 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from dispatch import call_clock, config
 from dispatch.db import as_of, utcnow
-from dispatch.models import Caregiver, Shift
+from dispatch.models import Caregiver, Shift, Visit, VisitStatus
 from tests.conftest import Http, World
 from tests.dispatch.conftest import care_plan, run_jobs
 
@@ -111,3 +112,18 @@ def test_an_on_call_caregivers_cap_counts_her_real_day(http: Http, world: World,
         assert r.json["caregiver_id"] == cg.id
         assert datetime.fromisoformat(r.json["planned_start"]) == at(day, 21)
         assert datetime.fromisoformat(r.json["arrival"]) == at(day, 21)
+
+
+def test_a_stop_missed_since_the_plan_does_not_stop_the_proposal(
+    http: Http, world: World, evening
+) -> None:
+    """Her 09:00 chat was marked missed after the plan was published (as the demo's history
+    does): the router's routes still name it, urgent insertion leaves it out."""
+    day = evening["day"]
+    chat = world.db.scalars(select(Visit).where(Visit.client_id == world.p1.client.id)).one()
+    chat.status = VisitStatus.missed
+    world.db.commit()
+    with as_of(at(day, 9, 30)):
+        call = press(http, evening["key"])
+    assert call["proposal"] is not None, call["no_proposal"]
+    assert call["proposal"]["caregiver_id"] == world.p1.caregiver.id
