@@ -17,7 +17,7 @@ from dispatch.db import utcnow
 from dispatch.models import Caregiver, Client, DayPlan, ServicePoint, Visit
 from dispatch.services import problem as P
 from dispatch.services.plans import PLAN_WRITE
-from dispatch.services.proposals import ACTIVE, travel_model
+from dispatch.services.proposals import ACTIVE, FINAL, travel_model
 from dispatch.tenancy import Actor, get_scoped
 
 
@@ -198,8 +198,9 @@ def retime_after(
     """Re-time the caregiver's stops after an inserted urgent ``visit`` (its start is fixed).
 
     The router's own route check (``routing.check_route``) times the rest of the route from the
-    urgent visit on: each stop as early as its window allows; pinned, double-staffed and
-    started visits keep their start unless the urgent visit pushes them later. When the route
+    urgent visit on: each stop as early as its window allows; pinned and double-staffed visits
+    keep their start unless the urgent visit pushes them later; what already happened (checked
+    in, done, missed, cancelled) is left as it is. When the route
     can no longer keep every window or the shift's end, the stops are timed when the caregiver
     can really get there (late), for the live board to show. Writes the plan's route and the
     caregiver's assignments; answers ``[{visit_id, planned_start}]`` for the stops that moved.
@@ -226,6 +227,16 @@ def retime_after(
     tail = stops[k + 1 :]
     vids = [s["visit_id"] for s in tail if s.get("visit_id") is not None]
     rows = {v.id: v for v in session.scalars(select(Visit).where(Visit.id.in_(vids)))}
+    # What happened (checked in, done, missed, cancelled) stays as it was: only plans move.
+    kept = [
+        s
+        for s in tail
+        if s.get("visit_id") is not None
+        and (rows.get(s["visit_id"]) is None or rows[s["visit_id"]].status in FINAL)
+    ]
+    tail = [s for s in tail if not any(s is x for x in kept)]
+    if not tail:
+        return []
     places = {
         c.id: routing.Location(c.lat, c.lon)
         for c in session.scalars(
@@ -260,7 +271,7 @@ def retime_after(
         if v is None:  # a break outside its window, or a stop this model does not know
             return routing.RouteStop(None, (routing.TimeWindow(start, end),), length)
         where = places[v.client_id]
-        if v.pinned or v.caregivers_needed > 1 or v.status in P.STARTED:
+        if v.pinned or v.caregivers_needed > 1:
             return routing.RouteStop(where, (routing.TimeWindow(start, end),), length)
         w = P.start_window(origin, v)
         return routing.RouteStop(
@@ -319,7 +330,8 @@ def retime_after(
         if v.caregivers_needed == 1:
             v.planned_start_at = at
         moved.append({"visit_id": v.id, "planned_start": at})
-    route["stops"] = [*stops[: k + 1], *new_tail]
+    later = sorted([*kept, *new_tail], key=lambda s: datetime.fromisoformat(s["start"]))
+    route["stops"] = [*stops[: k + 1], *later]
     route["return"] = P.iso(origin, verdict.return_s)
     plan.routes = routes
     flag_modified(plan, "routes")

@@ -7,9 +7,11 @@ import uuid
 from datetime import datetime, time, timedelta
 from typing import Any
 
+import pytest
+
 from dispatch import config
 from dispatch.db import utcnow
-from dispatch.models import Shift, Visit
+from dispatch.models import Shift, Visit, VisitStatus
 from tests.conftest import Http, World
 from tests.dispatch.conftest import care_plan, run_jobs
 
@@ -88,8 +90,12 @@ def test_later_stops_move_to_when_the_caregiver_can_be_there(http: Http, world: 
     assert times[walk] == (at(day, 12), at(day, 13))
 
 
-def test_a_stop_that_can_no_longer_keep_its_window_shows_late(http: Http, world: World) -> None:
-    """The urgent visit pushes a visit past its window: it is shown when she can be there."""
+@pytest.mark.parametrize("checked_in", [False, True])
+def test_a_stop_that_can_no_longer_keep_its_window_shows_late(
+    http: Http, world: World, checked_in: bool
+) -> None:
+    """The urgent visit pushes a visit past its window: it is shown when she can be there;
+    a visit she already checked in at stays where it happened."""
     day = utcnow().astimezone(config.zone()).date()
     cg, dispatcher = world.p1.caregiver, world.p1.dispatcher
     cg.shifts.append(Shift(on_date=day, start_time=time(0), end_time=time(23, 59)))
@@ -114,6 +120,9 @@ def test_a_stop_that_can_no_longer_keep_its_window_shows_late(http: Http, world:
     ]
     body = {"caregiver_id": cg.id, "planned_start": at(day, 10, 15).isoformat(), "pinned": False}
     assert http.as_user("PATCH", f"/visits/{chat}", dispatcher, json=body).status_code == 200
+    if checked_in:
+        world.db.get(Visit, chat).status = VisitStatus.in_progress
+        world.db.commit()
     pendant = http.as_user(
         "POST",
         "/devices",
@@ -129,4 +138,5 @@ def test_a_stop_that_can_no_longer_keep_its_window_shows_late(http: Http, world:
     # 10:05 + 30 min: the chat starts at 10:35, twenty minutes after its window allowed.
     mine = http.as_user("GET", f"/me/visits?date={d}", world.p1.caregiver_user).json
     starts = {v["id"]: datetime.fromisoformat(v["planned_start"]) for v in mine}
-    assert starts[chat] == at(day, 10, 35)
+    assert starts[chat] == (at(day, 10, 15) if checked_in else at(day, 10, 35))
+    assert [m["visit_id"] for m in r.json["retimed"]] == ([] if checked_in else [chat])
