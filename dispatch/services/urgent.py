@@ -49,10 +49,21 @@ def urgent_insertion(
         )
     if visit.caregivers_needed > 1:
         raise error_codes.URGENT_DOUBLE_STAFFED()
-    data = P.load_day(session, plan.provider_id, plan.date)
     today = utcnow().astimezone(config.zone()).date()
     if now is None and plan.date == today:
         now = utcnow()
+    # A route over before now needs none of its visits (``real_day`` starts her afresh): the
+    # day is read for this visit and the visits of the routes still running, not all of it.
+    visit_ids = None
+    if now is not None:
+        visit_ids = {visit.id} | {
+            s["visit_id"]
+            for r in plan.routes or []
+            if datetime.fromisoformat(r["return"]) > now
+            for s in r["stops"]
+            if s.get("visit_id") is not None
+        }
+    data = P.load_day(session, plan.provider_id, plan.date, visit_ids=visit_ids)
     built = P.build_problem(data)
     solution = P.solution_from_json(data, (plan.routes and {"routes": plan.routes}) or {})
     target = next(v for v in built.problem.visits if v.id == visit.id)
@@ -60,26 +71,22 @@ def urgent_insertion(
     if caregiver_id is not None:
         allowed = frozenset({caregiver_id}) & (target.allowed_caregivers or {caregiver_id})
         target = routing.Visit(**{**target.__dict__, "allowed_caregivers": allowed})
-    # The visit may already sit in the routes (a re-check): take it out first; so are stops
-    # of visits no longer in the day (missed since the plan was made: nobody goes there).
-    known = {v.id for v in built.problem.visits}
+    # The visit may already sit in the routes (a re-check): take it out first.
     routes = tuple(
-        routing.Route(
-            **{
-                **r.__dict__,
-                "stops": tuple(
-                    s
-                    for s in r.stops
-                    if s.visit_id != visit.id and (s.visit_id is None or s.visit_id in known)
-                ),
-            }
-        )
+        replace(r, stops=tuple(s for s in r.stops if s.visit_id != visit.id))
         for r in solution.routes
     )
     now_s = P.seconds(data.origin, now) if now else None
     problem = built.problem
     if now_s is not None:
         problem, routes = real_day(problem, routes, now_s)
+    # So are stops of visits not read or no longer in the day (missed since the plan was made:
+    # nobody goes there).
+    known = {v.id for v in problem.visits}
+    routes = tuple(
+        replace(r, stops=tuple(s for s in r.stops if s.visit_id is None or s.visit_id in known))
+        for r in routes
+    )
     if working_now and now_s is not None and caregiver_id is None:
         on_shift = frozenset(
             c.id for c in problem.caregivers if c.shift_start_s <= now_s < c.shift_end_s
