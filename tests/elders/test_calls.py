@@ -18,6 +18,8 @@ from dispatch.services import urgent
 from tests.conftest import Http, World
 from tests.dispatch.conftest import care_plan, run_jobs
 
+pytestmark = pytest.mark.usefixtures("ten_oclock")
+
 
 def today() -> Any:
     return utcnow().astimezone(config.zone()).date()

@@ -27,6 +27,9 @@ from tests.dispatch.conftest import run_jobs
 ONCALL_PASSWORD = "on call tonight"
 
 
+pytestmark = pytest.mark.usefixtures("ten_oclock")
+
+
 class Demo:
     def __init__(self, client: FlaskClient, db: Any) -> None:
         self.client, self.db, self.tokens = client, db, {}
