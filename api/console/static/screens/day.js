@@ -454,5 +454,5 @@ CD.i18n.add({
     panel.dataset.drawn = "1";
   }
 
-  CD.screen({ id: "day", roles: ["dispatcher", "provider_admin", "admin"], label: "tab.day", usesDate: true, perProvider: true, render });
+  CD.screen({ id: "day", roles: ["dispatcher", "provider_admin", "admin"], landing: ["dispatcher"], label: "tab.day", usesDate: true, perProvider: true, render });
 })();
