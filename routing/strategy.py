@@ -40,6 +40,13 @@ POLISH_LATE_S = 1.5
 # (OR-Tools' default 0.1 suits the Solomon benchmarks, not these): on the generated 120-visit
 # day at 30 s, travel within 0.4 % of PyVRP against 5.3 % at 0.1 (docs/benchmarks.md).
 SEARCH_OVERRIDES = {"guided_local_search_lambda_coefficient": 0.3}
+# Days that the compiled search takes (decompose.compiled: plain days, numba installed) are
+# decomposed from more than PLAIN_DECOMPOSE_ABOVE visits, whatever Settings.decompose_above
+# says: at 15 s on generated plain days, 60 visits 18,149 s of travel against the whole-day
+# model's 18,361 (PyVRP 18,208) and 80 visits 19,600 against 20,408 (PyVRP 19,593); at 120
+# visits and 10 s the decomposition with the Python search already gave 25,857 against the
+# model's 28,486 (PyVRP 25,995) (load 15-20, docs/benchmarks.md).
+PLAIN_DECOMPOSE_ABOVE = 50
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,9 @@ def choose(inst: Instance, visits: int, settings: Settings, budget_s: float) -> 
     # Workload balance is a cost of our own search only (routing.recreate), not of the OR-Tools
     # model: a day to balance takes the decomposed path at any size.
     above = visits > settings.decompose_above or bool(inst.balance_cost)
+    if not above and visits > PLAIN_DECOMPOSE_ABOVE and settings.solution_limit is None:
+        skip = frozenset(x for g in inst.groups for x in g)
+        above = decompose.compiled(inst, skip, budget_s * decompose.KERNEL_SHARE)
     large = above and not inst.locks and settings.solution_limit is None
     late_breaks = any(inst.breaks) and (visits > settings.break_intervals_up_to or large)
     if not large:
