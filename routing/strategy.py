@@ -60,6 +60,9 @@ class Strategy:
     heavy: bool  # meal runs or breaks: smaller sub-problems
     decompose_s: float  # time for the decomposition
     model_late_s: float  # taken off the whole-day model's time: it returns late on big days
+    # Kept for what follows the decomposition: the decomposition gets less when choosing took
+    # time (loading the compiled search from numba's cache: a second, more on a busy machine).
+    after_s: float = 0.0
 
 
 def choose(inst: Instance, visits: int, settings: Settings, budget_s: float) -> Strategy:
@@ -90,6 +93,7 @@ def choose(inst: Instance, visits: int, settings: Settings, budget_s: float) -> 
     if heavy or inst.groups:
         more = REPAIR_BUDGET_S + DIAGNOSE_BUDGET_S
         reserve = max(reserve, min(reserve + more, 0.3 * budget_s))
+    decompose_s = budget_s * POLISH_DECOMPOSE_SHARE if model else budget_s - reserve
     return Strategy(
         decompose=True,
         late_breaks=late_breaks,
@@ -98,8 +102,9 @@ def choose(inst: Instance, visits: int, settings: Settings, budget_s: float) -> 
         # caregivers and common start now, and plan around them.
         fix_groups=not model and bool(inst.groups),
         heavy=heavy,
-        decompose_s=budget_s * POLISH_DECOMPOSE_SHARE if model else budget_s - reserve,
+        decompose_s=decompose_s,
         model_late_s=POLISH_LATE_S * max(0, visits - 200) / 100 if model else 0.0,
+        after_s=budget_s - decompose_s,
     )
 
 
@@ -138,7 +143,7 @@ def run(
         routes_by_v = decompose.solve_large(
             model_inst,
             coords,
-            strategy.decompose_s,
+            min(strategy.decompose_s, deadline - time.monotonic() - strategy.after_s),
             seed=settings.seed,
             skip=skip,
             # Meal pairs and breaks make sub-problems slow to start: cut them smaller.
