@@ -40,6 +40,12 @@ OWN_SHARE = 0.6
 # Python search (load 17-20); on generated home-care days at 30 s, 120 visits 25,382 s of
 # travel against 25,626 and 400 visits 46,213 against 48,666 (load 18-20).
 KERNEL_SHARE = 0.8
+# Below this many seconds per OR-Tools construction job (each of about `target` visits, `workers`
+# at a time), a day the compiled search takes is built by that search from nothing. On the
+# generated 1,000-visit plain day at 10 s (0.5 s per job): 73,589 s of travel, every visit
+# served, against 102,966 s with 907 served and 14.7 s of wall time (the jobs found no first
+# solution; load 17); the 400-visit day at 10 s: 47,095 against 48,309 (PyVRP 49,720).
+CONSTRUCT_JOB_S = 1.0
 
 
 def sub_instance(inst: Instance, vehicles: list[int], customers: list[int]):
@@ -352,15 +358,30 @@ def solve_large(
     # 6.7 % against 9.3 % at 5 s; on a 1,000-visit home-care day at 30 s, 1 s beat 1.6 and 2.5 s.
     sub_time_s = sub_time_s or max(1.0, min(2.0, time_limit_s / 40))
     deadline = t0 + time_limit_s
-    routes = construct(inst, coords, time_limit_s * construct_share, target, workers, seed, skip)
+    fast = own_share is None and compiled(inst, skip, time_limit_s * KERNEL_SHARE)
+    if fast:
+        own_share = KERNEL_SHARE
+        visits = sum(1 for x in range(inst.n) if inst.kind[x] not in (START, END))
+        parts = max(1, round(visits / target))
+        if parts > 1 and time_limit_s * construct_share / math.ceil(parts / workers) < (
+            CONSTRUCT_JOB_S
+        ):
+            # Too short for OR-Tools to construct the parts: the compiled search builds the
+            # routes itself, all of its time.
+            own_share = 1.0
+    if own_share is None:
+        own_share = OWN_SHARE
+    routes = (
+        construct(inst, coords, time_limit_s * construct_share, target, workers, seed, skip)
+        if own_share < 1.0
+        else {v: [] for v in range(inst.num_vehicles)}
+    )
     used = [r for r in routes.values() if r]
     mean_len = float(np.mean([len(r) for r in used])) if used else 10.0
     per = max(2, round(sub_visits / max(1.0, mean_len)))
-    if own_share is None:
-        fast = compiled(inst, skip, time_limit_s * KERNEL_SHARE)
-        own_share = KERNEL_SHARE if fast else OWN_SHARE
     own_from = deadline - own_share * time_limit_s
-    routes = improve(inst, routes, own_from, workers, seed, per, sub_time_s, skip)
+    if own_share < 1.0:
+        routes = improve(inst, routes, own_from, workers, seed, per, sub_time_s, skip)
     if own_share > 0:
         routes = polish(inst, coords, routes, deadline, workers, seed, skip)
     return routes
@@ -530,7 +551,7 @@ def polish(
     rng = random.Random(seed)
     routes = dict(routes)
     customers = [x for x in range(inst.n) if inst.kind[x] not in (START, END) and x not in skip]
-    split = inst.n >= SPLIT_FROM
+    split_from = inst.n >= SPLIT_FROM
     cost = (inst.cost or inst.time)[inst.vehicle_mode[0]]
     whole = max(1e-3, deadline - start)
     fleet_until = (
@@ -545,7 +566,8 @@ def polish(
             if deadline - until < 0.5 * epoch_s:
                 until = deadline
             heat = (min(1.0, (now - start) / whole), min(1.0, (until - start) / whole))
-            if not split:
+            # Nothing routed yet (no construction): each worker builds the whole day first.
+            if not split_from or not any(routes.values()):
                 args = [
                     (
                         routes,
