@@ -565,7 +565,8 @@ def polish(
             until = min(deadline, now + epoch_s)
             if deadline - until < 0.5 * epoch_s:
                 until = deadline
-            heat = (min(1.0, (now - start) / whole), min(1.0, (until - start) / whole))
+            # (An epoch that starts late, for the floor of a tiny day, runs cold.)
+            heat = (min(1.0, (now - start) / whole), min(1.0, (max(now, until) - start) / whole))
             # Nothing routed yet (no construction): each worker builds the whole day first.
             if not split_from or not any(routes.values()):
                 args = [
