@@ -52,11 +52,10 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "template.sqlite3"
     url = f"sqlite:///{path}"
     command.upgrade(alembic_config(url), "head")
-    engine = dbmod._engines.pop(url)  # the migration's engine; closing it checkpoints the WAL
-    with OrmSession(engine) as s:
+    with OrmSession(dbmod.make_engine(url)) as s:  # the migration's engine
         seed_demo(s, 5, DAY)
         s.commit()
-    engine.dispose()
+    dbmod.forget_engine(url)  # closing it checkpoints the WAL
     return path
 
 
@@ -72,9 +71,7 @@ def env(
     for name in ("REDIS_URL", "CAREDISPATCH_PASSWORD", "SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
     yield path
-    engine = dbmod._engines.pop(f"sqlite:///{path}", None)
-    if engine is not None:
-        engine.dispose()
+    dbmod.forget_engine(f"sqlite:///{path}")
     config.use(settings)
     dbmod.configure(settings.database_url)
 
