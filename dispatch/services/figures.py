@@ -7,11 +7,14 @@ Every number has one definition, reused here and never computed a second way:
 - visits planned (not cancelled), done (completed with the elder at home) and missed, by the
   visit's date; on time: orders with a visit whose start (the check-in) came no later than the
   board's late threshold after the planned start (``board.DEFAULT_LATE_AFTER_MIN``);
-- satisfaction: the mean of the call-backs' 1–5 answers on the period's orders;
+- satisfaction: the mean of every 1–5 answer about the period: the call-backs' on the period's
+  orders and the families' ratings of the period's visits (by the visit's date);
+- complaints filed in the period, still open (open or answered) and closed;
+- calls opened in the period and their call-to-arrival median: ``calls.arrivals_by`` and
+  ``calls.quantile``, the numbers of the calls' KPIs;
 - staffing: ``staffing`` (certified per 10,000 elders served, senior and first-aid shares);
 - contact compliance: ``five_colour`` on the period's last day.
-Calls, complaints and ratings are reported once the Elders and families records exist; until
-then their fields are null (not zero: nothing was measured).
+A street is the elder's (the client's); a provider is the row's own provider.
 """
 
 from __future__ import annotations
@@ -31,14 +34,17 @@ from dispatch.models import (
     CallbackStatus,
     Caregiver,
     Client,
+    Complaint,
+    ComplaintStatus,
     Provider,
+    Rating,
     Role,
     Visit,
     VisitOutcome,
     VisitStatus,
     WorkOrder,
 )
-from dispatch.services import five_colour, staffing
+from dispatch.services import calls, five_colour, staffing
 from dispatch.services.board import DEFAULT_LATE_AFTER_MIN
 from dispatch.services.reports import (
     Counts,
@@ -71,6 +77,7 @@ ROW_FIELDS = (
     "satisfaction",
     "callbacks_answered",
     "callbacks_denied",
+    "ratings",
     "complaints_open",
     "complaints_closed",
     "calls",
@@ -97,6 +104,11 @@ class Raw:
     denied: int = 0
     stars_sum: int = 0
     stars_n: int = 0
+    ratings: int = 0
+    complaints_open: int = 0
+    complaints_closed: int = 0
+    calls: int = 0
+    arrival_min: tuple[float, ...] = ()  # every answered call's call-to-arrival minutes
     staff: staffing.Staff = field(default_factory=staffing.Staff)
     contact_elders: int = 0
     contact_ok: int = 0
@@ -112,7 +124,8 @@ class Raw:
 
 
 _ADDITIVE = ("planned", "done", "missed", "timed", "on_time", "answered", "denied")
-_ADDITIVE += ("stars_sum", "stars_n")
+_ADDITIVE += ("stars_sum", "stars_n", "ratings", "complaints_open", "complaints_closed", "calls")
+_ADDITIVE += ("arrival_min",)  # tuples: joined, so the total's median is over every call
 
 
 def _key(group_by: str, model: type[Any]) -> Any:
@@ -200,6 +213,38 @@ def _callbacks(session, actor, lo, hi, group_by, provider_id) -> dict[Any, tuple
     }
 
 
+def _ratings(session, actor, start, end, group_by, provider_id) -> dict[Any, tuple[int, int]]:
+    key = _key(group_by, Rating)
+    stmt = (
+        select(key, func.count(), func.sum(Rating.stars))
+        .select_from(Rating)
+        .join(Visit, Visit.id == Rating.visit_id)
+        .join(Client, Client.id == Rating.client_id)
+        .where(Visit.date >= start, Visit.date <= end)
+        .group_by(key)
+    )
+    stmt = scoped_by_client(stmt, Rating, actor)
+    if provider_id is not None:
+        stmt = stmt.where(Rating.provider_id == provider_id)
+    return {k: (int(n), int(s or 0)) for k, n, s in session.execute(stmt)}
+
+
+def _complaints(session, actor, lo, hi, group_by, provider_id) -> dict[Any, tuple[int, int]]:
+    key = _key(group_by, Complaint)
+    closed = Complaint.status == ComplaintStatus.closed
+    stmt = (
+        select(key, func.sum(case((closed, 0), else_=1)), func.sum(case((closed, 1), else_=0)))
+        .select_from(Complaint)
+        .join(Client, Client.id == Complaint.client_id)
+        .where(Complaint.created_at >= lo, Complaint.created_at < hi)
+        .group_by(key)
+    )
+    stmt = scoped_by_client(stmt, Complaint, actor)
+    if provider_id is not None:
+        stmt = stmt.where(Complaint.provider_id == provider_id)
+    return {k: (int(o or 0), int(c or 0)) for k, o, c in session.execute(stmt)}
+
+
 def raw_figures(
     session: Session,
     actor: Actor,
@@ -213,15 +258,22 @@ def raw_figures(
     counts = funnel_counts(session, actor, lo, hi, group_by, provider_id=provider_id)
     visits = _visits(session, actor, start, end, group_by, provider_id)
     timed = _on_time(session, actor, lo, hi, group_by, provider_id)
-    calls = _callbacks(session, actor, lo, hi, group_by, provider_id)
+    backs = _callbacks(session, actor, lo, hi, group_by, provider_id)
+    rated = _ratings(session, actor, start, end, group_by, provider_id)
+    filed = _complaints(session, actor, lo, hi, group_by, provider_id)
+    called = calls.arrivals_by(session, actor, lo, hi, group_by, provider_id)
     staff = staffing.staff_by(session, actor, _key(group_by, Caregiver), end, provider_id)
     contacts = five_colour.compliance_by(session, actor, end, group_by, provider_id)
-    keys = set(counts) | set(visits) | set(timed) | set(calls) | set(staff) | set(contacts)
+    keys = set(counts) | set(visits) | set(timed) | set(backs) | set(staff) | set(contacts)
+    keys |= set(rated) | set(filed) | set(called)
     out = {}
     for k in keys:
         v = visits.get(k, {})
         n, ok = timed.get(k, (0, 0))
-        answered, denied, stars, stars_n = calls.get(k, (0, 0, 0, 0))
+        answered, denied, stars, stars_n = backs.get(k, (0, 0, 0, 0))
+        ratings, rating_stars = rated.get(k, (0, 0))
+        still_open, closed = filed.get(k, (0, 0))
+        n_calls, arrivals = called.get(k, (0, []))
         elders, compliant = contacts.get(k, (0, 0))
         out[k] = Raw(
             counts.get(k, Counts()),
@@ -232,8 +284,13 @@ def raw_figures(
             ok,
             answered,
             denied,
-            stars,
-            stars_n,
+            stars + rating_stars,
+            stars_n + ratings,
+            ratings,
+            still_open,
+            closed,
+            n_calls,
+            tuple(arrivals),
             staff.get(k, staffing.Staff()),
             elders,
             compliant,
@@ -266,10 +323,11 @@ def row(key: Any, name: str | None, r: Raw) -> dict[str, Any]:
         "satisfaction": staffing.ratio(r.stars_sum, r.stars_n, "0.01"),
         "callbacks_answered": r.answered,
         "callbacks_denied": r.denied,
-        "complaints_open": None,
-        "complaints_closed": None,
-        "calls": None,
-        "call_to_arrival_p50_min": None,
+        "ratings": r.ratings,
+        "complaints_open": r.complaints_open,
+        "complaints_closed": r.complaints_closed,
+        "calls": r.calls,
+        "call_to_arrival_p50_min": calls.quantile(r.arrival_min, 0.5),
         **staff,
         "contact_compliance": staffing.ratio(r.contact_ok, r.contact_elders),
     }
