@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from marshmallow import Schema
@@ -10,9 +10,11 @@ from marshmallow import Schema
 from api.auth import current_actor, roles
 from api.blueprint import Blueprint
 from dispatch.db import Session
+from dispatch.models import Role
 from dispatch.services import crud
 
 ListFn = Callable[[Any, Any, Any, int, int], tuple[list[Any], int]]
+GetFn = Callable[[Any, Any, int], Any]
 
 
 def paged(list_fn: ListFn, args: Any, pagination_parameters: Any) -> list[Any]:
@@ -26,6 +28,38 @@ def paged(list_fn: ListFn, args: Any, pagination_parameters: Any) -> list[Any]:
     )
     pagination_parameters.item_count = total
     return rows
+
+
+def read_routes(
+    blp: Blueprint,
+    readers: Sequence[Role],
+    query: type[Schema],
+    schema: type[Schema],
+    list_fn: ListFn,
+    get_fn: GetFn,
+    *,
+    listing: str,
+    one: str,
+) -> None:
+    """Register ``GET ""`` (a filtered page of ``list_fn(session, actor, filters, page,
+    size)``) and ``GET "/<ident>"`` (``get_fn(session, actor, ident)``) for ``readers``;
+    ``listing`` and ``one`` are their summaries in the OpenAPI document."""
+
+    @blp.route("", endpoint="list_", strict_slashes=False, methods=["GET"])
+    @roles(*readers)
+    @blp.arguments(query, location="query")
+    @blp.response(200, schema(many=True))
+    @blp.paginate()
+    @blp.doc(summary=listing)
+    def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
+        return paged(list_fn, args, pagination_parameters)
+
+    @blp.route("/<int:ident>", endpoint="get", methods=["GET"])
+    @roles(*readers)
+    @blp.response(200, schema)
+    @blp.doc(summary=one)
+    def get(ident: int) -> Any:
+        return get_fn(Session(), current_actor(), ident)
 
 
 def crud_routes(

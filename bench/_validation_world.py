@@ -24,9 +24,11 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import psycopg  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from dispatch import db  # noqa: E402
 from dispatch.db import Base  # noqa: E402
 from dispatch.models import WorkOrder  # noqa: E402, F401  (registers every table)
 from routing import GeodesicTravel, Location  # noqa: E402
@@ -737,19 +739,14 @@ def drop_database(admin_url: str, name: str) -> None:
 
 def release_database(admin_url: str, name: str, keep: bool) -> None:
     """End the app's sessions and engines on the bench database, then drop it unless kept."""
-    from dispatch import db
-
     db.Session.remove()
-    for engine in db._engines.values():
-        engine.dispose()
+    db.forget_engine()
     if not keep:
         drop_database(admin_url, name)
 
 
 def copy_rows(url: str, w: World) -> None:
     """COPY every table in dependency order, then move the id sequences past the loaded ids."""
-    import psycopg
-
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         for table in TABLE_ORDER:

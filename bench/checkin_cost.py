@@ -169,7 +169,7 @@ def main() -> None:
             stats.sort_stats("cumulative").print_stats(r"/(api|dispatch)/", args.profile)
             result["profile_top"] = out.getvalue().splitlines()
     finally:
-        dbmod._engines.pop(url, None)
+        dbmod.forget_engine(url)
         drop_database(url)
         for p in sorted(tmp.rglob("*"), reverse=True):
             p.unlink() if p.is_file() else p.rmdir()

@@ -141,9 +141,7 @@ def main() -> None:
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(timeout=20)
         db.Session.remove()
-        engine = db._engines.pop(url, None)
-        if engine is not None:
-            engine.dispose()
+        db.forget_engine(url)
         admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -205,9 +205,7 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     os.killpg(w.pid, signal.SIGKILL)
         db.Session.remove()
-        engine = db._engines.pop(url, None)
-        if engine is not None:
-            engine.dispose()
+        db.forget_engine(url)
         admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
     if args.kill:

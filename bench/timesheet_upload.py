@@ -70,9 +70,7 @@ def create_db() -> str:
 
 
 def drop_db(url: str) -> None:
-    engine = dbmod._engines.pop(url, None)
-    if engine is not None:
-        engine.dispose()
+    dbmod.forget_engine(url)
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))

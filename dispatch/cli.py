@@ -13,16 +13,28 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq import Worker
 from sqlalchemy import select
 
-from dispatch import config, db, periodic
-from dispatch.models import Role
+from dispatch import config, db, periodic, queue
+from dispatch.demo import PASSWORD, demo_providers, planned_days
+from dispatch.demo import seed_demo as seed_district
+from dispatch.demo.allowances import close_last_month, seed_allowances, terminal_keys
+from dispatch.demo.bureau import run_bureau
+from dispatch.demo.elders import pendant_keys, seed_elders
+from dispatch.demo.history import DAYS, seed_history
+from dispatch.demo.office import run_office
+from dispatch.demo.today import run_today
+from dispatch.errors import DomainError
+from dispatch.models import Caregiver, Provider, Role, User
+from dispatch.services import demo_day
+from dispatch.services.users import create_user as create
+from dispatch.tenancy import SYSTEM
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -44,9 +56,9 @@ def _iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-24") from exc
 
 
-def _today(settings: config.Settings) -> date:
-    """Today where the providers work (Asia/Shanghai by default), not on the server's clock."""
-    return datetime.now(ZoneInfo(settings.timezone)).date()
+def _today() -> date:
+    """Today where the providers work (``config.zone()``), not on the server's clock."""
+    return datetime.now(config.zone()).date()
 
 
 def migrate(_args: argparse.Namespace) -> None:
@@ -62,10 +74,6 @@ def migrate(_args: argparse.Namespace) -> None:
 
 def worker(_args: argparse.Namespace) -> None:
     """Run an rq worker on the configured queue (needs REDIS_URL)."""
-    from rq import Worker
-
-    from dispatch import queue
-
     settings = _settings()
     if not settings.redis_url:
         sys.exit("REDIS_URL is not set: with no Redis, jobs run inside the API process.")
@@ -94,11 +102,9 @@ def worker(_args: argparse.Namespace) -> None:
 
 
 def _seed(args: argparse.Namespace, settings: config.Settings) -> date:
-    from dispatch.demo import seed_demo
-
-    day = args.date or _today(settings)
+    day = args.date or _today()
     with db.session_scope() as session:
-        report = seed_demo(session, args.seed, day, settings.timezone)
+        report = seed_district(session, args.seed, day, settings.timezone)
     if report.created:
         counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report.counts.items())
         print(f"Seeded the Yiwu demo district for {day} (seed {args.seed}): {counts}.")
@@ -114,26 +120,12 @@ def seed_demo(args: argparse.Namespace) -> None:
 
 seed_demo.cli_args = [  # type: ignore[attr-defined]
     ("--seed", {"type": int, "default": DEFAULT_SEED, "help": "random seed of the district"}),
-    ("--date", {"type": _iso_date, "help": "the demo day (default: today in Asia/Shanghai)"}),
+    ("--date", {"type": _iso_date, "help": "the demo day (default: today in the providers' zone)"}),
 ]
 
 
 def _plan_day(day: date) -> None:
-    """Generate, optimise and publish the demo day when the planning service offers it."""
-    try:
-        from dispatch.services import demo_day
-    except ImportError:
-        demo_day = None  # type: ignore[assignment]
-    plan_demo_day = getattr(demo_day, "plan_demo_day", None)
-    if plan_demo_day is None:
-        log.warning(
-            "demo day %s NOT planned: dispatch.services.demo_day.plan_demo_day is not "
-            "available; visits can still be generated and planned through the API",
-            day,
-        )
-        return
-    from dispatch.demo import planned_days
-
+    """Generate, optimise and publish the demo day (unless its routes are published)."""
     with db.session_scope() as session:
         done = planned_days(session, day)
     if done:
@@ -144,7 +136,7 @@ def _plan_day(day: date) -> None:
     log.info("planning the demo day %s: generating visits, optimising and publishing routes", day)
     try:
         with db.session_scope() as session:
-            result = plan_demo_day(session, day)
+            result = demo_day.plan_demo_day(session, day)
     except Exception:
         # The demo still serves its data; planning can be retried through the API.
         log.exception("planning the demo day %s failed; serving the unplanned district", day)
@@ -152,14 +144,8 @@ def _plan_day(day: date) -> None:
     log.info("demo day %s planned: %s", day, result)
 
 
-def _history(seed: int, day: date, settings: config.Settings) -> None:
+def _history(seed: int, day: date) -> None:
     """The last 30 days as if the district had run, then today's check-ins until now."""
-    from dispatch.demo.allowances import close_last_month, seed_allowances
-    from dispatch.demo.bureau import run_bureau
-    from dispatch.demo.history import DAYS, seed_history
-    from dispatch.demo.office import run_office
-    from dispatch.demo.today import run_today
-
     with db.session_scope() as session:
         report = seed_history(session, seed, day)
         if report.days:
@@ -169,7 +155,7 @@ def _history(seed: int, day: date, settings: config.Settings) -> None:
             run_bureau(session, seed, day)
             run_office(session, seed, day, day - timedelta(days=DAYS))
             close_last_month(session, day)
-    now = datetime.now(ZoneInfo(settings.timezone))
+    now = datetime.now(config.zone())
     if now.date() == day:
         with db.session_scope() as session:
             run_today(session, seed, now)
@@ -185,16 +171,14 @@ def demo_setup(args: argparse.Namespace) -> None:
         return
     _plan_day(day)
     if not getattr(args, "no_history", False):
-        _history(args.seed, day, settings)
-    _elders(args.seed, settings)
+        _history(args.seed, day)
+    _elders(args.seed)
 
 
-def _elders(seed: int, settings: config.Settings) -> None:
+def _elders(seed: int) -> None:
     """Family logins, pendants, past calls, orders, ratings and a complaint (once)."""
-    from dispatch.demo.elders import seed_elders
-
     with db.session_scope() as session:
-        report = seed_elders(session, seed, datetime.now(ZoneInfo(settings.timezone)))
+        report = seed_elders(session, seed, datetime.now(config.zone()))
     if report.created:
         log.info("demo elders and families: %s", report.counts)
 
@@ -211,10 +195,6 @@ demo_setup.cli_args = [  # type: ignore[attr-defined]
 
 def logins(args: argparse.Namespace) -> None:
     """Print the demo logins (password "demo"), their roles and providers, and the URLs."""
-    from dispatch.demo import PASSWORD, demo_providers
-    from dispatch.demo.allowances import terminal_keys
-    from dispatch.models import Caregiver, User
-
     _settings()
     port = os.environ.get("PORT", "5000")
     base = f"http://127.0.0.1:{port}"
@@ -275,8 +255,6 @@ def logins(args: argparse.Namespace) -> None:
                     f"{'…':<16} {'caregiver':<15} {provider.code:<8} {carers[3].username} … "
                     f"{carers[-1].username} ({len(carers)} caregivers; `logins --all` lists them)"
                 )
-        from dispatch.demo.elders import pendant_keys
-
         pendants = pendant_keys(session)
         keys = terminal_keys(session, args.seed)
     if pendants:
@@ -310,11 +288,6 @@ logins.cli_args = [  # type: ignore[attr-defined]
 
 def create_user(args: argparse.Namespace) -> None:
     """Create a user for a real deployment (password from CAREDISPATCH_PASSWORD or a prompt)."""
-    from dispatch.errors import DomainError
-    from dispatch.models import Caregiver, Provider
-    from dispatch.services.users import create_user as create
-    from dispatch.tenancy import SYSTEM
-
     _settings()
     role = Role(args.role)
     password = os.environ.get("CAREDISPATCH_PASSWORD")

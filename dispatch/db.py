@@ -135,6 +135,15 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def forget_engine(url: str | None = None) -> None:
+    """Close the engine of ``url`` (every engine without one) and drop it from the registry:
+    for a database about to be dropped (tests, benches); the next ``make_engine`` builds anew."""
+    for key in [url] if url is not None else list(_engines):
+        engine = _engines.pop(key, None)
+        if engine is not None:
+            engine.dispose()
+
+
 def configure(url: str) -> Engine:
     """Bind the process-wide session registry to the database at ``url``."""
     engine = make_engine(url)

@@ -56,71 +56,58 @@ class DomainError(Exception):
 # --- the kinds: what a caller can do about it, one HTTP status each --------------------------
 
 
-class BadRequest(DomainError):
-    status, code = 400, "BAD_REQUEST"
+def kind(
+    name: str,
+    status: int,
+    code: str,
+    doc: str | None = None,
+    *,
+    en: str | None = None,
+    zh: str | None = None,
+) -> type[DomainError]:
+    """A kind of domain error: a subclass of ``DomainError`` answered with ``status``, its
+    generic ``code`` and (given ``en`` and ``zh``) its own default message."""
+    body: dict[str, Any] = {"__module__": __name__, "__doc__": doc, "status": status, "code": code}
+    if en is not None:
+        body |= {"message": en, "message_zh": zh}
+    return type(name, (DomainError,), body)
 
 
-class Unauthenticated(DomainError):
-    status, code = 401, "UNAUTHENTICATED"
-    message = "Wrong username or password."
-    message_zh = "用户名或密码错误。"
-
-
-class Forbidden(DomainError):
-    status, code = 403, "FORBIDDEN"
-    message = "Your role may not do this."
-    message_zh = "您的角色无权执行此操作。"
-
-
-class NotFound(DomainError):
-    status, code = 404, "NOT_FOUND"
-    message = "No such resource."
-    message_zh = "找不到该资源。"
-
-
-class MethodNotAllowed(DomainError):
-    status, code = 405, "METHOD_NOT_ALLOWED"
-
-
-class Conflict(DomainError):
-    """The request clashes with the current state (a replay with other content, a closed batch)."""
-
-    status, code = 409, "CONFLICT"
-
-
-class PayloadTooLarge(DomainError):
-    status, code = 413, "PAYLOAD_TOO_LARGE"
-
-
-class UnsupportedMedia(DomainError):
-    status, code = 415, "UNSUPPORTED_MEDIA"
-
-
-class Invalid(DomainError):
-    """The input is well-formed but breaks a rule of the domain."""
-
-    status, code = 422, "INVALID"
-
-
-class PreconditionRequired(DomainError):
-    status, code = 428, "PRECONDITION_REQUIRED"
-
-
-class TooManyRequests(DomainError):
-    """Slow down; ``retry_after_s`` says for how long."""
-
-    status, code = 429, "TOO_MANY_REQUESTS"
-
-
-class InternalError(DomainError):
-    status, code = 500, "INTERNAL_ERROR"
-
-
-class ServiceUnavailable(DomainError):
-    """A part the request needs is down; nothing was stored, retry after ``retry_after_s``."""
-
-    status, code = 503, "SERVICE_UNAVAILABLE"
-
+BadRequest = kind("BadRequest", 400, "BAD_REQUEST")
+Unauthenticated = kind(
+    "Unauthenticated",
+    401,
+    "UNAUTHENTICATED",
+    en="Wrong username or password.",
+    zh="用户名或密码错误。",
+)
+Forbidden = kind(
+    "Forbidden", 403, "FORBIDDEN", en="Your role may not do this.", zh="您的角色无权执行此操作。"
+)
+NotFound = kind("NotFound", 404, "NOT_FOUND", en="No such resource.", zh="找不到该资源。")
+MethodNotAllowed = kind("MethodNotAllowed", 405, "METHOD_NOT_ALLOWED")
+Conflict = kind(
+    "Conflict",
+    409,
+    "CONFLICT",
+    "The request clashes with the current state (a replay with other content, a closed batch).",
+)
+PayloadTooLarge = kind("PayloadTooLarge", 413, "PAYLOAD_TOO_LARGE")
+UnsupportedMedia = kind("UnsupportedMedia", 415, "UNSUPPORTED_MEDIA")
+Invalid = kind(
+    "Invalid", 422, "INVALID", "The input is well-formed but breaks a rule of the domain."
+)
+PreconditionRequired = kind("PreconditionRequired", 428, "PRECONDITION_REQUIRED")
+TooManyRequests = kind(
+    "TooManyRequests", 429, "TOO_MANY_REQUESTS", "Slow down; ``retry_after_s`` says for how long."
+)
+InternalError = kind("InternalError", 500, "INTERNAL_ERROR")
+ServiceUnavailable = kind(
+    "ServiceUnavailable",
+    503,
+    "SERVICE_UNAVAILABLE",
+    "A part the request needs is down; nothing was stored, retry after ``retry_after_s``.",
+)
 
 KINDS: tuple[type[DomainError], ...] = (
     BadRequest,
@@ -137,6 +124,7 @@ KINDS: tuple[type[DomainError], ...] = (
     InternalError,
     ServiceUnavailable,
 )
+
 
 # --- the catalogue's entries -------------------------------------------------------------------
 

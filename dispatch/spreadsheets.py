@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
+from xml.parsers import expat
 
 from dispatch import error_codes
 from dispatch.errors import DomainError, Invalid, PayloadTooLarge
@@ -222,8 +223,6 @@ class _SheetReader:
         self._formula = False
 
     def parse(self, stream: Any) -> None:
-        from xml.parsers import expat
-
         parser = expat.ParserCreate()
         parser.StartDoctypeDeclHandler = self._refuse
         parser.EntityDeclHandler = self._refuse
@@ -351,6 +350,7 @@ def xlsx_bytes(
     sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]],
 ) -> bytes:
     """An XLSX whose every cell is typed explicitly: text as strings, numbers as numbers."""
+    # Deferred like the reader's: only XLSX exports pay for importing openpyxl.
     from openpyxl import Workbook
     from openpyxl.cell.cell import Cell
 
@@ -377,6 +377,7 @@ def xlsx_bytes(
 
 
 def excel_serial(value: float, epoch: datetime | None) -> datetime:
+    # Deferred: only spreadsheets with serial dates pay for importing openpyxl.
     from openpyxl.utils.datetime import CALENDAR_WINDOWS_1900, from_excel
 
     result = from_excel(value, epoch or CALENDAR_WINDOWS_1900)

@@ -80,7 +80,7 @@ def create_database(admin_url: str, prefix: str = "cdtest") -> str:
 
 def drop_database(admin_url: str, url: str) -> None:
     name = make_url(url).database
-    dbmod._engines.pop(url, None)
+    dbmod.forget_engine(url)
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -92,9 +92,6 @@ def database_url(pg_admin_url: str) -> Iterator[str]:
     url = create_database(pg_admin_url)
     command.upgrade(alembic_config(url), "head")
     yield url
-    engine = dbmod._engines.get(url)
-    if engine is not None:
-        engine.dispose()
     drop_database(pg_admin_url, url)
 
 

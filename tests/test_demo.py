@@ -327,7 +327,7 @@ def test_demo_seeds_into_a_migrated_sqlite_database(tmp_path: Path) -> None:
             assert absence.start_at.tzinfo is not None
     finally:
         engine.dispose()
-        dbmod._engines.pop(url, None)
+        dbmod.forget_engine(url)
 
 
 def test_the_visit_generator_makes_a_realistic_demo_day(db: Any) -> None:

@@ -28,6 +28,7 @@ from dispatch.models import (
     Client,
     Device,
     DeviceKind,
+    MealStatus,
     Role,
     ServicePoint,
     ServicePointKind,
@@ -238,7 +239,7 @@ def _meal(
         return
     if created:
         report.meals += 1
-        report.flagged += meal.status.value == "flagged"
+        report.flagged += meal.status == MealStatus.flagged
 
 
 def close_last_month(session: Session, today: date) -> None:

@@ -41,6 +41,7 @@ from dispatch.models import (
     VisitStatus,
     WorkOrder,
     WorkOrderSource,
+    WorkOrderStatus,
 )
 from dispatch.photos import inspect_photo, photo_store
 from dispatch.services import billable, checkins, photo_rows, proposals
@@ -497,7 +498,11 @@ def seed_history(session: Session, seed: int, today: date, days: int = DAYS) -> 
     report.flagged = session.scalar(
         select(func.count())
         .select_from(WorkOrder)
-        .where(WorkOrder.start_at >= start, WorkOrder.start_at < end, WorkOrder.status == "flagged")
+        .where(
+            WorkOrder.start_at >= start,
+            WorkOrder.start_at < end,
+            WorkOrder.status == WorkOrderStatus.flagged,
+        )
     )
     log.info(
         "demo history: %d days, %d visits, %d work orders, %d flagged (%s); mishaps %s",

@@ -16,7 +16,7 @@ from dispatch import config
 from dispatch.db import as_of
 from dispatch.demo.history import month_ranges
 from dispatch.demo.seed import demo_providers
-from dispatch.models import Role, User, WorkOrder, WorkOrderStatus
+from dispatch.models import Flag, FlagStatus, Role, Severity, User, WorkOrder, WorkOrderStatus
 from dispatch.services import appeals, billing, decisions
 from dispatch.tenancy import Actor
 
@@ -75,8 +75,13 @@ REASONS: dict[str, tuple[str, str, str]] = {
 GENERIC = ("证据不足，不予结算", "已电话回访服务对象，确认服务已完成", "服务确已完成，附家属确认")
 
 
+def _holds(flag: Flag) -> bool:
+    """An open flag that holds its order from billing (not an ``info`` one)."""
+    return flag.status == FlagStatus.open and flag.severity != Severity.info
+
+
 def _reason(order: WorkOrder, which: int) -> str:
-    codes = [f.code for f in order.flags if f.status == "open" and f.severity != "info"]
+    codes = [f.code for f in order.flags if _holds(f)]
     return REASONS.get(codes[0] if codes else "", GENERIC)[which]
 
 
@@ -184,7 +189,7 @@ def run_office(
         decided: dict[int, datetime] = {}
         for order in flagged:
             r = rng.random()
-            holding = [f.id for f in order.flags if f.status == "open" and f.severity != "info"]
+            holding = [f.id for f in order.flags if _holds(f)]
             if r >= REJECT_SHARE + OVERRIDE_SHARE:
                 continue
             at = clock.after(order.end_at)

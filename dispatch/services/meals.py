@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dispatch import audit, error_codes
 from dispatch.config import zone
@@ -75,7 +76,12 @@ HOLDING = (Severity.block, Severity.review)
 
 def slots_of(session: Session, canteen_id: int) -> dict[str, dict[str, Any]]:
     row = session.get(Canteen, canteen_id)
-    return dict(row.slots) if row is not None else dict(DEFAULT_SLOTS)
+    return _slots(row.slots if row is not None else None)
+
+
+def _slots(stored: Mapping[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """A canteen's slots as stored, or the defaults where it has set none."""
+    return dict(stored) if stored is not None else dict(DEFAULT_SLOTS)
 
 
 def _hours(slots: Mapping[str, Mapping[str, Any]]) -> dict[str, SlotHours]:
@@ -131,17 +137,22 @@ def set_canteen(
     return {"service_point_id": point.id, "slots": value}
 
 
-def identify(session: Session, provider_id: int, data: Mapping[str, Any]) -> Client:
-    """The elder a terminal or staff names: card number, face-match id or client code."""
-    client_id = None
+def identify(
+    session: Session, provider_id: int, data: Mapping[str, Any]
+) -> tuple[Client, AllowanceAccount | None]:
+    """The elder a terminal or staff names (card number, face-match id or client code), their
+    row locked, with their allowance account: one query for a card or a face."""
+    locked = (
+        select(Client, AllowanceAccount)
+        .outerjoin(AllowanceAccount, AllowanceAccount.client_id == Client.id)
+        .with_for_update(of=Client)
+        .execution_options(populate_existing=True)
+    )
+    found = None
     if data.get("card_no"):
-        client_id = session.scalar(
-            select(AllowanceAccount.client_id).where(AllowanceAccount.card_no == data["card_no"])
-        )
+        found = locked.where(AllowanceAccount.card_no == data["card_no"])
     elif data.get("face_id"):
-        client_id = session.scalar(
-            select(AllowanceAccount.client_id).where(AllowanceAccount.face_id == data["face_id"])
-        )
+        found = locked.where(AllowanceAccount.face_id == data["face_id"])
     elif data.get("client_code"):
         # Client codes are unique per provider: the canteen's own elder first, else the one
         # elder of the city with this code (two of them: not identifiable by code).
@@ -152,11 +163,13 @@ def identify(session: Session, provider_id: int, data: Mapping[str, Any]) -> Cli
         if client_id is None:
             ids = list(session.scalars(same_code.limit(2)))
             client_id = ids[0] if len(ids) == 1 else None
-    client = session.get(Client, client_id, with_for_update=True) if client_id else None
-    if client is None or not client.active:
+        if client_id is not None:
+            found = locked.where(Client.id == client_id)
+    row = session.execute(found).one_or_none() if found is not None else None
+    if row is None or not row[0].active:
         field = next((f for f in ("card_no", "face_id", "client_code") if data.get(f)), "card_no")
         raise error_codes.ELDER_NOT_IDENTIFIED(field=field)
-    return client
+    return row[0], row[1]
 
 
 def _fingerprint(client_id: int, served_at: datetime, slot: str, method: str) -> str:
@@ -164,22 +177,30 @@ def _fingerprint(client_id: int, served_at: datetime, slot: str, method: str) ->
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def _canteen_of(session: Session, actor: Actor, device: Device | None, data: Mapping[str, Any]):
+def _canteen_of(
+    session: Session, actor: Actor, device: Device | None, data: Mapping[str, Any]
+) -> tuple[ServicePoint, dict[str, dict[str, Any]]]:
+    """The canteen a meal is recorded at (the terminal's, or the one staff name) and its
+    slots, in one query."""
+    with_slots = select(ServicePoint, Canteen.slots).outerjoin(
+        Canteen, Canteen.service_point_id == ServicePoint.id
+    )
     if device is not None:
         if device.kind != DeviceKind.canteen_terminal or device.service_point_id is None:
             raise error_codes.NOT_A_CANTEEN_TERMINAL()
-        return session.get(ServicePoint, device.service_point_id)
+        point, slots = session.execute(
+            with_slots.where(ServicePoint.id == device.service_point_id)
+        ).one()
+        return point, _slots(slots)
     actor.require(*RECORDERS)
     if data.get("canteen_id") is None:
         raise error_codes.CANTEEN_REQUIRED(field="canteen_id")
-    point = session.scalars(
-        scoped(
-            select(ServicePoint).where(ServicePoint.id == data["canteen_id"]), ServicePoint, actor
-        )
+    row = session.execute(
+        scoped(with_slots.where(ServicePoint.id == data["canteen_id"]), ServicePoint, actor)
     ).one_or_none()
-    if point is None:
+    if row is None:
         raise error_codes.REFERENCE_NOT_FOUND("canteen", id=data["canteen_id"], field="canteen_id")
-    return point
+    return row[0], _slots(row[1])
 
 
 def record(
@@ -191,7 +212,7 @@ def record(
 ) -> tuple[Meal, bool]:
     """Record one meal (or find the terminal's earlier try of it); True when stored now."""
     now = now or utcnow()
-    point = _canteen_of(session, actor, device, data)
+    point, slots = _canteen_of(session, actor, device, data)
     key = data["idempotency_key"]
     stored = session.scalars(
         select(Meal).where(Meal.canteen_id == point.id, Meal.idempotency_key == key)
@@ -203,20 +224,16 @@ def record(
         )
     if served_at < now - MAX_AGE:
         raise error_codes.MEAL_TOO_OLD(days=MAX_AGE.days, field="served_at")
-    client = identify(session, point.provider_id, data)
+    client, account = identify(session, point.provider_id, data)
     slot, method = MealSlot(data["slot"]), MealMethod(data["method"])
     fingerprint = _fingerprint(client.id, served_at, slot.value, method.value)
     if stored is not None:
         return _replay(stored, fingerprint), False
     month = month_of(served_at)
     ledger.ensure_open(session, month)
-    slots = slots_of(session, point.id)
     if slot.value not in slots:
         raise error_codes.SLOT_NOT_SERVED(slot=slot.value, field="slot")
     price = int(slots[slot.value]["price_fen"])
-    account = session.scalars(
-        select(AllowanceAccount).where(AllowanceAccount.client_id == client.id)
-    ).one_or_none()
     paying = schemes.matching(
         schemes.active_schemes(session),
         client.birth_date,
@@ -267,7 +284,8 @@ def _data(m: Meal) -> MealData:
 def evaluate(
     session: Session, actor: Actor, meal: Meal, slots: Mapping[str, Mapping[str, Any]]
 ) -> None:
-    """Run the meal rules on ``meal``; a duplicate flags both meals of the pair."""
+    """Run the meal rules on ``meal``, just stored; a duplicate flags both meals of the pair.
+    The new meal's flags are the ones made here: they are set on it, not read back."""
     configs: dict[str, RuleConfig] = engine.rule_configs(session)
     group = list(
         session.scalars(
@@ -291,6 +309,7 @@ def evaluate(
             for f in r.func(datas[m.id], ctx, cfg.threshold):
                 findings.append((f, Severity(cfg.severity)))
     if not findings:
+        set_committed_value(meal, "flags", [])
         return
     existing = set(
         session.execute(
@@ -300,21 +319,24 @@ def evaluate(
         ).all()
     )
     by_id = {m.id: m for m in group}
+    made = []
     for f, severity in findings:
         if f.key in existing:
             continue
-        session.add(
-            MealFlag(
-                meal_id=f.work_order_id,
-                code=f.code,
-                other_meal_id=f.other_id,
-                severity=severity,
-                evidence=f.evidence,
-            )
+        flag = MealFlag(
+            meal_id=f.work_order_id,
+            code=f.code,
+            other_meal_id=f.other_id,
+            severity=severity,
+            evidence=f.evidence,
         )
+        session.add(flag)
+        if f.work_order_id == meal.id:
+            made.append(flag)
         if severity in HOLDING:
             _hold(session, actor, by_id[f.work_order_id])
     session.flush()
+    set_committed_value(meal, "flags", sorted(made, key=lambda flag: flag.id))
 
 
 def _hold(session: Session, actor: Actor, meal: Meal) -> None:

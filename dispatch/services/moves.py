@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 import routing
 from dispatch import config, error_codes, qualification
 from dispatch.errors import Code
-from dispatch.models import Caregiver, Client, ClientRefusal, DayPlan, ServicePoint, Visit
+from dispatch.models import Caregiver, Client, ClientRefusal, DayPlan, Gender, ServicePoint, Visit
 from dispatch.services import day_lock, plans, proposals, visits
 from dispatch.services import problem as P
 from dispatch.tenancy import Actor, get_scoped
@@ -80,7 +80,7 @@ def qualification_refusals(
             Refusal.of(error_codes.MOVE_SKILL_MISSING, name=cg.name, skill=visit.required_skill)
         )
     if wish and fails(preferred_gender=wish.value):
-        gender_words = ("female", "女") if wish.value == "female" else ("male", "男")
+        gender_words = ("female", "女") if wish == Gender.female else ("male", "男")
         out.append(Refusal.of(error_codes.MOVE_GENDER, client=client.name, gender=gender_words))
     if fails(refused=cg.id in refused):
         out.append(Refusal.of(error_codes.MOVE_REFUSED_BY_CLIENT, client=client.name, name=cg.name))

@@ -480,6 +480,13 @@ def load_callbacks(session: Session, ctx: Context, targets: dict[int, OrderData]
         Callback.status == CallbackStatus.answered,
     )
     for oid, cid, took, reached, stars, at, note in session.execute(stmt):
-        ctx.callbacks[oid] = CallbackData(
-            cid, getattr(took, "value", took) or "unsure", bool(reached), stars, at, note
-        )
+        ctx.callbacks[oid] = callback_data(cid, took, reached, stars, at, note)
+
+
+def callback_data(
+    cid: int, took: Any, reached: Any, stars: int | None, at: datetime | None, note: str | None
+) -> CallbackData:
+    """An answered call-back as the rules see it (both loaders build it here)."""
+    return CallbackData(
+        cid, getattr(took, "value", took) or "unsure", bool(reached), stars, at, note
+    )

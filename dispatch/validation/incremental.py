@@ -39,9 +39,9 @@ from dispatch.validation.context import (
     add_photo_history,
     add_photo_partner,
     add_visit,
+    callback_data,
     caregiver_data,
     client_data,
-    load_callbacks,
     load_month_minutes,
     visit_data,
 )
@@ -170,11 +170,10 @@ def plan(session: Session, order_ids: Iterable[int]) -> Plan | None:
     extra = later_in_month(given, full, by_client, entitled)
     for oid, o in extra.items():
         ctx.orders.setdefault(oid, o)
-    side(session, st, ctx, rows, lo, hi)
+    side(session, st, ctx, rows, full, lo, hi)
     targets = {**full, **extra}
     cache = months_of(rows, by_client, targets)
     load_month_minutes(session, ctx, targets, cache)
-    load_callbacks(session, ctx, full)
     prefill_travel(ctx, full, cache.travel)
     ctx.travel_seconds = cache.travel
     return Plan(full, {oid: {"OVER_ENTITLEMENT"} for oid in extra}, extra, configs, ctx, cg_ids)
@@ -337,10 +336,18 @@ def months_of(
 
 
 def side(
-    session: Session, st: Statements, ctx: Context, rows: WideRows, lo: datetime, hi: datetime
+    session: Session,
+    st: Statements,
+    ctx: Context,
+    rows: WideRows,
+    evaluated: Iterable[int],
+    lo: datetime,
+    hi: datetime,
 ) -> None:
     """Clients, caregivers and visits of the context, as ``context.load_reference`` reads
-    them: absences, skills, certificates and visits come in one UNION ALL."""
+    them, and the answered call-backs of the ``evaluated`` orders, as
+    ``context.load_callbacks`` does: absences, skills, certificates, visits and call-backs
+    come in one UNION ALL."""
     orders = list(ctx.orders.values())
     client_ids = sorted({o.client_id for o in orders})
     cg_ids = sorted({o.caregiver_id for o in orders})
@@ -355,9 +362,12 @@ def side(
         "unplanned": sorted({o.client_id for o in orders if o.visit_id is None}),
         "day_lo": (lo - timedelta(days=1)).date(),
         "day_hi": (hi + timedelta(days=1)).date(),
+        "evaluated": sorted(evaluated),
     }
     for tag, owner, t1, t2, s1, s2, d, i1, i2, i3, i4 in session.execute(st.side, params):
-        if tag == "a":
+        if tag == "k":
+            ctx.callbacks[owner] = callback_data(i1, s1, i2, i3, t1, s2)
+        elif tag == "a":
             absences.setdefault(owner, []).append((t1, t2, s1))
         elif tag == "s":
             skills.setdefault(owner, set()).add(s1)

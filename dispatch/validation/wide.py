@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session, aliased
 
 from dispatch.db import UTCDateTime
 from dispatch.models import (
+    Callback,
+    CallbackStatus,
     Caregiver,
     CaregiverSkill,
     Certificate,
@@ -168,7 +170,8 @@ class Statements:
             cast(None, Integer),
         )
         # (tag, owner, t1, t2, s1, s2, d, i1, i2, i3, i4): a(bsence), s(kill), c(ertificate),
-        # v(isit); see ``incremental.side`` for what each column holds per tag.
+        # v(isit), k the answered call-back of an evaluated order (CALLBACK_DENIED); see
+        # ``incremental.side`` for what each column holds per tag.
         self.side = union_all(
             select(
                 literal("a"),
@@ -230,6 +233,22 @@ class Statements:
                         Visit.date <= bindparam("day_hi", type_=Date),
                     ),
                 )
+            ),
+            select(
+                literal("k"),
+                Callback.work_order_id,
+                Callback.answered_at,
+                none_t,
+                cast(Callback.took_place, String),
+                cast(Callback.note, String),
+                none_d,
+                Callback.id,
+                cast(Callback.reached, Integer),
+                Callback.satisfaction,
+                none_i,
+            ).where(
+                ids(Callback.work_order_id, "evaluated"),
+                Callback.status == CallbackStatus.answered,
             ),
         )
 

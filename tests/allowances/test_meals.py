@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
+from sqlalchemy import event
 
+from dispatch import db as dbmod
 from dispatch.config import zone
 from dispatch.db import utcnow
 from dispatch.services import devices, ledger
@@ -186,3 +188,27 @@ def test_meals_of_a_canteen_and_day(http, canteens, world):
     assert r.status_code == 200 and len(r.json) == 1
     r = http.as_user("GET", f"/meals?canteen_id={point}&date=2000-01-01", world.finance)
     assert r.json == []
+
+
+def test_a_terminals_meal_costs_nine_statements(http, canteens, database_url):
+    """What one meal sends to the database, counted as bench/checkin_cost.py counts a
+    check-in's: the device, the canteen with its hours, the key's earlier try, the elder (locked)
+    with the account, the month, the schemes, the insert, the rule settings, the slot's meals."""
+    key = canteens["a"]["key"]
+    # The terminal's first request also stamps its last_seen_at: not counted.
+    dinner = body(served_at=yesterday_at(17, 30), slot="dinner", idempotency_key="d-1")
+    assert http.as_device("POST", "/meals", key, json=dinner).status_code == 201
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_rest):
+        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):
+            statements.append(statement)
+
+    engine = dbmod.make_engine(database_url)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        r = http.as_device("POST", "/meals", key, json=body())
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert r.status_code == 201 and r.json["flags"] == [] and r.json["subsidy"] == "3.00"
+    assert len(statements) <= 9, "\n".join(statements)

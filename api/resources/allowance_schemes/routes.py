@@ -6,7 +6,7 @@ from typing import Any
 
 from api.auth import current_actor, roles
 from api.blueprint import Blueprint
-from api.crud import paged
+from api.crud import read_routes
 from api.resources.allowance_schemes.schemas import (
     SchemeCreateSchema,
     SchemeQuerySchema,
@@ -23,15 +23,16 @@ blp = Blueprint(
     description="Allowance schemes: monthly amount by age band, care level and hardship.",
 )
 
-
-@blp.route("", methods=["GET"], strict_slashes=False)
-@roles(*schemes.READERS)
-@blp.arguments(SchemeQuerySchema, location="query")
-@blp.response(200, SchemeSchema(many=True))
-@blp.paginate()
-def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
-    """List allowance schemes (filter: active)"""
-    return paged(schemes.list_schemes, args, pagination_parameters)
+read_routes(
+    blp,
+    schemes.READERS,
+    SchemeQuerySchema,
+    SchemeSchema,
+    schemes.list_schemes,
+    schemes.get_scheme,
+    listing="List allowance schemes (filter: active)",
+    one="One allowance scheme",
+)
 
 
 @blp.route("", methods=["POST"], strict_slashes=False)
@@ -44,14 +45,6 @@ def create(data: dict[str, Any]) -> Any:
     422 ALLOWANCE_SCHEME_OVERLAP names the other scheme; a negative amount is a 422 too.
     """
     return schemes.create_scheme(Session(), current_actor(), data)
-
-
-@blp.route("/<int:ident>", methods=["GET"])
-@roles(*schemes.READERS)
-@blp.response(200, SchemeSchema)
-def get(ident: int) -> Any:
-    """One allowance scheme"""
-    return schemes.get_scheme(Session(), current_actor(), ident)
 
 
 @blp.route("/<int:ident>", methods=["PATCH"])

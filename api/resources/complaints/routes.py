@@ -6,7 +6,7 @@ from typing import Any
 
 from api.auth import current_actor, roles
 from api.blueprint import Blueprint
-from api.crud import paged
+from api.crud import read_routes
 from api.resources.complaints.schemas import (
     ComplaintAnswerSchema,
     ComplaintCreateSchema,
@@ -33,22 +33,16 @@ def file(data: dict[str, Any]) -> Any:
     return complaints.file(Session(), current_actor(), data)
 
 
-@blp.route("", methods=["GET"], strict_slashes=False)
-@roles(*complaints.READERS)
-@blp.arguments(ComplaintQuerySchema, location="query")
-@blp.response(200, ComplaintSchema(many=True))
-@blp.paginate()
-def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
-    """Complaints, newest first (a family member: about the elders linked to them)"""
-    return paged(complaints.list_complaints, args, pagination_parameters)
-
-
-@blp.route("/<int:ident>", methods=["GET"])
-@roles(*complaints.READERS)
-@blp.response(200, ComplaintSchema)
-def get(ident: int) -> Any:
-    """One complaint with the provider's answer"""
-    return complaints.get_complaint(Session(), current_actor(), ident)
+read_routes(
+    blp,
+    complaints.READERS,
+    ComplaintQuerySchema,
+    ComplaintSchema,
+    complaints.list_complaints,
+    complaints.get_complaint,
+    listing="Complaints, newest first (a family member: about the elders linked to them)",
+    one="One complaint with the provider's answer",
+)
 
 
 @blp.route("/<int:ident>", methods=["PATCH"])

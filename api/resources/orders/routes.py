@@ -6,7 +6,7 @@ from typing import Any
 
 from api.auth import current_actor, roles
 from api.blueprint import Blueprint
-from api.crud import paged
+from api.crud import read_routes
 from api.resources.orders.schemas import (
     OrderAcceptSchema,
     OrderCreateSchema,
@@ -37,22 +37,16 @@ def place(data: dict[str, Any]) -> Any:
     return orders.place(Session(), current_actor(), data)
 
 
-@blp.route("", methods=["GET"], strict_slashes=False)
-@roles(*orders.READERS)
-@blp.arguments(OrderQuerySchema, location="query")
-@blp.response(200, OrderSchema(many=True))
-@blp.paginate()
-def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
-    """Orders, newest first (a family member: for the elders linked to them)"""
-    return paged(orders.list_orders, args, pagination_parameters)
-
-
-@blp.route("/<int:ident>", methods=["GET"])
-@roles(*orders.READERS)
-@blp.response(200, OrderSchema)
-def get(ident: int) -> Any:
-    """One order and its state"""
-    return orders.get_order(Session(), current_actor(), ident)
+read_routes(
+    blp,
+    orders.READERS,
+    OrderQuerySchema,
+    OrderSchema,
+    orders.list_orders,
+    orders.get_order,
+    listing="Orders, newest first (a family member: for the elders linked to them)",
+    one="One order and its state",
+)
 
 
 @blp.route("/<int:ident>/accept", methods=["POST"])

@@ -6,7 +6,7 @@ from typing import Any
 
 from api.auth import current_actor, roles
 from api.blueprint import Blueprint
-from api.crud import paged
+from api.crud import read_routes
 from api.resources.visits.schemas import (
     MoveAnswerSchema,
     MoveRequestSchema,
@@ -26,15 +26,16 @@ blp = Blueprint(
     description="One planned service at one client on one day, and who is assigned.",
 )
 
-
-@blp.route("", methods=["GET"], strict_slashes=False)
-@roles(*visits.VISIT_READ)
-@blp.arguments(VisitQuerySchema, location="query")
-@blp.response(200, VisitSchema(many=True))
-@blp.paginate()
-def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
-    """List visits (filters: date, status, caregiver_id, client_id)"""
-    return paged(visits.list_visits, args, pagination_parameters)
+read_routes(
+    blp,
+    visits.VISIT_READ,
+    VisitQuerySchema,
+    VisitSchema,
+    visits.list_visits,
+    visits.get_visit,
+    listing="List visits (filters: date, status, caregiver_id, client_id)",
+    one="One visit with its assignments",
+)
 
 
 @blp.route("", methods=["POST"], strict_slashes=False)
@@ -44,14 +45,6 @@ def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
 def create(data: dict[str, Any]) -> Any:
     """Add an ad-hoc or urgent visit (then POST /plans/{id}/urgent or /replan)"""
     return visits.create_visit(Session(), current_actor(), data)
-
-
-@blp.route("/<int:ident>", methods=["GET"])
-@roles(*visits.VISIT_READ)
-@blp.response(200, VisitSchema)
-def get(ident: int) -> Any:
-    """One visit with its assignments"""
-    return visits.get_visit(Session(), current_actor(), ident)
 
 
 @blp.route("/<int:ident>", methods=["PATCH"])
