@@ -33,12 +33,19 @@ log = logging.getLogger(__name__)
 # r1_10_1 from 6.2 % to 5.8 % above the best known; on generated home-care days at 30 s, from
 # +9.9 % to -0.3 % (400 visits) and +7.9 % to -2.1 % (1,000) against PyVRP (docs/benchmarks.md).
 OWN_SHARE = 0.6
-# Days that the compiled search (routing.sisr) polishes, from KERNEL_FROM nodes: it gets all
-# the time after the construction (on rc1_10_1 and r1_10_1 at 60 s, 3.1 and 3.2 % above the best
-# known, against 3.9 and 4.3 % with 60 %). Below, it lost to the Python search on the Solomon
-# subset at 10 s (mean gap 2.45 % against 0.18-0.87 %): its routes of 30-50 visits want the
-# local search's 2-opt, and ruin and recreate alone does not get there in a few seconds.
-KERNEL_SHARE, KERNEL_FROM = 0.8, 200
+# Days that the compiled search (routing.sisr) polishes: it gets KERNEL_SHARE, all the time
+# after the construction (on rc1_10_1 and r1_10_1 at 60 s, 3.1 and 3.2 % above the best
+# known, against 3.9 and 4.3 % with 60 %). At every size since it tries idle vehicles for
+# each visit (`_idle`): on the Solomon subset at 10 s, mean gap 0.29 % against 1.74 % for the
+# Python search (load 17-20); on generated home-care days at 30 s, 120 visits 25,382 s of
+# travel against 25,626 and 400 visits 46,213 against 48,666 (load 18-20).
+KERNEL_SHARE = 0.8
+# Below this many seconds per OR-Tools construction job (each of about `target` visits, `workers`
+# at a time), a day the compiled search takes is built by that search from nothing. On the
+# generated 1,000-visit plain day at 10 s (0.5 s per job): 73,589 s of travel, every visit
+# served, against 102,966 s with 907 served and 14.7 s of wall time (the jobs found no first
+# solution; load 17); the 400-visit day at 10 s: 47,095 against 48,309 (PyVRP 49,720).
+CONSTRUCT_JOB_S = 1.0
 
 
 def sub_instance(inst: Instance, vehicles: list[int], customers: list[int]):
@@ -351,15 +358,30 @@ def solve_large(
     # 6.7 % against 9.3 % at 5 s; on a 1,000-visit home-care day at 30 s, 1 s beat 1.6 and 2.5 s.
     sub_time_s = sub_time_s or max(1.0, min(2.0, time_limit_s / 40))
     deadline = t0 + time_limit_s
-    routes = construct(inst, coords, time_limit_s * construct_share, target, workers, seed, skip)
+    fast = own_share is None and compiled(inst, skip, time_limit_s * KERNEL_SHARE)
+    if fast:
+        own_share = KERNEL_SHARE
+        visits = sum(1 for x in range(inst.n) if inst.kind[x] not in (START, END))
+        parts = max(1, round(visits / target))
+        if parts > 1 and time_limit_s * construct_share / math.ceil(parts / workers) < (
+            CONSTRUCT_JOB_S
+        ):
+            # Too short for OR-Tools to construct the parts: the compiled search builds the
+            # routes itself, all of its time.
+            own_share = 1.0
+    if own_share is None:
+        own_share = OWN_SHARE
+    routes = (
+        construct(inst, coords, time_limit_s * construct_share, target, workers, seed, skip)
+        if own_share < 1.0
+        else {v: [] for v in range(inst.num_vehicles)}
+    )
     used = [r for r in routes.values() if r]
     mean_len = float(np.mean([len(r) for r in used])) if used else 10.0
     per = max(2, round(sub_visits / max(1.0, mean_len)))
-    if own_share is None:
-        fast = _compiled(inst, skip, time_limit_s * KERNEL_SHARE)
-        own_share = KERNEL_SHARE if fast else OWN_SHARE
     own_from = deadline - own_share * time_limit_s
-    routes = improve(inst, routes, own_from, workers, seed, per, sub_time_s, skip)
+    if own_share < 1.0:
+        routes = improve(inst, routes, own_from, workers, seed, per, sub_time_s, skip)
     if own_share > 0:
         routes = polish(inst, coords, routes, deadline, workers, seed, skip)
     return routes
@@ -384,6 +406,16 @@ def place_the_rest(
     return search.snapshot()
 
 
+def _idle(inst: Instance) -> bool:
+    """Whether the compiled search tries an idle vehicle for every visit it inserts, not only
+    when no route has room (SISR's own rule, which keeps the fleet small but our objective is
+    travel): from one depot, yes. On the Solomon subset at 10 s, a mean gap of 0.29 % against
+    0.86 % (r201 0.25 % with 8 routes against 3.53 % with 5); on r1_10_1 and rc1_10_1 at 60 s,
+    3.59 and 3.07 % against 4.01 and 3.24 % (load 17-23, single runs). From homes the idle
+    caregivers living nearest each visit are tried anyway."""
+    return len(set(inst.starts)) == 1
+
+
 # The instance a polish's worker processes inherit when they are forked, and their searches.
 _POLISH: dict = {}
 
@@ -391,23 +423,25 @@ _POLISH: dict = {}
 def _polish_init() -> None:
     inst, skip, seed = _POLISH["shared"]
     if _POLISH.get("sisr"):
-        _POLISH["kernel"] = sisr.Sisr(inst)
+        _POLISH["kernel"] = sisr.Sisr(inst, idle=_idle(inst))
     else:
         _POLISH["ls"] = recreate.Search(inst, {}, seed, skip)
 
 
 def _polish_part(args):
-    routes, vehicles, customers, deadline, seed, heat, fleet_until = args
+    routes, vehicles, customers, deadline, seed, heat, fleet_until, floor = args
     if "kernel" in _POLISH:
         kernel = _POLISH["kernel"]
-        out = kernel.run(routes, vehicles, deadline, seed, heat, customers=customers)
+        out = kernel.run(
+            routes, vehicles, deadline, seed, heat, customers=customers, min_iters=floor
+        )
         if not kernel.stuck:
             return out
         _POLISH.setdefault("ls", recreate.Search(kernel.inst, {}, seed, _POLISH["shared"][1]))
     ls = _POLISH["ls"]
     ls.rng.seed(seed)
     ls.reset(routes, vehicles, customers)
-    best = ls.run(deadline, heat, fleet_until=fleet_until)
+    best = ls.run(deadline, heat, fleet_until=fleet_until, min_iters=floor)
     return {v: best[v] for v in vehicles}
 
 
@@ -465,15 +499,19 @@ LOAD_S = 3.0
 # Days of fewer nodes are searched whole by every worker (own seeds, the best kept) instead of
 # being cut into halves: halves of a 100-customer instance leave too few moves.
 SPLIT_FROM = 200
+# Days of at most FLOOR_NODES nodes get at least one epoch of the polish, with its local search
+# run to the end and FLOOR_ITERS ruin-and-recreate iterations, however busy the machine (a few
+# milliseconds on such a day): a time limit of a second or two gives the same plan loaded or not.
+FLOOR_NODES, FLOOR_ITERS = 40, 300
 
 
-def _compiled(inst: Instance, skip: frozenset[int], seconds: float) -> bool:
+def compiled(inst: Instance, skip: frozenset[int], seconds: float) -> bool:
     """Whether the polish of this day is routing.sisr's compiled search.
 
     Compiled at install (make install) and loaded from numba's cache (about a second) when
     there are more than LOAD_S seconds; never compiled here (10-40 s).
     """
-    return inst.n >= KERNEL_FROM and sisr.applies(inst, skip) and sisr.ready(load=seconds > LOAD_S)
+    return sisr.applies(inst, skip) and sisr.ready(load=seconds > LOAD_S)
 
 
 def polish(
@@ -498,21 +536,22 @@ def polish(
     with its own seed, and the cheapest result goes on to the next epoch.
     """
     start = time.monotonic()
-    compiled = _compiled(inst, skip, deadline - start)
+    fast = compiled(inst, skip, deadline - start)
+    floor = FLOOR_ITERS if inst.n <= FLOOR_NODES else 0
     if workers <= 1:
-        kernel = sisr.Sisr(inst) if compiled else None
+        kernel = sisr.Sisr(inst, idle=_idle(inst)) if fast else None
         if kernel is not None:
             vehicles, customers = list(range(inst.num_vehicles)), kernel.customers
-            out = kernel.run(routes, vehicles, deadline, seed, customers=customers)
+            out = kernel.run(routes, vehicles, deadline, seed, customers=customers, min_iters=floor)
             if not kernel.stuck:
                 return {**routes, **out}
-        return recreate.improve(inst, routes, deadline, seed, skip)
+        return recreate.improve(inst, routes, deadline, seed, skip, min_iters=floor)
     _POLISH["shared"] = (inst, skip, seed)
-    _POLISH["sisr"] = compiled
+    _POLISH["sisr"] = fast
     rng = random.Random(seed)
     routes = dict(routes)
     customers = [x for x in range(inst.n) if inst.kind[x] not in (START, END) and x not in skip]
-    split = inst.n >= SPLIT_FROM
+    split_from = inst.n >= SPLIT_FROM
     cost = (inst.cost or inst.time)[inst.vehicle_mode[0]]
     whole = max(1e-3, deadline - start)
     fleet_until = (
@@ -521,13 +560,15 @@ def polish(
     ctx = mp.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_polish_init) as pool:
         epoch = 0
-        while time.monotonic() + 0.5 < deadline:
+        while time.monotonic() + 0.5 < deadline or (floor and not epoch):
             now = time.monotonic()
             until = min(deadline, now + epoch_s)
             if deadline - until < 0.5 * epoch_s:
                 until = deadline
-            heat = ((now - start) / whole, (until - start) / whole)
-            if not split:
+            # (An epoch that starts late, for the floor of a tiny day, runs cold.)
+            heat = (min(1.0, (now - start) / whole), min(1.0, (max(now, until) - start) / whole))
+            # Nothing routed yet (no construction): each worker builds the whole day first.
+            if not split_from or not any(routes.values()):
                 args = [
                     (
                         routes,
@@ -537,6 +578,7 @@ def polish(
                         seed + 7919 * epoch + k,
                         heat,
                         fleet_until,
+                        floor,
                     )
                     for k in range(workers)
                 ]
@@ -562,7 +604,9 @@ def polish(
             for k, g in enumerate(groups):
                 part = {v: routes.get(v, []) for v in g}
                 mine = [x for x in customers if owner.get(x, 0) == k]
-                args.append((part, g, mine, until, seed + 7919 * epoch + k, heat, fleet_until))
+                args.append(
+                    (part, g, mine, until, seed + 7919 * epoch + k, heat, fleet_until, floor)
+                )
             for res in pool.map(_polish_part, args):
                 routes.update(res)
             epoch += 1

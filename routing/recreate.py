@@ -301,10 +301,13 @@ class Search:
         heat: tuple[float, float] = (0.0, 1.0),
         max_iters: int | None = None,
         fleet_until: float | None = None,
+        min_iters: int = 0,
     ) -> dict[int, list[int]]:
         """Local search, then ruin and recreate until the deadline; returns the best routes.
 
-        With `fleet_until`, fleet minimisation runs first until then.
+        With `fleet_until`, fleet minimisation runs first until then. With `min_iters`, the
+        first local search runs to its end and at least that many ruin-and-recreate
+        iterations run, whatever the clock says (a floor for tiny days on a busy machine).
 
         The acceptance threshold cools from TEMP_START to TEMP_END (times the mean cost per
         visit) over the whole search; `heat` is the part of it this run covers. With
@@ -313,7 +316,7 @@ class Search:
         """
         ls = self.ls
         self.place_loose()
-        ls.descend(None, deadline)
+        ls.descend(None, math.inf if min_iters else deadline)
         if fleet_until is not None and fleet_until > time.monotonic():
             self.minimise_fleet(min(deadline, fleet_until))
             ls.descend(None, deadline)
@@ -323,7 +326,9 @@ class Search:
         per_visit = (sum(ls.rc.values()) / max(1, len(ls.where))) or 1
         temp0, temp1 = TEMP_START * per_visit, TEMP_END * per_visit
         iters = 0
-        while time.monotonic() < deadline and (max_iters is None or iters < max_iters):
+        while (time.monotonic() < deadline or iters < min_iters) and (
+            max_iters is None or iters < max_iters
+        ):
             iters += 1
             ls.journal = {}
             removed = self.ruin_route() if self.rng.random() < ROUTE_RUIN else self.ruin_strings()
@@ -332,9 +337,9 @@ class Search:
                 break
             misfit = self.recreate(removed)
             if not misfit:
-                ls.descend(removed, deadline)
+                ls.descend(removed, math.inf if iters <= min_iters else deadline)
             delta = sum(ls.rc[v] - old for v, (_, old) in ls.journal.items())
-            done = iters / max_iters if max_iters else (time.monotonic() - t0) / span
+            done = iters / max_iters if max_iters else min(1.0, (time.monotonic() - t0) / span)
             frac = heat[0] + (heat[1] - heat[0]) * done
             temp = temp0 * (temp1 / temp0) ** frac
             if not misfit and delta < -temp * math.log(self.rng.random() or 1e-12):
@@ -355,6 +360,7 @@ def improve(
     deadline: float,
     seed: int = 0,
     skip: frozenset[int] = frozenset(),
+    min_iters: int = 0,
 ) -> dict[int, list[int]]:
     """Better routes for the same instance: every visit routed before stays routed."""
-    return Search(inst, routes, seed, skip).run(deadline)
+    return Search(inst, routes, seed, skip).run(deadline, min_iters=min_iters)

@@ -12,12 +12,16 @@ with simulated-annealing acceptance, over arrays, so that numba (the `fast` extr
   only when it changes;
 * the routes an iteration touches are copied first and put back when it is rejected.
 
-It handles what the VRPTW benchmarks and `routing.solomon` ask for (`applies`): one window per
-visit, capacity, each vehicle's start, end and shift, every visit required. Anything else (maximum
-working time, meals, breaks, allowed caregivers, continuity, working-time costs) stays with
-`routing.recreate`. Without numba the same functions run as plain Python (the differential test
-runs both); the planner then uses `routing.recreate` (`AVAILABLE` is False), which is faster
-uncompiled. Routes are checked by `routing.schedule.check` before they are returned.
+It handles what the VRPTW benchmarks, `routing.solomon` and plain home-care days ask for
+(`applies`): one window per visit, capacity, each vehicle's start, end and shift, a maximum
+working time (the least a route can take, leaving as late as its windows allow: checked in
+O(length) for the insertions that would be the best so far), the caregivers allowed per visit,
+every visit required. Caregivers starting from their homes also have the idle routes of those
+living nearest a visit tried at each insertion. Anything else (meals, breaks, continuity,
+working-time costs) stays with `routing.recreate`. Without numba the same functions run as
+plain Python (the differential test runs both); the planner then uses `routing.recreate`
+(`AVAILABLE` is False), which is faster uncompiled. Routes are checked by
+`routing.schedule.check` before they are returned.
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ SPLIT = 0.5
 TEMP_START, TEMP_END = 2.0, 0.01
 # Iterations per compiled call; between calls the deadline is checked and the heat updated.
 CHUNK = 500
+# Caregivers starting from their homes: the idle ones among the HOMES living nearest a visit
+# are tried for it at every insertion.
+HOMES = 8
 MOD = 2147483647  # Park-Miller generator: the same stream compiled or not
 BIG = 1 << 62
 
@@ -58,19 +65,23 @@ def _rand(rng):
     return rng[0] / MOD
 
 
-def _time(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE):
-    """Positions, earliest and latest starts, load and cost of route v."""
+def _time(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE, cap, SPAN):
+    """Positions, earliest and latest starts, load and cost of route v; 1 if it keeps its
+    windows, shift end, capacity and maximum working time, else 0."""
     n = L[v]
     t = OPEN[v]
     here = S[v]
     load = 0
     cost = 0
+    ok = 1
     for k in range(n):
         x = R[v, k]
         rt[x] = v
         ps[x] = k
         arr = t + T[here, x]
         s = arr if arr > a[x] else a[x]
+        if s > b[x]:
+            ok = 0
         ES[v, k] = s
         t = s + svc[x]
         cost += C[here, x]
@@ -87,18 +98,67 @@ def _time(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE
         nxt = x
     LD[v] = load
     RC[v] = cost + C[here, E[v]] if n > 0 else 0
+    if n > 0:
+        end = t + T[here, E[v]]
+        late = end > CLOSE[v] or load > cap[v]
+        if late or (SPAN[v] < BIG and _span(v, -1, -1, R, L, T, b, svc, S, E, end) > SPAN[v]):
+            ok = 0
+    return ok
+
+
+def _span(v, p, x, R, L, T, b, svc, S, E, end):
+    """The least working time of route v (with x inserted at position p when p >= 0) that
+    arrives home at `end`, its earliest: leaving as late as every window still allows."""
+    n = L[v]
+    m = n if p < 0 else n + 1
+    t = end
+    nxt = E[v]
+    for j in range(m - 1, -1, -1):
+        if p < 0 or j < p:
+            y = R[v, j]
+        elif j == p:
+            y = x
+        else:
+            y = R[v, j - 1]
+        t = t - T[y, nxt] - svc[y]
+        if t > b[y]:
+            t = b[y]
+        nxt = y
+    return end - (t - T[S[v], nxt])
+
+
+def _end_with(v, p, x, R, L, ES, T, a, svc, S, E, OPEN, s_x):
+    """Earliest arrival home of route v with x inserted at position p, starting at s_x."""
+    n = L[v]
+    t = s_x + svc[x]
+    here = x
+    for k in range(p, n):
+        y = R[v, k]
+        arr = t + T[here, y]
+        s = arr if arr > a[y] else a[y]
+        if s == ES[v, k]:
+            # From here on the route is timed as before.
+            t = ES[v, n - 1] + svc[R[v, n - 1]]
+            here = R[v, n - 1]
+            return t + T[here, E[v]]
+        t = s + svc[y]
+        here = y
+    return t + T[here, E[v]]
 
 
 def _iterate(
-    C, T, a, b, svc, q, cap, S, E, OPEN, CLOSE, neigh, vehicles, customers,
-    R, L, rt, ps, ES, LS, LD, RC, BR, BL, BRC, stamp, mark, BestR, BestL, costs, rng,
-    iters, temp0, temp1, counter, pending,
+    C, T, a, b, svc, q, cap, S, E, OPEN, CLOSE, SPAN, ALLOW, NV, act, neigh, vehicles,
+    customers, R, L, rt, ps, ES, LS, LD, RC, BR, BL, BRC, stamp, mark, BestR, BestL, costs,
+    rng, iters, temp0, temp1, counter, pending, idle,
 ):  # fmt: skip
     """`iters` ruin-and-recreate iterations; temperature temp0 to temp1 over them.
 
     costs: [current, best]; counter: [iteration stamp, place stamp]. Visits in `pending` (not
     in any route) are inserted by the first iteration, without a ruin, which is then kept if
-    they all found a place. Returns iterations done.
+    they all found a place. SPAN: each vehicle's maximum working time (BIG: none); ALLOW[x, v]:
+    whether v may serve x; NV: per visit, the vehicles whose home is nearest (their idle
+    routes are tried for it when homes differ, `act`: the vehicles of this run); `idle`: every
+    idle vehicle of the run is tried at every insertion. Returns iterations done.
     """
     nv = len(vehicles)
     nc = len(customers)
@@ -134,6 +194,7 @@ def _iterate(
             while rt[seed] < 0:
                 seed = customers[int(_rand(rng) * nc)]
         done = 0
+        bad = False
         for m in range(-1, neigh.shape[1]):
             if done >= ks:
                 break
@@ -176,7 +237,10 @@ def _iterate(
                     R[v, w] = x
                     w += 1
             L[v] = w
-            _time(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE)
+            if not _time(
+                v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE, cap, SPAN
+            ):
+                bad = True  # travel times without the triangle inequality: a shorter route late
             done += 1
         # -- recreate: in one of a few orders, each at its cheapest place
         how = _rand(rng)
@@ -193,8 +257,10 @@ def _iterate(
             else:
                 key[k] = C[S[0], x]
         order = np.argsort(key[:nr], kind="mergesort")  # stable: ties alike compiled or not
-        ok = True
+        ok = not bad
         for oi in range(nr):
+            if not ok:
+                break
             x = removed[order[oi]]
             best = BIG
             bv = -1
@@ -206,7 +272,7 @@ def _iterate(
                 if v < 0 or mark[v] == token:
                     continue
                 mark[v] = token
-                if LD[v] + q[x] > cap[v]:
+                if LD[v] + q[x] > cap[v] or not ALLOW[x, v]:
                     continue
                 n = L[v]
                 for p in range(n + 1):
@@ -232,24 +298,30 @@ def _iterate(
                             continue
                     elif done_t > CLOSE[v]:
                         continue
+                    if SPAN[v] < BIG:
+                        end = _end_with(v, p, x, R, L, ES, T, a, svc, S, E, OPEN, s)
+                        if _span(v, p, x, R, L, T, b, svc, S, E, end) > SPAN[v]:
+                            continue
                     best = add
                     bv = v
                     bp = p
-            if bv < 0:
-                # An idle vehicle: the cheapest that can serve x alone.
-                for k in range(nv):
-                    v = vehicles[k]
-                    if L[v] > 0 or q[x] > cap[v]:
-                        continue
-                    arr = OPEN[v] + T[S[v], x]
-                    s = arr if arr > a[x] else a[x]
-                    if arr > b[x] or s + svc[x] + T[x, E[v]] > CLOSE[v]:
-                        continue
-                    add = C[S[v], x] + C[x, E[v]]
-                    if add < best:
-                        best = add
-                        bv = v
-                        bp = 0
+            # Idle vehicles: those living nearest x when homes differ; any when nothing fits,
+            # or always with `idle`.
+            for m in range(NV.shape[1] if bv >= 0 and not idle else nv + NV.shape[1]):
+                v = NV[x, m] if m < NV.shape[1] else vehicles[m - NV.shape[1]]
+                if v < 0 or not act[v] or L[v] > 0 or q[x] > cap[v] or not ALLOW[x, v]:
+                    continue
+                arr = OPEN[v] + T[S[v], x]
+                s = arr if arr > a[x] else a[x]
+                if arr > b[x] or s + svc[x] + T[x, E[v]] > CLOSE[v]:
+                    continue
+                if svc[x] + T[S[v], x] + T[x, E[v]] > SPAN[v]:
+                    continue
+                add = C[S[v], x] + C[x, E[v]]
+                if add < best:
+                    best = add
+                    bv = v
+                    bp = 0
             if bv < 0:
                 ok = False
                 break
@@ -266,7 +338,7 @@ def _iterate(
                 R[v, k] = R[v, k - 1]
             R[v, bp] = x
             L[v] += 1
-            _time(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE)
+            _time(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE, cap, SPAN)
         delta = 0
         for k in range(nt):
             v = touched[k]
@@ -293,7 +365,29 @@ def _iterate(
                 L[v] = BL[v]
                 for j in range(BL[v]):
                     R[v, j] = BR[v, j]
-                _time(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE)
+                _time(
+                    v,
+                    R,
+                    L,
+                    rt,
+                    ps,
+                    ES,
+                    LS,
+                    LD,
+                    RC,
+                    C,
+                    T,
+                    a,
+                    b,
+                    svc,
+                    q,
+                    S,
+                    E,
+                    OPEN,
+                    CLOSE,
+                    cap,
+                    SPAN,
+                )
     return iters
 
 
@@ -312,7 +406,13 @@ def warm() -> None:
         import numba  # see AVAILABLE
 
         names = globals()
-        for name in ("_rand", "_time", "_iterate"):  # callees first: callers see them compiled
+        for name in (
+            "_rand",
+            "_span",
+            "_end_with",
+            "_time",
+            "_iterate",
+        ):  # callees first: callers see them compiled
             names[name] = numba.njit(cache=True, nogil=True)(names[name])
         n = 3
         z = np.zeros((n, n), dtype=np.int64)
@@ -363,9 +463,8 @@ def applies(inst: Instance, skip: frozenset[int] = frozenset()) -> bool:
         len(set(inst.vehicle_mode)) == 1
         and not skip
         and all(len(inst.windows[x]) == 1 for x in customers)
-        and all(s is None for s in inst.max_span)
         and not any(inst.breaks)
-        and not (inst.allowed or inst.pairs or inst.groups or inst.locks or inst.preferred)
+        and not (inst.pairs or inst.groups or inst.locks or inst.preferred)
         and not (inst.soft_span and inst.span_cost)
         and not inst.balance_cost
         and not inst.fixed_cost
@@ -377,11 +476,15 @@ def applies(inst: Instance, skip: frozenset[int] = frozenset()) -> bool:
 class Sisr:
     """The arrays of one instance; `run` searches the routes of some vehicles."""
 
-    def __init__(self, inst: Instance, neighbours: int = 40, plain: bool = False) -> None:
+    def __init__(
+        self, inst: Instance, neighbours: int = 40, plain: bool = False, idle: bool = False
+    ) -> None:
         """`plain`: run the Python source even when warm() has compiled it (for the
-        differential test)."""
+        differential test). `idle`: an idle vehicle is a place for every visit at every
+        insertion, not only when no route has room."""
         self.inst = inst
         self.plain = plain
+        self.idle = idle
         mode = inst.vehicle_mode[0]
         n, nv = inst.n, inst.num_vehicles
         self.C = np.ascontiguousarray((inst.cost or inst.time)[mode], dtype=np.int64)
@@ -406,6 +509,19 @@ class Sisr:
         near = np.argsort(sub, axis=1, kind="stable")[:, :k]
         self.neigh = np.zeros((n, k), dtype=np.int64)
         self.neigh[cust] = cust[near]
+        self.SPAN = np.array([BIG if x is None else x for x in inst.max_span], dtype=np.int64)
+        self.ALLOW = np.ones((n, nv), dtype=np.bool_)
+        for x, vs in inst.allowed.items():
+            self.ALLOW[x] = False
+            self.ALLOW[x, [v for v in vs if v >= 0]] = True
+        # Caregivers starting from their homes: per visit, the HOMES nearest (their idle
+        # routes are tried for it at every insertion, not only when no route has room).
+        kv = min(HOMES, nv) if len(set(inst.starts)) > 1 else 0
+        alone = self.C[np.asarray(inst.starts)][:, cust].T + self.C[cust][:, np.asarray(inst.ends)]
+        self.NV = np.full((n, kv), -1, dtype=np.int64)
+        if kv:
+            self.NV[cust] = np.argsort(alone, axis=1, kind="stable")[:, :kv]
+        self.act = np.zeros(nv, dtype=np.bool_)
         m = len(customers) + 1
         self.R = np.zeros((nv, m), dtype=np.int64)
         self.L = np.zeros(nv, dtype=np.int64)
@@ -427,6 +543,8 @@ class Sisr:
     def _load(self, routes: dict[int, list[int]], vehicles: list[int]) -> None:
         self.rt[:] = -1
         self.L[:] = 0
+        self.act[:] = False
+        self.act[vehicles] = True
         for v in vehicles:
             r = routes.get(v, [])
             self.L[v] = len(r)
@@ -434,7 +552,7 @@ class Sisr:
             _time(
                 v, self.R, self.L, self.rt, self.ps, self.ES, self.LS, self.LD, self.RC,
                 self.C, self.T, self.a, self.b, self.svc, self.q,
-                self.S, self.E, self.OPEN, self.CLOSE,
+                self.S, self.E, self.OPEN, self.CLOSE, self.cap, self.SPAN,
             )  # fmt: skip
         self.BestR[:] = self.R
         self.BestL[:] = self.L
@@ -448,6 +566,7 @@ class Sisr:
         heat: tuple[float, float] = (0.0, 1.0),
         max_iters: int | None = None,
         customers: list[int] | None = None,
+        min_iters: int = 0,
     ) -> dict[int, list[int]]:
         """The best routes found for `vehicles` by the deadline, serving their visits and
         the `customers` that no route serves yet (`stuck` when one of those finds no place:
@@ -455,7 +574,8 @@ class Sisr:
 
         The temperature cools from TEMP_START to TEMP_END of the mean cost per visit over the
         whole search; `heat` is the part of it this run covers. With `max_iters` the search
-        stops after that many iterations and cools by iterations (for tests).
+        stops after that many iterations and cools by iterations (for tests); with `min_iters`
+        at least that many run, whatever the clock says.
         """
         self._load(routes, vehicles)
         self.refused = self.stuck = False
@@ -475,7 +595,7 @@ class Sisr:
         t0 = time.monotonic()
         span = max(1e-3, deadline - t0)
         done = 0
-        while (time.monotonic() < deadline or len(pending)) and (
+        while (time.monotonic() < deadline or len(pending) or done < min_iters) and (
             max_iters is None or done < max_iters
         ):
             chunk = CHUNK if max_iters is None else min(CHUNK, max_iters - done)
@@ -486,12 +606,13 @@ class Sisr:
             step = getattr(_iterate, "py_func", _iterate) if self.plain else _iterate
             done += step(
                 self.C, self.T, self.a, self.b, self.svc, self.q, self.cap,
-                self.S, self.E, self.OPEN, self.CLOSE, self.neigh, vs, cust,
+                self.S, self.E, self.OPEN, self.CLOSE, self.SPAN, self.ALLOW, self.NV, self.act,
+                self.neigh, vs, cust,
                 self.R, self.L, self.rt, self.ps, self.ES, self.LS, self.LD, self.RC,
                 self.BR, self.BL, self.BRC, self.stamp, self.mark, self.BestR, self.BestL,
                 costs, rng, chunk,
                 t_start * (t_end / t_start) ** h0, t_start * (t_end / t_start) ** h1,
-                self.counter, pending,
+                self.counter, pending, self.idle,
             )  # fmt: skip
             if len(pending):
                 if (self.rt[pending] < 0).any():
@@ -514,11 +635,18 @@ class Sisr:
             if not r:
                 continue
             items = [
-                Item(x, int(self.svc[x]), tuple(inst.windows[x]), load=int(self.q[x])) for x in r
+                Item(
+                    x,
+                    int(self.svc[x]),
+                    tuple(inst.windows[x]),
+                    load=int(self.q[x]),
+                    allowed=frozenset(inst.allowed[x]) if x in inst.allowed else None,
+                )
+                for x in r
             ]
             rules = Rules(
                 inst.starts[v], inst.ends[v], inst.vehicle_window[v],
-                lambda i, j: int(T[i, j]), None, int(self.cap[v]), v,
+                lambda i, j: int(T[i, j]), inst.max_span[v], int(self.cap[v]), v,
             )  # fmt: skip
             if not isinstance(check(items, rules), Timing):
                 return False

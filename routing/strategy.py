@@ -40,6 +40,13 @@ POLISH_LATE_S = 1.5
 # (OR-Tools' default 0.1 suits the Solomon benchmarks, not these): on the generated 120-visit
 # day at 30 s, travel within 0.4 % of PyVRP against 5.3 % at 0.1 (docs/benchmarks.md).
 SEARCH_OVERRIDES = {"guided_local_search_lambda_coefficient": 0.3}
+# Days that the compiled search takes (decompose.compiled: plain days, numba installed) are
+# decomposed from more than PLAIN_DECOMPOSE_ABOVE visits, whatever Settings.decompose_above
+# says: at 15 s on generated plain days, 60 visits 18,149 s of travel against the whole-day
+# model's 18,361 (PyVRP 18,208) and 80 visits 19,600 against 20,408 (PyVRP 19,593); at 120
+# visits and 10 s the decomposition with the Python search already gave 25,857 against the
+# model's 28,486 (PyVRP 25,995) (load 15-20, docs/benchmarks.md).
+PLAIN_DECOMPOSE_ABOVE = 50
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,9 @@ class Strategy:
     heavy: bool  # meal runs or breaks: smaller sub-problems
     decompose_s: float  # time for the decomposition
     model_late_s: float  # taken off the whole-day model's time: it returns late on big days
+    # Kept for what follows the decomposition: the decomposition gets less when choosing took
+    # time (loading the compiled search from numba's cache: a second, more on a busy machine).
+    after_s: float = 0.0
 
 
 def choose(inst: Instance, visits: int, settings: Settings, budget_s: float) -> Strategy:
@@ -64,6 +74,9 @@ def choose(inst: Instance, visits: int, settings: Settings, budget_s: float) -> 
     # Workload balance is a cost of our own search only (routing.recreate), not of the OR-Tools
     # model: a day to balance takes the decomposed path at any size.
     above = visits > settings.decompose_above or bool(inst.balance_cost)
+    if not above and visits > PLAIN_DECOMPOSE_ABOVE and settings.solution_limit is None:
+        skip = frozenset(x for g in inst.groups for x in g)
+        above = decompose.compiled(inst, skip, budget_s * decompose.KERNEL_SHARE)
     large = above and not inst.locks and settings.solution_limit is None
     late_breaks = any(inst.breaks) and (visits > settings.break_intervals_up_to or large)
     if not large:
@@ -80,6 +93,7 @@ def choose(inst: Instance, visits: int, settings: Settings, budget_s: float) -> 
     if heavy or inst.groups:
         more = REPAIR_BUDGET_S + DIAGNOSE_BUDGET_S
         reserve = max(reserve, min(reserve + more, 0.3 * budget_s))
+    decompose_s = budget_s * POLISH_DECOMPOSE_SHARE if model else budget_s - reserve
     return Strategy(
         decompose=True,
         late_breaks=late_breaks,
@@ -88,8 +102,9 @@ def choose(inst: Instance, visits: int, settings: Settings, budget_s: float) -> 
         # caregivers and common start now, and plan around them.
         fix_groups=not model and bool(inst.groups),
         heavy=heavy,
-        decompose_s=budget_s * POLISH_DECOMPOSE_SHARE if model else budget_s - reserve,
+        decompose_s=decompose_s,
         model_late_s=POLISH_LATE_S * max(0, visits - 200) / 100 if model else 0.0,
+        after_s=budget_s - decompose_s,
     )
 
 
@@ -128,7 +143,7 @@ def run(
         routes_by_v = decompose.solve_large(
             model_inst,
             coords,
-            strategy.decompose_s,
+            min(strategy.decompose_s, deadline - time.monotonic() - strategy.after_s),
             seed=settings.seed,
             skip=skip,
             # Meal pairs and breaks make sub-problems slow to start: cut them smaller.
