@@ -1,22 +1,41 @@
-"""A district for the supervision benchmarks, generated inside PostgreSQL (INSERT … SELECT).
+"""A district for the supervision benchmarks, generated inside PostgreSQL (INSERT … SELECT), and
+what both benchmarks share: their options, the database's life, the supervisors, the timing.
 
 One district (义乌市) of 14 streets and 10 providers; ``elders`` clients spread over the streets,
 each with a five-colour class; one caregiver per 33 elders (street, grade, certificates); for
 the month (November 2026) ``orders`` work orders, each with its completed visit, the statuses
 of a month finance is working through (about 6 % held by an open or overridden block/review
 flag, some appealed, a third billed); 2 % of the orders sampled for call-back, most answered;
-and ``contacts`` recorded contacts over the half year before the month's end.
+a family rating for 1 visit in 20, a complaint for 1 order in 500 (a third closed), a call
+(一键呼叫) for 1 elder in 20, most reached within the hour; and ``contacts`` recorded contacts
+over the half year before the month's end.
 Every NOT NULL column the statement does not name gets the model's scalar default, so the rows
 are what the application would write.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from _validation_world import create_database, release_database
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
+from dispatch import config, db
+from dispatch.areas import Area
 from dispatch.db import Base
+from dispatch.models import Role
+from dispatch.tenancy import Actor
+
+ADMIN = os.environ.get(
+    "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 DISTRICT = "义乌市"
 STREETS = [
@@ -143,6 +162,40 @@ def build(conn: Any, *, elders: int, orders: int, contacts: int) -> dict[str, in
         "ELSE 'yes' END)",
         "satisfaction": "(CASE WHEN w.id % 150 = 0 THEN NULL ELSE 3 + w.id % 3 END)",
     }, where="WHERE w.id % 50 = 1")  # fmt: skip
+    # The elders' and families' voices: one family user per provider rates 1 completed visit
+    # in 20; 1 order in 500 draws a complaint (a third closed, a third answered); 1 elder in 20
+    # calls once in the month, 9 in 10 reached 5–54 minutes later.
+    insert(conn, "users", PROVIDERS, {
+        "id": "g", "username": "'family' || g", "password_hash": "'-'", "role": "'family'",
+        "provider_id": "g",
+    })  # fmt: skip
+    insert(conn, "ratings", "visits v", {
+        "provider_id": "v.provider_id", "visit_id": "v.id", "client_id": "v.client_id",
+        "user_id": "v.provider_id", "stars": "3 + v.id % 3",
+    }, where="WHERE v.id % 20 = 0 AND v.status = 'completed'")  # fmt: skip
+    insert(conn, "complaints", "work_orders w", {
+        "provider_id": "w.provider_id", "client_id": "w.client_id", "visit_id": "w.visit_id",
+        "text": "'服务时间不够'", "created_at": "w.end_at + interval '1 day'",
+        "status": "(ARRAY['open','answered','closed'])[1 + w.id % 3]",
+    }, where="WHERE w.id % 500 = 7")  # fmt: skip
+    opened = (
+        "((date '2026-11-01' + (g % 30)) + time '07:00' + ((g % 840) || ' minutes')::interval)"
+        " AT TIME ZONE 'Asia/Shanghai'"
+    )
+    reached = "g % 10 <> 0"
+
+    def after(minutes: str) -> str:
+        return f"(CASE WHEN {reached} THEN {opened} + (({minutes}) || ' minutes')::interval END)"
+
+    insert(conn, "calls", max(1, elders // 20), {
+        "id": "g", "client_id": f"1 + (g * 20) % {elders}",
+        "provider_id": f"1 + (1 + (g * 20) % {elders}) % {PROVIDERS}",
+        "kind": "(ARRAY['sos','fall','help','no_activity'])[1 + g % 4]",
+        "source": "'device'", "opened_at": opened, "due_at": f"{opened} + interval '5 minutes'",
+        "status": f"(CASE WHEN {reached} THEN 'closed' ELSE 'escalated' END)",
+        "escalations": "'[]'::json",
+        "dispatched_at": after("1 + g % 6"), "arrived_at": after("5 + g % 50"),
+    })  # fmt: skip
     insert(conn, "client_contacts", contacts, {
         "id": "g", "client_id": f"1 + (g * 13) % {elders}",
         "provider_id": f"1 + (1 + (g * 13) % {elders}) % {PROVIDERS}",
@@ -153,7 +206,69 @@ def build(conn: Any, *, elders: int, orders: int, contacts: int) -> dict[str, in
     conn.execute(text("ANALYZE"))
     conn.commit()  # statistics are transactional: uncommitted, the planner never sees them
     counts = {}
-    for table in ("clients", "caregivers", "visits", "work_orders", "flags", "callbacks"):
+    for table in ("clients", "caregivers", "visits", "work_orders", "flags", "callbacks", "ratings",
+                  "complaints", "calls"):  # fmt: skip
         counts[table] = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
     counts["client_contacts"] = conn.execute(text("SELECT count(*) FROM client_contacts")).scalar()
     return counts
+
+
+# --- what both benchmarks share --------------------------------------------------------------
+
+
+def arguments(doc: str | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--orders", type=int, default=1_000_000)
+    ap.add_argument("--elders", type=int, default=100_000)
+    ap.add_argument("--contacts", type=int, default=300_000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    return ap.parse_args()
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def timed(runs: int, fn: Callable[[], Any]) -> tuple[list[float], Any]:
+    """Seconds of each of ``runs`` calls (the first one cold), and the last call's answer."""
+    out, result = [], None
+    for _ in range(runs):
+        t = time.perf_counter()
+        result = fn()
+        out.append(round(time.perf_counter() - t, 3))
+    return out, result
+
+
+@dataclass
+class World:
+    session: Session
+    counts: dict[str, int]
+    build_s: float
+    district: Actor  # the district supervisor (every street)
+    street: Actor  # a supervisor of the first street only
+
+
+@contextmanager
+def world(name: str, args: argparse.Namespace, *, visits: int) -> Iterator[World]:
+    """A fresh database ``name`` with the district of ``visits`` visits, the application
+    configured on it, and the two supervisors; dropped afterwards unless ``--keep``."""
+    url = create_database(ADMIN, name)
+    try:
+        t0 = time.perf_counter()
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            counts = build(conn, elders=args.elders, orders=visits, contacts=args.contacts)
+        engine.dispose()
+        build_s = round(time.perf_counter() - t0, 1)
+        config.use(config.Settings(database_url=url, secret_key="bench" * 10))
+        db.configure(url)
+        session = db.Session()
+        district = Actor(None, Role.supervisor, area=Area(DISTRICT))
+        street = Actor(None, Role.supervisor, area=Area(DISTRICT, (STREETS[0],)))
+        try:
+            yield World(session, counts, build_s, district, street)
+        finally:
+            session.close()
+    finally:
+        release_database(ADMIN, name, keep=args.keep)

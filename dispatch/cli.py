@@ -210,7 +210,11 @@ def logins(args: argparse.Namespace) -> None:
         names = {p.id: p for p in providers}
         users = session.scalars(
             select(User)
-            .where((User.provider_id.in_(names)) | (User.username.in_(("admin", "finance"))))
+            .where(
+                (User.provider_id.in_(names))
+                | (User.username.in_(("admin", "finance")))
+                | (User.area_district.is_not(None))  # the bureau's supervisors
+            )
             .order_by(User.provider_id.nulls_first(), User.id)
         ).all()
         skills = {

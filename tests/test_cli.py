@@ -172,12 +172,15 @@ def test_logins_lists_roles_providers_and_urls(
     for login, role in [
         ("admin", "admin"),
         ("finance", "finance"),
+        ("supervisor", "supervisor"),
+        ("supervisor_street", "supervisor"),
         ("dispatcher1", "dispatcher"),
         ("provider3", "provider_admin"),
         ("caregiver2_1", "caregiver"),
     ]:
         assert any(line.split()[:2] == [login, role] for line in out.splitlines()), login
     assert "义乌市稠城居家养老服务中心" in out
+    assert "area 义乌市 稠城街道" in out  # the street supervisor's area
     assert "caregiver1_18" in out  # in the "…" summary line
     assert "http://127.0.0.1:5099/api/v1/docs" in out
     assert "http://127.0.0.1:5099/api/v1/health" in out

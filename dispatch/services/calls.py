@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,6 +54,7 @@ from dispatch.models import (
 from dispatch.services import call_dispatch, family
 from dispatch.services.entitlements import local_midnight
 from dispatch.services.pages import filtered, page_of
+from dispatch.services.reports import scoped_by_client
 from dispatch.tenancy import Actor, get_scoped, scoped
 
 log = logging.getLogger(__name__)
@@ -250,7 +251,8 @@ def _local(at: datetime | None) -> str | None:
     return at.astimezone(config.zone()).isoformat() if at is not None else None
 
 
-def _minutes(start: datetime | None, end: datetime | None) -> float | None:
+def minutes_between(start: datetime | None, end: datetime | None) -> float | None:
+    """Minutes from ``start`` to ``end`` to 0.1 (call-to-dispatch, call-to-arrival), or None."""
     if start is None or end is None:
         return None
     return round((end - start).total_seconds() / 60, 1)
@@ -298,8 +300,8 @@ def call_body(call: Call, now: datetime | None = None) -> dict[str, Any]:
             if call.proposed_at
             else None
         ),
-        "call_to_dispatch_min": _minutes(call.opened_at, call.dispatched_at),
-        "call_to_arrival_min": _minutes(call.opened_at, call.arrived_at),
+        "call_to_dispatch_min": minutes_between(call.opened_at, call.dispatched_at),
+        "call_to_arrival_min": minutes_between(call.opened_at, call.arrived_at),
     }
 
 
@@ -396,7 +398,8 @@ def elder_files(session: Session, client_ids: list[int]) -> dict[int, dict[str, 
 MAX_KPI_DAYS = 366
 
 
-def _quantile(values: list[float], q: float) -> float | None:
+def quantile(values: Sequence[float], q: float) -> float | None:
+    """The KPIs' quantile: the value at rank ⌊q·n⌋ of the sorted values (0.1 min), or None."""
     if not values:
         return None
     ordered = sorted(values)
@@ -422,8 +425,8 @@ def kpis(session: Session, actor: Actor, filters: Mapping[str, Any]) -> list[dic
         by_provider.setdefault(call.provider_id, []).append(call)
     out = []
     for provider_id, rows in by_provider.items():
-        to_dispatch = [m for c in rows if (m := _minutes(c.opened_at, c.dispatched_at)) is not None]
-        to_arrival = [m for c in rows if (m := _minutes(c.opened_at, c.arrived_at)) is not None]
+        to_dispatch = _present(minutes_between(c.opened_at, c.dispatched_at) for c in rows)
+        to_arrival = _present(minutes_between(c.opened_at, c.arrived_at) for c in rows)
         out.append(
             {
                 "provider_id": provider_id,
@@ -438,10 +441,43 @@ def kpis(session: Session, actor: Actor, filters: Mapping[str, Any]) -> list[dic
                     1 for c in rows if any(e.get("auto") for e in c.escalations or [])
                 ),
                 "late": sum(1 for c in rows if overdue(c)),
-                "call_to_dispatch_p50_min": _quantile(to_dispatch, 0.5),
-                "call_to_dispatch_p90_min": _quantile(to_dispatch, 0.9),
-                "call_to_arrival_p50_min": _quantile(to_arrival, 0.5),
-                "call_to_arrival_p90_min": _quantile(to_arrival, 0.9),
+                "call_to_dispatch_p50_min": quantile(to_dispatch, 0.5),
+                "call_to_dispatch_p90_min": quantile(to_dispatch, 0.9),
+                "call_to_arrival_p50_min": quantile(to_arrival, 0.5),
+                "call_to_arrival_p90_min": quantile(to_arrival, 0.9),
             }
         )
     return out
+
+
+def _present(values: Iterable[float | None]) -> list[float]:
+    return [v for v in values if v is not None]
+
+
+def arrivals_by(
+    session: Session,
+    actor: Actor,
+    lo: datetime,
+    hi: datetime,
+    group_by: str,
+    provider_id: int | None = None,
+) -> dict[Any, tuple[int, list[float]]]:
+    """The calls opened in [lo, hi) that the actor may see, by the elder's street ("street") or
+    the call's provider ("provider"): how many, and the call-to-arrival minutes of those a
+    caregiver reached. The supervision figures report these with ``quantile``, the very numbers
+    ``kpis`` gives per provider."""
+    key = Client.street if group_by == "street" else Call.provider_id
+    stmt = (
+        select(key, Call.opened_at, Call.arrived_at)
+        .join(Client, Client.id == Call.client_id)
+        .where(Call.opened_at >= lo, Call.opened_at < hi)
+    )
+    stmt = scoped_by_client(stmt, Call, actor)
+    if provider_id is not None:
+        stmt = stmt.where(Call.provider_id == provider_id)
+    counts: dict[Any, int] = {}
+    minutes: dict[Any, list[float]] = {}
+    for k, opened, arrived in session.execute(stmt):
+        counts[k] = counts.get(k, 0) + 1
+        minutes.setdefault(k, []).extend(_present([minutes_between(opened, arrived)]))
+    return {k: (n, minutes[k]) for k, n in counts.items()}

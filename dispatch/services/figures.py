@@ -7,22 +7,25 @@ Every number has one definition, reused here and never computed a second way:
 - visits planned (not cancelled), done (completed with the elder at home) and missed, by the
   visit's date; on time: orders with a visit whose start (the check-in) came no later than the
   board's late threshold after the planned start (``board.DEFAULT_LATE_AFTER_MIN``);
-- satisfaction: the mean of the call-backs' 1–5 answers on the period's orders;
+- satisfaction: the mean of every 1–5 answer about the period: the call-backs' on the period's
+  orders and the families' ratings of the period's visits (by the visit's date);
+- complaints filed in the period, still open (open or answered) and closed;
+- calls opened in the period and their call-to-arrival median: ``calls.arrivals_by`` and
+  ``calls.quantile``, the numbers of the calls' KPIs;
 - staffing: ``staffing`` (certified per 10,000 elders served, senior and first-aid shares);
 - contact compliance: ``five_colour`` on the period's last day.
-Calls, complaints and ratings are reported once the Elders and families records exist; until
-then their fields are null (not zero: nothing was measured).
+A street is the elder's (the client's); a provider is the row's own provider.
 """
 
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Interval, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from dispatch import error_codes, spreadsheets
@@ -31,14 +34,17 @@ from dispatch.models import (
     CallbackStatus,
     Caregiver,
     Client,
+    Complaint,
+    ComplaintStatus,
     Provider,
+    Rating,
     Role,
     Visit,
     VisitOutcome,
     VisitStatus,
     WorkOrder,
 )
-from dispatch.services import five_colour, staffing
+from dispatch.services import calls, five_colour, staffing
 from dispatch.services.board import DEFAULT_LATE_AFTER_MIN
 from dispatch.services.reports import (
     Counts,
@@ -71,6 +77,7 @@ ROW_FIELDS = (
     "satisfaction",
     "callbacks_answered",
     "callbacks_denied",
+    "ratings",
     "complaints_open",
     "complaints_closed",
     "calls",
@@ -97,6 +104,11 @@ class Raw:
     denied: int = 0
     stars_sum: int = 0
     stars_n: int = 0
+    ratings: int = 0
+    complaints_open: int = 0
+    complaints_closed: int = 0
+    calls: int = 0
+    arrival_min: tuple[float, ...] = ()  # every answered call's call-to-arrival minutes
     staff: staffing.Staff = field(default_factory=staffing.Staff)
     contact_elders: int = 0
     contact_ok: int = 0
@@ -112,7 +124,8 @@ class Raw:
 
 
 _ADDITIVE = ("planned", "done", "missed", "timed", "on_time", "answered", "denied")
-_ADDITIVE += ("stars_sum", "stars_n")
+_ADDITIVE += ("stars_sum", "stars_n", "ratings", "complaints_open", "complaints_closed", "calls")
+_ADDITIVE += ("arrival_min",)  # tuples: joined, so the total's median is over every call
 
 
 def _key(group_by: str, model: type[Any]) -> Any:
@@ -121,7 +134,9 @@ def _key(group_by: str, model: type[Any]) -> Any:
     return model.provider_id
 
 
-def _visits(session, actor, start, end, group_by, provider_id) -> dict[Any, dict[str, int]]:
+def _visits(session, actor, start, end, group_by, provider_id) -> dict[Any, tuple[int, ...]]:
+    """One pass over the visits dated in the period: planned, done, missed, and the families'
+    ratings of them (count, stars)."""
     done = and_(
         Visit.status == VisitStatus.completed,
         (Visit.outcome.is_(None)) | (Visit.outcome == VisitOutcome.completed),
@@ -133,71 +148,76 @@ def _visits(session, actor, start, end, group_by, provider_id) -> dict[Any, dict
             func.sum(case((Visit.status != VisitStatus.cancelled, 1), else_=0)),
             func.sum(case((done, 1), else_=0)),
             func.sum(case((Visit.status == VisitStatus.missed, 1), else_=0)),
+            func.count(Rating.id),
+            func.sum(func.coalesce(Rating.stars, 0)),
         )
         .join(Client, Client.id == Visit.client_id)
+        .outerjoin(Rating, Rating.visit_id == Visit.id)
         .where(Visit.date >= start, Visit.date <= end)
         .group_by(key)
     )
     stmt = scoped_by_client(stmt, Visit, actor)
     if provider_id is not None:
         stmt = stmt.where(Visit.provider_id == provider_id)
-    return {
-        k: {"planned": int(p or 0), "done": int(d or 0), "missed": int(m or 0)}
-        for k, p, d, m in session.execute(stmt)
-    }
+    return {k: tuple(int(x or 0) for x in rest) for k, *rest in session.execute(stmt)}
 
 
-def minutes_after(session: Session, later: Any, earlier: Any) -> Any:
-    """SQL for (later − earlier) in minutes, on PostgreSQL and SQLite alike."""
+def at_most_after(session: Session, later: Any, earlier: Any, minutes: int) -> Any:
+    """SQL for "``later`` no more than ``minutes`` after ``earlier``", on PostgreSQL (instants
+    compared with an interval added: no numeric per row) and SQLite alike."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier) / 60
-    return (func.julianday(later) - func.julianday(earlier)) * 1440
+        return later <= earlier + literal(timedelta(minutes=minutes), Interval())
+    return (func.julianday(later) - func.julianday(earlier)) * 1440 <= minutes
 
 
-def _on_time(session, actor, lo, hi, group_by, provider_id) -> dict[Any, tuple[int, int]]:
+def _orders(session, actor, lo, hi, group_by, provider_id) -> dict[Any, tuple[int, ...]]:
+    """One pass over the orders starting in the period: those with a visit (timed) and on time,
+    and their answered call-backs (count, denied, satisfaction sum and count)."""
     planned = func.coalesce(Visit.planned_start_at, Visit.window_start_at)
-    in_time = minutes_after(session, WorkOrder.start_at, planned) <= DEFAULT_LATE_AFTER_MIN
+    in_time = at_most_after(session, WorkOrder.start_at, planned, DEFAULT_LATE_AFTER_MIN)
     key = _key(group_by, WorkOrder)
     stmt = (
-        select(key, func.count(), func.sum(case((in_time, 1), else_=0)))
+        select(
+            key,
+            func.count(Visit.id),
+            func.sum(case((in_time, 1), else_=0)),
+            func.count(Callback.id),
+            func.sum(case((Callback.took_place == "no", 1), else_=0)),
+            func.sum(func.coalesce(Callback.satisfaction, 0)),
+            func.count(Callback.satisfaction),
+        )
         .select_from(WorkOrder)
-        .join(Visit, Visit.id == WorkOrder.visit_id)
         .join(Client, Client.id == WorkOrder.client_id)
+        .outerjoin(Visit, Visit.id == WorkOrder.visit_id)
+        .outerjoin(
+            Callback,
+            and_(
+                Callback.work_order_id == WorkOrder.id, Callback.status == CallbackStatus.answered
+            ),
+        )
         .where(WorkOrder.start_at >= lo, WorkOrder.start_at < hi)
         .group_by(key)
     )
     stmt = scoped_by_client(stmt, WorkOrder, actor)
     if provider_id is not None:
         stmt = stmt.where(WorkOrder.provider_id == provider_id)
-    return {k: (int(n), int(ok or 0)) for k, n, ok in session.execute(stmt)}
+    return {k: tuple(int(x or 0) for x in rest) for k, *rest in session.execute(stmt)}
 
 
-def _callbacks(session, actor, lo, hi, group_by, provider_id) -> dict[Any, tuple[int, ...]]:
-    key = _key(group_by, WorkOrder)
+def _complaints(session, actor, lo, hi, group_by, provider_id) -> dict[Any, tuple[int, int]]:
+    key = _key(group_by, Complaint)
+    closed = Complaint.status == ComplaintStatus.closed
     stmt = (
-        select(
-            key,
-            func.count(),
-            func.sum(case((Callback.took_place == "no", 1), else_=0)),
-            func.sum(func.coalesce(Callback.satisfaction, 0)),
-            func.count(Callback.satisfaction),
-        )
-        .select_from(Callback)
-        .join(WorkOrder, WorkOrder.id == Callback.work_order_id)
-        .join(Client, Client.id == WorkOrder.client_id)
-        .where(
-            Callback.status == CallbackStatus.answered,
-            WorkOrder.start_at >= lo,
-            WorkOrder.start_at < hi,
-        )
+        select(key, func.sum(case((closed, 0), else_=1)), func.sum(case((closed, 1), else_=0)))
+        .select_from(Complaint)
+        .join(Client, Client.id == Complaint.client_id)
+        .where(Complaint.created_at >= lo, Complaint.created_at < hi)
         .group_by(key)
     )
-    stmt = scoped_by_client(stmt, WorkOrder, actor)
+    stmt = scoped_by_client(stmt, Complaint, actor)
     if provider_id is not None:
-        stmt = stmt.where(WorkOrder.provider_id == provider_id)
-    return {
-        k: (int(n), int(d or 0), int(s or 0), int(c)) for k, n, d, s, c in session.execute(stmt)
-    }
+        stmt = stmt.where(Complaint.provider_id == provider_id)
+    return {k: (int(o or 0), int(c or 0)) for k, o, c in session.execute(stmt)}
 
 
 def raw_figures(
@@ -212,28 +232,36 @@ def raw_figures(
     lo, hi = period_bounds(start, end)
     counts = funnel_counts(session, actor, lo, hi, group_by, provider_id=provider_id)
     visits = _visits(session, actor, start, end, group_by, provider_id)
-    timed = _on_time(session, actor, lo, hi, group_by, provider_id)
-    calls = _callbacks(session, actor, lo, hi, group_by, provider_id)
+    orders = _orders(session, actor, lo, hi, group_by, provider_id)
+    filed = _complaints(session, actor, lo, hi, group_by, provider_id)
+    called = calls.arrivals_by(session, actor, lo, hi, group_by, provider_id)
     staff = staffing.staff_by(session, actor, _key(group_by, Caregiver), end, provider_id)
     contacts = five_colour.compliance_by(session, actor, end, group_by, provider_id)
-    keys = set(counts) | set(visits) | set(timed) | set(calls) | set(staff) | set(contacts)
+    keys = set(counts) | set(visits) | set(orders) | set(staff) | set(contacts)
+    keys |= set(filed) | set(called)
     out = {}
     for k in keys:
-        v = visits.get(k, {})
-        n, ok = timed.get(k, (0, 0))
-        answered, denied, stars, stars_n = calls.get(k, (0, 0, 0, 0))
+        planned, done, missed, ratings, rating_stars = visits.get(k, (0, 0, 0, 0, 0))
+        n, ok, answered, denied, stars, stars_n = orders.get(k, (0, 0, 0, 0, 0, 0))
+        still_open, closed = filed.get(k, (0, 0))
+        n_calls, arrivals = called.get(k, (0, []))
         elders, compliant = contacts.get(k, (0, 0))
         out[k] = Raw(
             counts.get(k, Counts()),
-            v.get("planned", 0),
-            v.get("done", 0),
-            v.get("missed", 0),
+            planned,
+            done,
+            missed,
             n,
             ok,
             answered,
             denied,
-            stars,
-            stars_n,
+            stars + rating_stars,
+            stars_n + ratings,
+            ratings,
+            still_open,
+            closed,
+            n_calls,
+            tuple(arrivals),
             staff.get(k, staffing.Staff()),
             elders,
             compliant,
@@ -266,10 +294,11 @@ def row(key: Any, name: str | None, r: Raw) -> dict[str, Any]:
         "satisfaction": staffing.ratio(r.stars_sum, r.stars_n, "0.01"),
         "callbacks_answered": r.answered,
         "callbacks_denied": r.denied,
-        "complaints_open": None,
-        "complaints_closed": None,
-        "calls": None,
-        "call_to_arrival_p50_min": None,
+        "ratings": r.ratings,
+        "complaints_open": r.complaints_open,
+        "complaints_closed": r.complaints_closed,
+        "calls": r.calls,
+        "call_to_arrival_p50_min": calls.quantile(r.arrival_min, 0.5),
         **staff,
         "contact_compliance": staffing.ratio(r.contact_ok, r.contact_elders),
     }

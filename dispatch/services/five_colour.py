@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch import audit, config, error_codes
@@ -78,19 +78,25 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(), config.zone())
 
 
-def last_contacts(before: datetime) -> Any:
-    """A subquery (client_id, at): each elder's last contact before ``before``."""
-    contacts = select(
-        ClientContact.client_id.label("client_id"), ClientContact.at.label("at")
-    ).where(ClientContact.at < before)
-    services = select(WorkOrder.client_id.label("client_id"), WorkOrder.start_at.label("at")).where(
-        WorkOrder.start_at < before, WorkOrder.status != WorkOrderStatus.rejected
+def _contacts_before(before: datetime) -> tuple[Any, Any]:
+    """(recorded contacts, performed services) of the ``Client`` of the enclosing query before
+    ``before``, as correlated conditions, and their columns of time: each is one probe of an
+    index on (client_id, time) per elder, however long the history."""
+    recorded = and_(ClientContact.client_id == Client.id, ClientContact.at < before)
+    served = and_(
+        WorkOrder.client_id == Client.id,
+        WorkOrder.start_at < before,
+        WorkOrder.status != WorkOrderStatus.rejected,
     )
-    both = union_all(contacts, services).subquery()
-    return (
-        select(both.c.client_id, func.max(both.c.at).label("at"))
-        .group_by(both.c.client_id)
-        .subquery()
+    return (recorded, ClientContact.at), (served, WorkOrder.start_at)
+
+
+def last_contact_columns(before: datetime) -> tuple[Any, Any]:
+    """The last recorded contact and the last performed service of each elder before
+    ``before`` (scalar subqueries over the enclosing query's ``Client``)."""
+    return tuple(
+        select(func.max(at)).where(cond).scalar_subquery().label(name)
+        for (cond, at), name in zip(_contacts_before(before), ("contact", "service"), strict=True)
     )
 
 
@@ -114,24 +120,29 @@ def _scheme(
     street: str | None,
     provider_id: int | None,
 ) -> tuple[Any, Any]:
-    """A select of ``columns`` of every elder in the scheme the actor may see, with their last
-    contact (``last``, or enrolment) and whether it is still in time on ``on`` (``in_time``),
-    decided in SQL by comparing instants with each class's earliest day in time."""
-    last = last_contacts(end_of(on))
-    since = func.coalesce(last.c.at, Client.created_at)
+    """A select of ``columns`` of every elder in the scheme the actor may see, and whether the
+    elder is still in time on ``on`` (``in_time``), decided in SQL against each class's
+    earliest day in time: the last contact (or enrolment, never contacted) is on or after it
+    exactly when some contact before the day's end is, or there is none and enrolment is. Each
+    elder costs a probe or two of the (client_id, time) indexes, not a pass over the history."""
     zone = config.zone()
-    starts = [
-        (
-            Client.visit_frequency == f,
-            literal(datetime.combine(earliest_in_time(f, on), time(), zone), UTCDateTime()),
+    earliest = case(
+        *(
+            (
+                Client.visit_frequency == f,
+                literal(datetime.combine(earliest_in_time(f, on), time(), zone), UTCDateTime()),
+            )
+            for f in VisitFrequency
         )
-        for f in VisitFrequency
-    ]
-    in_time = since >= case(*starts)
-    stmt = (
-        select(*columns, Client.visit_frequency, since.label("since"), last.c.at)
-        .outerjoin(last, last.c.client_id == Client.id)
-        .where(Client.active.is_(True), Client.visit_frequency.is_not(None))
+    )
+    (recorded, contact_at), (served, service_at) = _contacts_before(end_of(on))
+    in_time = or_(
+        exists().where(recorded, contact_at >= earliest),
+        exists().where(served, service_at >= earliest),
+        and_(Client.created_at >= earliest, ~exists().where(recorded), ~exists().where(served)),
+    )
+    stmt = select(*columns, Client.visit_frequency).where(
+        Client.active.is_(True), Client.visit_frequency.is_not(None)
     )
     stmt = scoped(stmt, Client, actor)
     if street is not None:
@@ -155,11 +166,13 @@ def overdue(
     (all without ``page_size``) and how many there are. Only the page's elders are read in
     full."""
     actor.require(*READERS)
-    stmt, in_time = _scheme(session, actor, on, (Client.id,), street, provider_id)
+    columns = (Client.id, Client.created_at, *last_contact_columns(end_of(on)))
+    stmt, in_time = _scheme(session, actor, on, columns, street, provider_id)
     zone = config.zone()
     late = []
-    for client_id, freq, since, at in session.execute(stmt.where(~in_time)):
-        due = due_on(freq, since.astimezone(zone).date())
+    for client_id, enrolled, contact, service, freq in session.execute(stmt.where(~in_time)):
+        at = max((t for t in (contact, service) if t is not None), default=None)
+        due = due_on(freq, (at or enrolled).astimezone(zone).date())
         late.append(((on - due).days, client_id, freq, at, due))
     late.sort(key=lambda x: (-x[0], x[1]))
     first = (page - 1) * (page_size or 0)

@@ -158,3 +158,57 @@ def test_a_contact_in_the_future_or_for_another_providers_elder_is_refused(clien
         headers=area.h(area.street_sup),
     )
     assert r.status_code == 403
+
+
+def test_the_list_agrees_with_the_due_dates_whatever_the_last_contact_was(client, area, db, b):
+    # The list decides in SQL (a probe per elder for a contact since the class's earliest day
+    # in time); the due dates are the Python rule. Elders of every kind of history, judged on
+    # days around their edges: the two must agree on who is late and by how much.
+    w = area.world
+    enrolled = datetime(2026, 9, 1, 9, tzinfo=SH)
+    cases = [  # (class, recorded contact, performed service, rejected order)
+        (F.weekly, datetime(2026, 11, 2, 23, 30, tzinfo=SH), None, None),
+        (F.daily, None, datetime(2026, 11, 10, 8, tzinfo=SH), None),
+        (
+            F.monthly,
+            datetime(2026, 10, 12, 9, tzinfo=SH),
+            datetime(2026, 10, 5, 9, tzinfo=SH),
+            None,
+        ),
+        (F.quarterly, None, None, None),  # never contacted: from enrolment
+        (F.weekly, None, None, datetime(2026, 11, 9, 9, tzinfo=SH)),  # a rejected order is none
+        # Contacts before enrolment still are the last contact (enrolment only counts alone).
+        (F.half_yearly, datetime(2026, 8, 1, 9, tzinfo=SH), None, None),
+        (F.half_yearly, None, datetime(2026, 8, 1, 9, tzinfo=SH), None),
+    ]
+    elders = []
+    for i, (freq, contact, service, rejected) in enumerate(cases):
+        c = w.client_at(w.p1.provider, f"FC{i}", street=area.chou_client.street)
+        c.visit_frequency, c.created_at = freq, enrolled
+        if contact:
+            db.add(
+                ClientContact(provider_id=c.provider_id, client_id=c.id, kind="phone", at=contact)
+            )
+        if service:
+            b.order(client=c, start=service, validate=False)
+        if rejected:
+            b.order(client=c, start=rejected, validate=False).status = "rejected"
+        elders.append((c, freq, [t.astimezone(SH).date() for t in (contact, service) if t]))
+    db.commit()
+    sup = area.h(area.street_sup)
+    for on in (
+        date(2026, 11, 9),
+        date(2026, 11, 10),
+        date(2026, 11, 11),
+        date(2026, 11, 12),
+        date(2026, 11, 30),
+        date(2026, 12, 1),
+        date(2027, 2, 1),
+        date(2027, 2, 15),
+    ):
+        listed = _listed(client, sup, on)
+        for c, freq, contacts in elders:
+            last = max((d for d in contacts if d <= on), default=enrolled.date())
+            expected = overdue_days(freq, last, on)
+            got = listed[c.id]["overdue_days"] if c.id in listed else 0
+            assert got == expected, (c.code, freq, last, on)

@@ -60,17 +60,23 @@ class FigureRowSchema(BaseSchema):
     billed_amount = fields.Decimal(
         as_string=True, metadata={"description": "CNY of billed orders."}
     )
-    satisfaction = _rate("Mean call-back satisfaction, 1–5.")
+    satisfaction = _rate(
+        "Mean 1–5 of the call-backs' satisfaction and the families' ratings of the period."
+    )
     callbacks_answered = fields.Integer()
     callbacks_denied = fields.Integer(metadata={"description": "Call-backs answered 'no'."})
+    ratings = fields.Integer(metadata={"description": "Families' ratings of the period's visits."})
     complaints_open = fields.Integer(
-        allow_none=True, metadata={"description": "null until complaints are recorded."}
+        metadata={"description": "Complaints filed in the period, not closed (open or answered)."}
     )
-    complaints_closed = fields.Integer(allow_none=True)
-    calls = fields.Integer(
-        allow_none=True, metadata={"description": "null until calls are recorded."}
+    complaints_closed = fields.Integer(
+        metadata={"description": "Complaints filed in the period, closed."}
     )
-    call_to_arrival_p50_min = fields.Float(allow_none=True)
+    calls = fields.Integer(metadata={"description": "Calls (一键呼叫) opened in the period."})
+    call_to_arrival_p50_min = fields.Float(
+        allow_none=True,
+        metadata={"description": "Median minutes from call to the caregiver's check-in (KPIs')."},
+    )
     certified = fields.Integer(metadata={"description": "Certified caregivers (养老护理员证)."})
     certified_per_10k = _rate("Certified caregivers per 10,000 elders served (target 28).")
     senior_share = _rate("Share of the certified of grade 高级 or above (target 0.18).")
