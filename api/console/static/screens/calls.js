@@ -156,9 +156,17 @@ CD.calls = (function () {
 
   const ofProvider = (view) => (c) => view.ctx.user.provider_id || !view.ctx.providerId || c.provider_id === view.ctx.providerId;
 
+  const asOf = () => (feed.error ? t("calls_offline", { e: feed.error }) : feed.at ? t("calls_every", { n: POLL_S, t: CD.time(feed.at.toISOString()) }) : t("loading"));
+
   function draw(view) {
     const now = new Date();
     const calls = feed.calls.filter(ofProvider(view));
+    // Nothing new since the last drawing: only the time of the poll changes (the clocks tick
+    // by themselves), so focus and scroll stay where the dispatcher left them.
+    const sig = JSON.stringify([calls, view.selected, [...feed.fresh], CD.lang]);
+    const when = view.el.querySelector(".calls-asof");
+    if (sig === view.sig && when) { when.textContent = asOf(); return; }
+    view.sig = sig;
     const active = calls.filter((c) => !DONE.includes(c.status));
     const open = active.filter(waiting);
     const head = h("div", { class: "calls-head row" },
@@ -166,7 +174,7 @@ CD.calls = (function () {
       CD.pill(t("calls_waiting", { n: open.length }), open.length ? "block" : ""),
       CD.pill(t("calls_active", { n: active.length - open.length }), ""),
       h("button", { type: "button", class: "secondary", onclick: () => takeCall(view) }, t("new_call")),
-      h("span", { class: "muted small" }, feed.error ? t("calls_offline", { e: feed.error }) : feed.at ? t("calls_every", { n: POLL_S, t: CD.time(feed.at.toISOString()) }) : t("loading")));
+      h("span", { class: "muted small calls-asof" }, asOf()));
     if (!active.length) head.insertBefore(h("span", { class: "muted" }, t("calls_none")), head.children[3]);
     const parts = [head];
     if (active.length) parts.push(h("div", { class: "call-cards", role: "list" }, active.map((c) => card(view, c, now))));
