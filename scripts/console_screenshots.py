@@ -28,6 +28,8 @@ SHOTS: list[tuple[str, str, str, str, tuple[int, int], str]] = [
     ("board-en-phone", "dispatcher1", "board", "en", PHONE, ""),
     ("board-en", "dispatcher1", "board", "en", DESKTOP, ""),
     ("day-zh-phone", "dispatcher1", "day", "zh", PHONE, ""),
+    ("calls-day-zh-tablet", "dispatcher1", "day", "zh", TABLET, "call"),
+    ("calls-en-phone", "dispatcher1", "calls", "en", PHONE, "call"),
     ("no-screen-en-phone", "caregiver1_1", "", "en", PHONE, ""),
     ("review-zh", "finance", "review", "zh", DESKTOP, "order"),
     ("review-en", "finance", "review", "en", DESKTOP, "order"),
@@ -58,6 +60,14 @@ def prepare(page: Any, what: str, tmp: Path) -> None:
         (pick if pick.count() else items).first.click()
         page.wait_for_selector("[data-order]")
         page.wait_for_timeout(1200)
+    elif what == "call":
+        # The first open call of `make demo` (press a pendant first: `logins` lists the keys).
+        cards = page.locator(".call-card")
+        page.wait_for_timeout(1500)
+        if cards.count():
+            cards.first.click()
+            page.wait_for_timeout(300)
+            page.evaluate("window.scrollTo(0, 0)")
     elif what == "upload":
         csv = tmp / "timesheet.csv"
         csv.write_text(

@@ -23,6 +23,7 @@ bp = Blueprint("console", __name__)
 SCREENS = [
     "day",
     "board",
+    "calls",
     "review",
     "appeals",
     "billing",

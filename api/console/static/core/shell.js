@@ -6,6 +6,10 @@ CD.screens = [];
 // spec: {id, roles: [...], label: i18n key, render(panel, ctx) -> Promise, refreshSeconds?, usesDate?,
 //        landing?: [roles] (the first screen those roles see after logging in; its tab comes first)}
 CD.screen = (spec) => { CD.screens.push(spec); };
+// Work that runs while a user of those roles is logged in, whatever the screen (a feed that
+// keeps a tab's count up to date): {roles, seconds, run(user) -> Promise, stop?()}.
+CD.watchers = [];
+CD.watch = (spec) => { CD.watchers.push(spec); };
 
 // What a login whose role has no screen here can do (it never sees a blank page).
 CD.i18n.add({
@@ -34,6 +38,30 @@ CD.shell = (function () {
   const $ = (id) => document.getElementById(id);
   let timer = null;
   const state = { screen: null, date: CD.today(), provider: null };
+  const badges = {}; // screen id -> {text, cls}: a count beside the tab's label
+  let watching = null; // {user, timers}
+
+  function startWatchers(user) {
+    if (watching && watching.user === user.id) return;
+    stopWatchers();
+    watching = { user: user.id, timers: [] };
+    for (const w of CD.watchers.filter((x) => x.roles.includes(user.role))) {
+      const run = () => w.run(user).catch(() => {}); // a watcher shows its own failures
+      run();
+      watching.timers.push(setInterval(run, w.seconds * 1000));
+    }
+  }
+  function stopWatchers() {
+    if (!watching) return;
+    watching.timers.forEach(clearInterval);
+    watching = null;
+    CD.watchers.forEach((w) => w.stop && w.stop());
+    Object.keys(badges).forEach((k) => delete badges[k]);
+  }
+  function badgeEl(id) {
+    const b = badges[id];
+    return b && b.text !== "" ? h("span", { class: `tab-badge ${b.cls || ""}`, "data-badge": id }, String(b.text)) : null;
+  }
 
   function translate() {
     document.documentElement.lang = CD.lang === "zh" ? "zh-CN" : "en";
@@ -75,7 +103,8 @@ CD.shell = (function () {
     $("logout").hidden = !logged;
     $("who").textContent = logged ? `${user.display_name || user.username} · ${CD.code("role", user.role)}` : "";
     $("who").title = $("who").textContent;
-    if (!logged) { clearInterval(timer); return; }
+    if (!logged) { clearInterval(timer); stopWatchers(); return; }
+    startWatchers(user);
     const screens = mine();
     if (!screens.find((s) => s.id === state.screen)) state.screen = screens.length ? screens[0].id : null;
     if (!screens.length) { noScreen(user); return; }
@@ -83,7 +112,7 @@ CD.shell = (function () {
     $("tabs").replaceChildren(...screens.map((s) => h("a", {
       href: `#/${s.id}`, class: s.id === state.screen ? "active" : "", "aria-current": s.id === state.screen ? "page" : null,
       onclick: (ev) => { ev.preventDefault(); state.screen = s.id; render(); },
-    }, CD.t(s.label))));
+    }, CD.t(s.label), badgeEl(s.id))));
     await show();
   }
 
@@ -112,6 +141,7 @@ CD.shell = (function () {
 
   function logout() {
     clearInterval(timer);
+    stopWatchers();
     CD.session.clear();
     CD._providers = null;
     state.screen = null; // the next login lands on its own screen
@@ -192,10 +222,22 @@ CD.shell = (function () {
     render();
   }
 
+  // A count on a screen's tab (empty: none); cls "alert" draws it in red and pulsing.
+  function badge(id, text, cls) {
+    badges[id] = { text: text === undefined || text === null ? "" : text, cls };
+    const tab = document.querySelector(`#tabs a[href="#/${id}"]`);
+    if (!tab) return;
+    const old = tab.querySelector(".tab-badge");
+    const now = badgeEl(id);
+    if (old) old.remove();
+    if (now) tab.append(now);
+  }
+
   return {
     start,
     render,
-    expired() { clearInterval(timer); render().then(() => { $("login-error").textContent = CD.t("session_expired"); }); },
+    badge,
+    expired() { clearInterval(timer); stopWatchers(); render().then(() => { $("login-error").textContent = CD.t("session_expired"); }); },
     state,
   };
 })();

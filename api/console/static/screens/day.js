@@ -115,7 +115,7 @@ CD.i18n.add({
           if (!v) continue;
           placed.add(v.id);
           const c = S.clients[v.client_id];
-          const cls = [v.pinned ? "pinned" : "", s.edited ? "edited" : "", `s-${v.status}`].join(" ");
+          const cls = [v.pinned ? "pinned" : "", s.edited ? "edited" : "", v.urgent ? "urgent" : "", `s-${v.status}`].join(" ");
           items.push({
             id: `v${v.id}-${r.caregiver_id}`, visitId: v.id, row: String(r.caregiver_id), start, end, cls,
             label: `${c ? c.name : ""} ${serviceName(v)}`, color: S.colorOf[r.caregiver_id], travelMin: s.travel_min,
@@ -446,9 +446,13 @@ CD.i18n.add({
       h("span", { class: "tl-bar pinned" }, t("legend_pinned")), h("span", { class: "tl-bar edited" }, t("legend_edited")),
       h("span", { class: "tl-bar break" }, t("legend_break")), h("span", { class: "tl-bar pickup" }, t("legend_pickup")),
       h("span", { class: "tl-bar unassigned" }, t("unassigned_row")));
+    // The open emergency calls on top of the day (a dispatched call's visit joins the timeline).
+    S.calls = writer(ctx.user) ? h("section", { class: "calls-strip card", "aria-label": t("calls_title") }) : null;
+    if (S.calls) panel.append(S.calls);
     panel.append(S.bar, S.kpis, h("div", { class: "day-grid" }, h("div", {}, tlBox, legend), h("div", { class: "day-side" }, mapBox, S.detailsBox)));
     S.tl = CD.timeline(tlBox, { label: t("timeline_label"), corner: t("caregiver"), onSelect: (it) => select(it.id), onDrop, scrollToNow: true });
     S.map = CD.map(mapBox);
+    if (S.calls) CD.calls.mount(S.calls, ctx, { compact: true, onChange: () => refreshDay() });
     drawHeader();
     drawTimeline();
     drawMap();
