@@ -40,6 +40,12 @@ SHOTS: list[tuple[str, str, str, str, tuple[int, int], str]] = [
     ("timesheets-zh", "provider1", "timesheets", "zh", DESKTOP, "upload"),
     ("rules-en", "admin", "rules", "en", DESKTOP, ""),
     ("users-zh", "admin", "users", "zh", DESKTOP, ""),
+    ("family-zh-phone", "family1_1", "family", "zh", PHONE, ""),
+    ("family-en-phone", "family1_1", "family", "en", PHONE, ""),
+    ("family-order-zh-phone", "family1_1", "family", "zh", PHONE, "family-order"),
+    ("family-call-en-phone", "family1_1", "family", "en", PHONE, "family-call"),
+    ("family-zh-tablet", "family1_1", "family", "zh", TABLET, ""),
+    ("family-en-tablet", "family1_1", "family", "en", TABLET, "family-complain"),
 ]
 
 
@@ -68,6 +74,8 @@ def prepare(page: Any, what: str, tmp: Path) -> None:
             cards.first.click()
             page.wait_for_timeout(300)
             page.evaluate("window.scrollTo(0, 0)")
+    elif what.startswith("family-"):
+        family(page, what)
     elif what == "upload":
         csv = tmp / "timesheet.csv"
         csv.write_text(
@@ -80,6 +88,21 @@ def prepare(page: Any, what: str, tmp: Path) -> None:
         page.locator("#panel input[type=file]").set_input_files(str(csv))
         page.locator("#panel form button[type=submit]").click()
         page.wait_for_selector("table")
+
+
+def family(page: Any, what: str) -> None:
+    """The family page: a section open, or the call's confirmation (never confirmed here)."""
+    nav = page.locator(".fam-nav button")
+    if what == "family-order":
+        nav.nth(1).click()
+        page.wait_for_selector(".fam-quote[data-copay]")
+    elif what == "family-complain":
+        nav.nth(2).click()
+        page.wait_for_selector("form.fam-form")
+    elif what == "family-call":
+        page.locator(".fam-call-button").click()
+        page.wait_for_selector("dialog[open]")
+    page.wait_for_timeout(400)
 
 
 def main() -> None:
@@ -95,7 +118,8 @@ def main() -> None:
         for name, user, screen, lang, (w, h), what in SHOTS:
             if args.only and name not in args.only:
                 continue
-            page = browser.new_page(viewport={"width": w, "height": h})
+            locale = "zh-CN" if lang == "zh" else "en-GB"  # the date and time pickers
+            page = browser.new_page(viewport={"width": w, "height": h}, locale=locale)
             page.goto(f"{args.base}/")
             page.evaluate(f"localStorage.setItem('cd.lang', '{lang}')")
             page.goto(f"{args.base}/#/{screen}")

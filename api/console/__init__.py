@@ -32,6 +32,7 @@ SCREENS = [
     "timesheets",
     "rules",
     "users",
+    "family",
 ]
 
 # Core files every page loads first, in order.

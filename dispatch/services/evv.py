@@ -21,6 +21,7 @@ from dispatch.geo import geodesic_m
 from dispatch.models import (
     Client,
     EventKind,
+    FamilyLink,
     Photo,
     Role,
     ServiceType,
@@ -177,6 +178,13 @@ def _may_see_photo(session: Session, actor: Actor, photo: Photo) -> bool:
     elif actor.role in (Role.dispatcher, Role.provider_admin):
         used = used.join(Visit, Visit.id == VisitEvent.visit_id).where(
             Visit.provider_id == actor.provider_id
+        )
+    elif actor.role == Role.family:
+        # A relative sees the photos of a linked elder's visits when the elder consented.
+        used = (
+            used.join(Visit, Visit.id == VisitEvent.visit_id)
+            .join(FamilyLink, FamilyLink.client_id == Visit.client_id)
+            .where(FamilyLink.user_id == actor.user_id, FamilyLink.may_see_photos)
         )
     else:
         return False

@@ -134,6 +134,15 @@ def coverage(
     }
 
 
+def quote(session: Session, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``place`` would answer as coverage, checked as ``place`` checks it; nothing stored."""
+    actor.require(*ORDERERS)
+    client = family.client_for(session, actor, data["client_id"])
+    service = _service(session, data["service_code"])
+    _window(data["date"], data, service)
+    return coverage(session, client, service, data["date"])[1]
+
+
 def place(session: Session, actor: Actor, data: Mapping[str, Any]) -> ServiceOrder:
     """A new order, ``requested``, with what covers it."""
     actor.require(*ORDERERS)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import config
 from dispatch.demo import seed_demo
+from dispatch.demo.elders import seed_elders
 from dispatch.demo.history import quick_plan, seed_history
 from dispatch.demo.seed import demo_providers
 from dispatch.demo.today import run_today
@@ -77,7 +78,7 @@ class Site:
 
 
 def _seed(url: str) -> None:
-    """The demo district, two days of history, today until now, tomorrow proposed."""
+    """The demo district, two days of history, today until now, tomorrow proposed, families."""
     from alembic import command
 
     command.upgrade(alembic_config(url), "head")
@@ -90,6 +91,8 @@ def _seed(url: str) -> None:
             quick_plan(session, provider.id, now.date())
             quick_plan(session, provider.id, now.date() + timedelta(days=1), PlanStatus.proposed)
         run_today(session, SEED, now)
+        # family1_1 …: family logins linked to elders, with ratings, orders and a complaint
+        seed_elders(session, SEED, now)
         session.commit()
     engine.dispose()
 

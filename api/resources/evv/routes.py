@@ -125,10 +125,10 @@ def visit_events(visit_id: int) -> Any:
 
 
 @blp.route("/photos/<int:photo_id>", methods=["GET"])
-@roles(Role.caregiver, *PROVIDER_STAFF, *PLATFORM)
+@roles(Role.caregiver, Role.family, *PROVIDER_STAFF, *PLATFORM)
 @blp.response(200, description="The photo's bytes (image/jpeg or image/png).")
 def photo(photo_id: int) -> Response:
-    """A check-in or check-out photo"""
+    """A check-in or check-out photo (a relative: of a linked elder who consented)"""
     row, data = evv.photo_content(Session(), current_actor(), photo_id)
     response = Response(data, mimetype=row.mime)
     response.headers["Cache-Control"] = "private, max-age=3600"

@@ -8,6 +8,7 @@ from api.auth import current_actor, roles
 from api.blueprint import Blueprint
 from api.crud import read_routes
 from api.resources.orders.schemas import (
+    CoverageSchema,
     OrderAcceptSchema,
     OrderCreateSchema,
     OrderDeclineSchema,
@@ -35,6 +36,18 @@ def place(data: dict[str, Any]) -> Any:
     A code outside the catalogue is 422 SERVICE_NOT_IN_CATALOGUE.
     """
     return orders.place(Session(), current_actor(), data)
+
+
+@blp.route("/quote", methods=["POST"])
+@roles(*orders.ORDERERS)
+@blp.arguments(OrderCreateSchema)
+@blp.response(200, CoverageSchema)
+def quote(data: dict[str, Any]) -> Any:
+    """What an order would cost the elder, before ordering: price, what is left, co-payment
+
+    The same body and checks as POST /orders (the same coded 422s); nothing is stored.
+    """
+    return orders.quote(Session(), current_actor(), data)
 
 
 read_routes(
