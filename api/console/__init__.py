@@ -31,6 +31,7 @@ SCREENS = [
     "timesheets",
     "rules",
     "users",
+    "figures",
 ]
 
 # Core files every page loads first, in order.
