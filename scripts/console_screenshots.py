@@ -27,6 +27,8 @@ SHOTS: list[tuple[str, str, str, str, tuple[int, int], str]] = [
     ("board-zh-phone", "dispatcher1", "board", "zh", PHONE, ""),
     ("board-en-phone", "dispatcher1", "board", "en", PHONE, ""),
     ("board-en", "dispatcher1", "board", "en", DESKTOP, ""),
+    ("day-zh-phone", "dispatcher1", "day", "zh", PHONE, ""),
+    ("no-screen-en-phone", "caregiver1_1", "", "en", PHONE, ""),
     ("review-zh", "finance", "review", "zh", DESKTOP, "order"),
     ("review-en", "finance", "review", "en", DESKTOP, "order"),
     ("funnel-zh", "finance", "funnel", "zh", DESKTOP, ""),

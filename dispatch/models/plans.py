@@ -40,6 +40,8 @@ class DayPlan(Base):
     routes: Mapped[list[Any] | None] = mapped_column(JSON)
     unassigned: Mapped[list[Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    # The same in Chinese: both come from the catalogue's entry with the failure's own values.
+    error_zh: Mapped[str | None] = mapped_column(Text)
     # Why the plan failed, a stable code (``proposals.PlanFailure``); ``error`` says it in words.
     error_code: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

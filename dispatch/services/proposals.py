@@ -121,7 +121,7 @@ def store_proposal(
     plan.stats = result["stats"]
     plan.status = PlanStatus.proposed
     plan.finished_at = utcnow()
-    plan.error = plan.error_code = None
+    plan.error = plan.error_zh = plan.error_code = None
     plan.progress = {"stage": "done", "percent": 100}
     for older in day_plans:
         if older.status == PlanStatus.proposed and older.id != plan.id:
@@ -232,6 +232,7 @@ def mark_failed(session: Session, plan_id: int, failure: PlanFailure) -> None:
     plan.status = PlanStatus.failed
     plan.error_code = failure.code
     plan.error = failure.message[:2000]
+    plan.error_zh = failure.message_zh[:2000]
     plan.finished_at = utcnow()
     plan.progress = {"stage": "failed", "percent": 100}
     session.flush()

@@ -153,6 +153,7 @@ def site(
             (today - timedelta(days=1)).isoformat(),
             today.isoformat(),
             (today + timedelta(days=1)).isoformat(),
+            {"database_url": url},
         )
         server.terminate()
         server.wait(10)
@@ -213,6 +214,7 @@ class Watched:
         self.page.goto(f"{self.base}/")
         self.page.evaluate(f"localStorage.setItem('cd.lang', '{lang}')")
         self.page.goto(f"{self.base}/#/{screen}" if screen else f"{self.base}/")
+        self.page.reload()  # a new hash alone loads nothing: the language is read at load
         self.page.get_by_label("用户名" if lang == "zh" else "Username").fill(username)
         self.page.get_by_label("密码" if lang == "zh" else "Password").fill("demo")
         self.page.locator("#login-form button[type=submit]").click()

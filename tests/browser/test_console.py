@@ -39,11 +39,12 @@ def api(site: Site, method: str, path: str, user: str, body: Any = None) -> Any:
         return json.load(err)
 
 
+# Each role's tabs: its landing screen (where it arrives after logging in) first.
 SCREENS = {
     "dispatcher1": ["当日排班", "实时看板", "服务工单"],
-    "finance": ["实时看板", "异常审核", "申诉", "结算批次", "工单漏斗", "校验规则"],
-    "provider1": ["当日排班", "实时看板", "申诉", "结算批次", "工单漏斗", "服务工单", "工时表导入"],
-    "admin": ["当日排班", "实时看板", "结算批次", "工单漏斗", "校验规则", "用户"],
+    "finance": ["异常审核", "实时看板", "申诉", "结算批次", "工单漏斗", "校验规则"],
+    "provider1": ["服务工单", "当日排班", "实时看板", "申诉", "结算批次", "工单漏斗", "工时表导入"],
+    "admin": ["用户", "当日排班", "实时看板", "结算批次", "工单漏斗", "校验规则"],
 }
 # Two days of history hold no appeal and no billing batch yet: these may be empty.
 MAY_BE_EMPTY = {"申诉", "结算批次"}
@@ -55,6 +56,7 @@ def test_every_main_screen_renders_with_data(watched: Watched, user: str) -> Non
     page = watched.page
     tabs = page.get_by_role("navigation").get_by_role("link")
     assert [t.strip() for t in tabs.all_inner_texts()] == SCREENS[user]
+    assert tabs.first.get_attribute("aria-current") == "page"
     for name in SCREENS[user]:
         page.evaluate("document.getElementById('panel').removeAttribute('data-drawn')")
         page.get_by_role("link", name=name, exact=True).click()

@@ -186,6 +186,8 @@ def test_a_lost_job_reads_as_failed(client, world, district, db):
     plan = get_plan(client, h, plan_id)
     assert plan["status"] == "failed" and plan["error_code"] == "PLAN_JOB_LOST"
     assert "gone from the queue" in plan["error"]
+    # The catalogue's Chinese wording too, for the console in Chinese.
+    assert "已不在队列中" in plan["error_zh"]
     assert plan["routes"] is None
 
 

@@ -66,7 +66,8 @@ class PlanSchema(BaseSchema):
     stats = fields.Dict(allow_none=True)
     routes = fields.List(fields.Nested(RouteSchema), allow_none=True)
     unassigned = fields.List(fields.Nested(UnassignedVisitSchema), allow_none=True)
-    error = fields.String(allow_none=True)
+    error = fields.String(allow_none=True, metadata={"description": "Why it failed, in English."})
+    error_zh = fields.String(allow_none=True, metadata={"description": "The same in Chinese."})
     error_code = fields.String(
         allow_none=True,
         metadata={"description": "Why it failed: PLAN_STALE, PLAN_JOB_LOST, PLAN_FAILED, ..."},
@@ -84,7 +85,8 @@ class PlanSummarySchema(BaseSchema):
     status = fields.Enum(PlanStatus, by_value=True)
     job_id = fields.String(allow_none=True)
     kpis = fields.Dict(allow_none=True)
-    error = fields.String(allow_none=True)
+    error = fields.String(allow_none=True, metadata={"description": "Why it failed, in English."})
+    error_zh = fields.String(allow_none=True, metadata={"description": "The same in Chinese."})
     error_code = fields.String(
         allow_none=True,
         metadata={"description": "Why it failed: PLAN_STALE, PLAN_JOB_LOST, PLAN_FAILED, ..."},

@@ -3,8 +3,31 @@
 "use strict";
 
 CD.screens = [];
-// spec: {id, roles: [...], label: i18n key, render(panel, ctx) -> Promise, refreshSeconds?, usesDate?}
+// spec: {id, roles: [...], label: i18n key, render(panel, ctx) -> Promise, refreshSeconds?, usesDate?,
+//        landing?: [roles] (the first screen those roles see after logging in; its tab comes first)}
 CD.screen = (spec) => { CD.screens.push(spec); };
+
+// What a login whose role has no screen here can do (it never sees a blank page).
+CD.i18n.add({
+  zh: {
+    no_screen_title: "此账号在控制台中没有页面",
+    no_screen_role: "您以“{role}”身份登录。",
+    "no_screen.caregiver": "护理员账号用于手机上的护理员 App：查看当天路线、签到、签退和拍照。请在手机上登录。",
+    "no_screen.family": "家属账号可以查看所关联老人的服务、评价已完成的服务、预约服务、投诉和一键呼叫。控制台的家属页面尚未开放，这些功能目前可通过接口使用。",
+    "no_screen.supervisor": "监管账号可只读查看辖区内各服务机构的服务、工单、投诉和统计。控制台的监管页面尚未开放，这些数据目前可通过接口查看。",
+    "no_screen.other": "该角色的工作不在控制台中完成。",
+    no_screen_next: "如需其他权限，请联系本机构管理员。也可以退出后用其他账号登录。",
+  },
+  en: {
+    no_screen_title: "This login has no screen in the console",
+    no_screen_role: "You are logged in as: {role}.",
+    "no_screen.caregiver": "Caregiver logins are for the caregiver app on the phone: the day's route, check-in, check-out and photos. Log in on the phone.",
+    "no_screen.family": "Family logins see the visits of the elders linked to them, rate done visits, order services, complain and press the one-key call. The console's family page is not open yet; until then these are available through the API.",
+    "no_screen.supervisor": "Supervisor logins see, read-only, the visits, orders, complaints and figures of the providers in their area. The console's supervisor page is not open yet; until then these are available through the API.",
+    "no_screen.other": "This role's work is not done in the console.",
+    no_screen_next: "For other rights ask your provider's administrator, or log out and log in with another account.",
+  },
+});
 
 CD.shell = (function () {
   const h = CD.h;
@@ -21,9 +44,12 @@ CD.shell = (function () {
     document.title = `CareDispatch · ${CD.t("app")}`;
   }
 
+  // The role's screens in the order of SCREENS, its landing screen first.
   function mine() {
     const role = CD.session.user && CD.session.user.role;
-    return CD.screens.filter((s) => s.roles.includes(role));
+    const own = CD.screens.filter((s) => s.roles.includes(role));
+    const lands = (s) => Boolean(s.landing && s.landing.includes(role));
+    return [...own.filter(lands), ...own.filter((s) => !lands(s))];
   }
 
   function fromHash() {
@@ -48,14 +74,50 @@ CD.shell = (function () {
     $("app-view").hidden = !logged;
     $("logout").hidden = !logged;
     $("who").textContent = logged ? `${user.display_name || user.username} · ${CD.code("role", user.role)}` : "";
+    $("who").title = $("who").textContent;
     if (!logged) { clearInterval(timer); return; }
     const screens = mine();
     if (!screens.find((s) => s.id === state.screen)) state.screen = screens.length ? screens[0].id : null;
+    if (!screens.length) { noScreen(user); return; }
+    $("tabs").hidden = false;
     $("tabs").replaceChildren(...screens.map((s) => h("a", {
       href: `#/${s.id}`, class: s.id === state.screen ? "active" : "", "aria-current": s.id === state.screen ? "page" : null,
       onclick: (ev) => { ev.preventDefault(); state.screen = s.id; render(); },
     }, CD.t(s.label))));
     await show();
+  }
+
+  // A role without a screen: say what this login is for, and how to get out.
+  function noScreen(user) {
+    clearInterval(timer);
+    history.replaceState(null, "", "#/");
+    $("tabs").replaceChildren();
+    $("tabs").hidden = true;
+    $("date-box").hidden = true;
+    $("provider-box").replaceChildren();
+    CD.status("");
+    const key = `no_screen.${user.role}`;
+    const panel = $("panel");
+    panel.setAttribute("aria-label", CD.t("no_screen_title"));
+    panel.replaceChildren(h("section", { class: "card narrow no-screen" },
+      h("h1", {}, CD.t("no_screen_title")),
+      h("p", {}, CD.t("no_screen_role", { role: CD.code("role", user.role) })),
+      h("p", {}, CD.strings.en[key] ? CD.t(key) : CD.t("no_screen.other")),
+      h("p", {}, CD.t("no_screen_next")),
+      h("p", { class: "row" },
+        h("button", { type: "button", onclick: logout }, CD.t("logout")),
+        h("a", { href: "/api/v1/docs" }, CD.t("api_docs")))));
+    panel.dataset.drawn = "1";
+  }
+
+  function logout() {
+    clearInterval(timer);
+    CD.session.clear();
+    CD._providers = null;
+    state.screen = null; // the next login lands on its own screen
+    state.provider = null;
+    location.hash = "";
+    render();
   }
 
   async function providerPicker(spec) {
@@ -125,7 +187,7 @@ CD.shell = (function () {
     $("next-day").addEventListener("click", () => { state.date = CD.addDays(state.date, 1); show(); });
     $("today").addEventListener("click", () => { state.date = CD.today(); show(); });
     $("lang").addEventListener("click", () => { CD.lang = CD.lang === "zh" ? "en" : "zh"; localStorage.setItem("cd.lang", CD.lang); render(); });
-    $("logout").addEventListener("click", () => { CD.session.clear(); CD._providers = null; location.hash = ""; render(); });
+    $("logout").addEventListener("click", logout);
     $("login-form").addEventListener("submit", login);
     render();
   }

@@ -8,7 +8,7 @@ CD.timeline = function timeline(el, opts) {
   const LABEL_W = opts.labelWidth || (window.innerWidth <= 600 ? 120 : 190);
   const LANE_H = 26;
   const SNAP_MIN = 5;
-  let cfg = null; // {start, end, rows, items, now}
+  let cfg = null; // {start, end, rows, items, now, focus: where the first view begins when "now" is not shown}
   let pxPerMin = 1;
   let rowsEl = {}; // row id -> {el, top, height}
   let barsEl = {}; // item id -> element
@@ -42,7 +42,8 @@ CD.timeline = function timeline(el, opts) {
     const axis = h("div", { class: "tl-axis", "aria-hidden": "true" }, h("div", { class: "tl-corner" }, opts.corner || ""));
     const first = new Date(Math.ceil(cfg.start / 3600000) * 3600000);
     for (let t = first; t < cfg.end; t = new Date(t.getTime() + 3600000)) {
-      axis.append(h("span", { class: "tl-tick", style: { left: `${x(t)}px` } }, CD.time(t.toISOString())));
+      // The tick at the very start stands right of its line, not half under the names.
+      axis.append(h("span", { class: t.getTime() === cfg.start.getTime() ? "tl-tick first" : "tl-tick", style: { left: `${x(t)}px` } }, CD.time(t.toISOString())));
     }
     grid.append(axis);
     const byRow = new Map(cfg.rows.map((r) => [r.id, []]));
@@ -96,9 +97,14 @@ CD.timeline = function timeline(el, opts) {
     if (keep) {
       // A redraw (after a move, a refresh) keeps where the dispatcher was looking.
       [scroll.scrollLeft, scroll.scrollTop] = keep;
-    } else if (cfg.now && opts.scrollToNow) {
-      const left = Math.max(0, x(cfg.now) - LABEL_W - 120);
+    } else {
+      // The first view: "now" when it is on the axis (and the screen wants it), else the start of
+      // working hours the screen gives (cfg.focus: the first shift, or 07:00), never midnight.
+      const nowShown = cfg.now && opts.scrollToNow && cfg.now > cfg.start && cfg.now < cfg.end;
+      const left = nowShown ? Math.max(0, x(cfg.now) - LABEL_W - 120)
+        : cfg.focus ? Math.max(0, x(cfg.focus) - LABEL_W - 20 * pxPerMin) : 0;
       scroll.scrollLeft = left;
+      scroll.dataset.firstLeft = String(Math.round(left));
       requestAnimationFrame(() => { if (!scroll.scrollLeft) scroll.scrollLeft = left; });
     }
   }

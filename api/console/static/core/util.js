@@ -53,6 +53,11 @@ CD.iso = (d) => {
   const date = new Intl.DateTimeFormat("en-CA", { timeZone: CD.zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(d);
   return `${date}T${fmt({ hour: "2-digit", minute: "2-digit", second: "2-digit" }).format(d).replace(/[^\d:]/g, "")}${CD.offset(date)}`;
 };
+// Where a day's timeline opens: the earliest of the shift starts ("HH:MM"), else 07:00.
+CD.workStart = (date, shiftStarts) => {
+  const starts = (shiftStarts || []).filter(Boolean).sort();
+  return CD.at(date, starts.length ? starts[0].slice(0, 5) : "07:00");
+};
 CD.addDays = (date, n) => {
   const d = new Date(`${date}T12:00:00Z`);
   d.setUTCDate(d.getUTCDate() + n);

@@ -57,7 +57,7 @@ CD.i18n.add({
     const end = new Date(Math.max(CD.at(data.date, "19:00").getTime(), ...times.map((x) => Math.ceil(x / 3600000) * 3600000)));
     const scroll = B.tlBox.querySelector(".tl-scroll");
     const keep = scroll ? [scroll.scrollLeft, scroll.scrollTop] : null;
-    B.tl.render({ start, end, rows, items, now: data.date === CD.today() ? now : null });
+    B.tl.render({ start, end, rows, items, now: data.date === CD.today() ? now : null, focus: CD.workStart(data.date) });
     const again = B.tlBox.querySelector(".tl-scroll");
     if (keep && again) [again.scrollLeft, again.scrollTop] = keep;
 

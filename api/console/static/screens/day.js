@@ -81,6 +81,9 @@ CD.i18n.add({
   const q = (ctx) => (ctx.user.provider_id ? "" : `?provider_id=${ctx.providerId}`);
   const serviceName = (v) => (CD.lang === "en" && v.service_name_en) || v.service_name;
 
+  // Why a plan failed, in the user's language (the catalogue's wording with the failure's values).
+  const planError = (p) => (CD.lang === "zh" ? p.error_zh || p.error : p.error || p.error_zh) || CD.code("plan_error", p.error_code);
+
   function kpiValue(k, v) {
     if (v === null || v === undefined) return "—";
     if (k === "continuity_rate" || k === "utilisation") return `${Math.round(v * 100)} %`;
@@ -162,7 +165,8 @@ CD.i18n.add({
     const start = new Date(Math.min(dayStart, ...starts.map((x) => Math.floor(x / 3600000) * 3600000)));
     const end = new Date(Math.max(dayEnd, ...ends.map((x) => Math.ceil(x / 3600000) * 3600000)));
     const now = S.day.date === CD.today() ? new Date() : null;
-    S.tl.render({ start, end, rows, items, now });
+    const focus = CD.workStart(S.day.date, S.day.caregivers.map((c) => c.shift_start));
+    S.tl.render({ start, end, rows, items, now, focus });
     if (S.selected) S.tl.select(S.selected);
     if (S.note) S.tl.note(S.note.id, S.note.text, S.note.kind);
   }
@@ -358,7 +362,7 @@ CD.i18n.add({
         info.push(h("span", { class: "row" }, h("span", {}, t("optimising", { p })), h("div", { class: "progress", role: "progressbar", "aria-valuenow": p, "aria-valuemin": 0, "aria-valuemax": 100, "aria-label": t("optimising", { p }) }, h("div", { style: { width: `${p}%` } }))));
         watch(plan.id);
       }
-      if (plan.status === "failed") info.push(h("p", { class: "banner bad" }, t("plan_failed", { e: plan.error || "" })));
+      if (plan.status === "failed") info.push(h("p", { class: "banner bad", "data-code": plan.error_code || "" }, t("plan_failed", { e: planError(plan) })));
     }
     bar.replaceChildren(h("div", { class: "row" }, items, info));
     const k = (plan && plan.kpis) || {};
@@ -454,5 +458,5 @@ CD.i18n.add({
     panel.dataset.drawn = "1";
   }
 
-  CD.screen({ id: "day", roles: ["dispatcher", "provider_admin", "admin"], label: "tab.day", usesDate: true, perProvider: true, render });
+  CD.screen({ id: "day", roles: ["dispatcher", "provider_admin", "admin"], landing: ["dispatcher"], label: "tab.day", usesDate: true, perProvider: true, render });
 })();

@@ -58,5 +58,5 @@ CD.i18n.add({
     panel.dataset.drawn = "1";
   }
 
-  CD.screen({ id: "orders", roles: ["provider_admin", "dispatcher"], label: "tab.orders", render });
+  CD.screen({ id: "orders", roles: ["provider_admin", "dispatcher"], landing: ["provider_admin"], label: "tab.orders", render });
 })();

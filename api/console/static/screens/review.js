@@ -169,5 +169,5 @@ CD.i18n.add({
     panel.dataset.drawn = "1";
   }
 
-  CD.screen({ id: "review", roles: ["finance"], label: "tab.review", render });
+  CD.screen({ id: "review", roles: ["finance"], landing: ["finance"], label: "tab.review", render });
 })();

@@ -45,5 +45,5 @@ CD.i18n.add({
     panel.dataset.drawn = "1";
   }
 
-  CD.screen({ id: "users", roles: ["admin"], label: "tab.users", render });
+  CD.screen({ id: "users", roles: ["admin"], landing: ["admin"], label: "tab.users", render });
 })();
