@@ -33,6 +33,7 @@ SCREENS = [
     "rules",
     "users",
     "family",
+    "figures",
 ]
 
 # Core files every page loads first, in order.

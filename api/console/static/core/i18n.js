@@ -29,7 +29,7 @@ CD.msg = (obj) => (CD.lang === "zh" ? obj.message_zh || obj.message : obj.messag
 CD.i18n.add({
   zh: {
     app: "居家养老上门服务调度", login: "登录", logout: "退出登录", username: "用户名", password: "密码",
-    language: "English", language_name: "切换到英文", demo_hint: "演示账号（密码 demo）：dispatcher1 调度员，finance 财务，provider1 机构管理员，admin 平台管理员",
+    language: "English", language_name: "切换到英文", demo_hint: "演示账号（密码 demo）：dispatcher1 调度员，finance 财务，provider1 机构管理员，admin 平台管理员，supervisor 民政局监管（全区），supervisor_street 街道监管",
     api_docs: "接口文档（Swagger UI）", date: "日期", provider: "服务机构", all_providers: "全部机构",
     refresh: "刷新", loading: "加载中…", none: "暂无数据。", close: "关闭", cancel: "取消", confirm: "确认",
     save: "保存", reason: "原因", reason_required: "请填写原因（将记入审计日志）", error: "出错了", done: "已完成",
@@ -56,7 +56,7 @@ CD.i18n.add({
   },
   en: {
     app: "Home-care dispatch", login: "Log in", logout: "Log out", username: "Username", password: "Password",
-    language: "中文", language_name: "Switch to Chinese", demo_hint: "Demo logins (password demo): dispatcher1, finance, provider1 (provider admin), admin",
+    language: "中文", language_name: "Switch to Chinese", demo_hint: "Demo logins (password demo): dispatcher1, finance, provider1 (provider admin), admin, supervisor (civil-affairs bureau, whole district), supervisor_street (one street)",
     api_docs: "API documentation (Swagger UI)", date: "Date", provider: "Provider", all_providers: "All providers",
     refresh: "Refresh", loading: "Loading…", none: "Nothing here.", close: "Close", cancel: "Cancel", confirm: "Confirm",
     save: "Save", reason: "Reason", reason_required: "Give a reason (it is audited)", error: "Something went wrong", done: "Done",
