@@ -37,19 +37,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
 from sqlalchemy import event as sa_event  # noqa: E402
 
 from api import create_app  # noqa: E402
-from bench.checkin_load import (  # noqa: E402
+from bench._stack import (  # noqa: E402
     PASSWORD,
     create_database,
     drop_database,
     event,
     make_jpeg,
+    migrate,
     multipart,
-    seed,
+    seed_checkins,
 )
 from dispatch import db as dbmod  # noqa: E402
 from dispatch.config import Settings  # noqa: E402
@@ -82,12 +81,8 @@ def main() -> None:
     url = create_database()
     tmp = Path(tempfile.mkdtemp(prefix="cdcost-"))
     try:
-        cfg = Config(str(ROOT / "alembic.ini"))
-        cfg.set_main_option("script_location", str(ROOT / "migrations"))
-        cfg.attributes["url"] = url
-        cfg.attributes["configure_logging"] = False
-        command.upgrade(cfg, "head")
-        routes = seed(url, args.caregivers, per)
+        migrate(url)
+        routes = seed_checkins(url, args.caregivers, per)
         app = create_app(
             Settings(
                 database_url=url,

@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import io
 import json
 import os
 import random
-import signal
-import socket
 import statistics
 import struct
 import subprocess
@@ -35,172 +32,38 @@ import uuid
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
-from PIL import Image  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from dispatch.models import (  # noqa: E402
-    BillingUnit,
-    Caregiver,
-    Client,
-    Gender,
-    Photo,
-    Provider,
-    Role,
-    ServiceType,
-    User,
-    Visit,
-    VisitAssignment,
-    VisitEvent,
-    VisitStatus,
-    WorkOrder,
+from bench._stack import (  # noqa: E402
+    create_database,
+    drop_database,
+    event,
+    free_port,
+    login,
+    make_jpeg,
+    migrate,
+    multipart,
+    seed_checkins,
+    server_env,
+    start_gunicorn,
+    stop,
+    wait_healthy,
 )
-from dispatch.security import hash_password  # noqa: E402
-
-ADMIN_URL = os.environ.get(
-    "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-PASSWORD = "bench-" + uuid.uuid4().hex[:8]
-HOME = (29.3069, 120.0763)
+from dispatch.models import Photo, VisitEvent, WorkOrder  # noqa: E402
 
 
 @dataclass
 class Shot:
     status: int
     latency_s: float
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def make_jpeg(i: int) -> bytes:
-    """A 320x240 noisy JPEG (~20-30 KB), different for every ``i``."""
-    rnd = random.Random(i)
-    img = Image.effect_noise((320, 240), 40).convert("RGB")
-    img.putpixel((rnd.randrange(320), rnd.randrange(240)), (255, 0, i % 256))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=75)
-    return buf.getvalue()
-
-
-def multipart(parts: dict[str, tuple[str | None, str, bytes]]) -> tuple[str, bytes]:
-    """Encode {name: (filename or None, content type, bytes)} as multipart/form-data."""
-    boundary = uuid.uuid4().hex
-    out = io.BytesIO()
-    for name, (filename, ctype, data) in parts.items():
-        out.write(f"--{boundary}\r\n".encode())
-        disp = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
-        out.write(f"Content-Disposition: {disp}\r\nContent-Type: {ctype}\r\n\r\n".encode())
-        out.write(data)
-        out.write(b"\r\n")
-    out.write(f"--{boundary}--\r\n".encode())
-    return f"multipart/form-data; boundary={boundary}", out.getvalue()
-
-
-def create_database() -> str:
-    name = f"cdbench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def seed(url: str, caregivers: int, visits: int) -> list[tuple[str, list[int]]]:
-    """One provider, ``caregivers`` caregivers with ``visits`` published visits each, today."""
-    engine = create_engine(url)
-    today = datetime.now(UTC)
-    start = today.replace(hour=1, minute=0, second=0, microsecond=0)  # 09:00 Shanghai
-    pw = hash_password(PASSWORD)
-    out: list[tuple[str, list[int]]] = []
-    with Session(engine) as s:
-        provider = Provider(code="BENCH", name="压测服务中心", district="义乌市")
-        service = ServiceType(
-            code="CLEAN", name="助洁", default_duration_min=60, photo_required=True,
-            billing_unit=BillingUnit.hour, rate=Decimal("40.00"),
-        )  # fmt: skip
-        s.add_all([provider, service])
-        s.flush()
-        for c in range(caregivers):
-            cg = Caregiver(
-                provider_id=provider.id, code=f"CG{c:04d}", name=f"护理员{c}",
-                gender=Gender.female, home_lat=29.31, home_lon=120.07,
-            )  # fmt: skip
-            s.add(cg)
-            s.flush()
-            user = User(
-                username=f"bench_cg{c}", password_hash=pw, role=Role.caregiver,
-                provider_id=provider.id, caregiver_id=cg.id,
-            )  # fmt: skip
-            s.add(user)
-            ids = []
-            for v in range(visits):
-                client = Client(
-                    provider_id=provider.id, code=f"C{c:04d}_{v}", name="王秀英",
-                    address="宾王路 88号", lat=HOME[0] + v * 0.001, lon=HOME[1],
-                )  # fmt: skip
-                s.add(client)
-                s.flush()
-                visit = Visit(
-                    provider_id=provider.id, client_id=client.id, service_type_id=service.id,
-                    date=today.date(), window_start_at=start + timedelta(hours=v),
-                    window_end_at=start + timedelta(hours=v + 2), duration_min=60,
-                    status=VisitStatus.published, planned_start_at=start + timedelta(hours=v),
-                    sequence=v + 1,
-                )  # fmt: skip
-                visit.assignments = [VisitAssignment(caregiver_id=cg.id, sequence=v + 1)]
-                s.add(visit)
-                s.flush()
-                ids.append(visit.id)
-            out.append((user.username, ids))
-        s.commit()
-    engine.dispose()
-    return out
-
-
-def wait_healthy(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/health")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not become healthy in time")
-
-
-def login(port: int, username: str) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    body = json.dumps({"username": username, "password": PASSWORD})
-    conn.request("POST", "/api/v1/auth/login", body, {"Content-Type": "application/json"})
-    resp = conn.getresponse()
-    data = json.loads(resp.read())
-    if resp.status != 200:
-        raise RuntimeError(f"login failed: {resp.status} {data}")
-    return str(data["access_token"])
 
 
 def fire(
@@ -324,20 +187,6 @@ def measure_bad_inputs(
     return rows
 
 
-def event(visit_minute: int, key: str, **kw: Any) -> bytes:
-    when = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)
-    body = {
-        "idempotency_key": key,
-        "device_time": (when + timedelta(minutes=visit_minute)).isoformat(),
-        "lat": HOME[0],
-        "lon": HOME[1],
-        "accuracy_m": 15.0,
-        "device_id": "bench",
-    }
-    body.update(kw)
-    return json.dumps(body).encode()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--caregivers", type=int, default=20)
@@ -355,41 +204,13 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="cdbench-"))
     proc: subprocess.Popen[bytes] | None = None
     try:
-        cfg = Config(str(ROOT / "alembic.ini"))
-        cfg.set_main_option("script_location", str(ROOT / "migrations"))
-        cfg.attributes["url"] = url
-        cfg.attributes["configure_logging"] = False
-        command.upgrade(cfg, "head")
-        routes = seed(url, args.caregivers, args.visits)
+        migrate(url)
+        routes = seed_checkins(url, args.caregivers, args.visits)
 
         port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench-" + uuid.uuid4().hex + uuid.uuid4().hex,
-            "PHOTO_DIR": str(tmp / "photos"),
-            "CAREDISPATCH_DEMO": "0",
-        }
-        env.pop("REDIS_URL", None)
+        env = server_env(url, tmp / "photos")
         log = Path(args.log or tmp / "gunicorn.log").open("wb")  # noqa: SIM115  (closed below)
-        proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-                "--timeout",
-                "120",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        proc = start_gunicorn(env, port, log, workers=args.workers, threads=args.threads)
         wait_healthy(port, deadline)
         tokens = {username: login(port, username) for username, _ in routes}
         # Warm-up, not measured: every worker thread opens its database connection.
@@ -468,11 +289,7 @@ def main() -> None:
         )
     finally:
         if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop([proc])
             log.close()
         drop_database(url)
         for p in sorted(tmp.rglob("*"), reverse=True):

@@ -20,13 +20,11 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,82 +32,25 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
 from sqlalchemy import create_engine, func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.checkin_load import (  # noqa: E402
+from bench._stack import (  # noqa: E402
+    CpuMeter,
+    Pool,
+    checkin_requests,
     create_database,
     drop_database,
-    event,
     free_port,
     login,
-    make_jpeg,
-    multipart,
-    seed,
+    migrate,
+    seed_checkins,
+    server_env,
+    start_gunicorn,
+    stop,
     wait_healthy,
 )
 from dispatch.models import VisitEvent  # noqa: E402
-
-
-class Pool:
-    """Keep-alive HTTP/1.1 connections to one port; a new one whenever all are busy."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-        self.opened = 0
-
-    async def request(self, raw: bytes) -> int:
-        reused = bool(self.idle)
-        if reused:
-            reader, writer = self.idle.pop()
-        else:
-            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-            self.opened += 1
-        try:
-            writer.write(raw)
-            await writer.drain()
-            status_line = await reader.readline()
-        except OSError:
-            status_line = b""
-        if not status_line and reused:
-            # The server closed this idle keep-alive connection: send again on a new one.
-            writer.close()
-            return await self.fresh(raw)
-        length, close = 0, False
-        while True:
-            line = await reader.readline()
-            if line in (b"\r\n", b""):
-                break
-            name, _, value = line.decode("latin-1").partition(":")
-            if name.lower() == "content-length":
-                length = int(value)
-            elif name.lower() == "connection" and value.strip().lower() == "close":
-                close = True
-        if length:
-            await reader.readexactly(length)
-        if close or not status_line:
-            writer.close()
-        else:
-            self.idle.append((reader, writer))
-        return int(status_line.split()[1]) if status_line else 0
-
-    async def fresh(self, raw: bytes) -> int:
-        """Drop the idle connections (the server timed them out too) and send on a new one."""
-        for _reader, writer in self.idle:
-            writer.close()
-        self.idle.clear()
-        return await self.request(raw)
-
-
-def raw_request(path: str, token: str, ctype: str, body: bytes) -> bytes:
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-        f"Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
 
 
 async def open_loop(
@@ -162,51 +103,25 @@ def main() -> None:
     proc: subprocess.Popen[bytes] | None = None
     log = Path(args.log or tmp / "gunicorn.log").open("wb")  # noqa: SIM115  (closed below)
     try:
-        cfg = Config(str(ROOT / "alembic.ini"))
-        cfg.set_main_option("script_location", str(ROOT / "migrations"))
-        cfg.attributes["url"] = url
-        cfg.attributes["configure_logging"] = False
-        command.upgrade(cfg, "head")
-        routes = seed(url, args.caregivers, per_caregiver)
+        migrate(url)
+        routes = seed_checkins(url, args.caregivers, per_caregiver)
         port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench-" + uuid.uuid4().hex + uuid.uuid4().hex,
-            "PHOTO_DIR": str(tmp / "photos"),
-            "CAREDISPATCH_DEMO": "0",
-        }
-        env.pop("REDIS_URL", None)
-        proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
-                *("--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)),
-                *("--threads", str(args.threads), "--worker-class", args.worker_class),
-                *("--timeout", "120", "--no-control-socket", "wsgi:app"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        proc = start_gunicorn(
+            server_env(url, tmp / "photos"),
+            port,
+            log,
+            workers=args.workers,
+            threads=args.threads,
+            worker_class=args.worker_class,
         )
         wait_healthy(port, time.monotonic() + 60)
         tokens = {username: login(port, username) for username, _ in routes}
-        # One check-in per visit, interleaved across caregivers as a day's arrivals are.
-        requests: list[bytes] = []
-        for v in range(per_caregiver):
-            for username, visit_ids in routes:
-                if v < len(visit_ids) and len(requests) < total:
-                    body_json = event(v * 60 + 5, str(uuid.uuid4()))
-                    ctype, body = multipart(
-                        {
-                            "event": (None, "application/json", body_json),
-                            "photo": ("p.jpg", "image/jpeg", make_jpeg(len(requests))),
-                        }
-                    )
-                    path = f"/api/v1/visits/{visit_ids[v]}/check-in"
-                    requests.append(raw_request(path, tokens[username], ctype, body))
+        requests, _keys = checkin_requests(routes, tokens, total)
+        meter = CpuMeter(proc.pid, url)
+        meter.start()
         load_before = os.getloadavg()[0]
         results, wall, connections = asyncio.run(open_loop(port, requests, args.rate, args.drain_s))
+        cpu = meter.stop()
         ok = [ms for status, ms in results if status == 201]
         ok.sort()
         engine = create_engine(url)
@@ -236,28 +151,31 @@ def main() -> None:
                 "mean": round(statistics.mean(ok), 1) if ok else 0,
             },
             "connections_opened": connections,
+            # Where the two cores went: CPU seconds of the run per part, and per check-in.
+            "cpu_s": cpu,
+            "cpu_ms_per_checkin": {
+                k: round(1000 * v / max(1, len(results)), 2) for k, v in cpu.items()
+            },
             "events_stored": stored,
             "acknowledged_lost": max(0, len(ok) - (stored or 0)),
         }
     finally:
-        if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop([proc])
         log.close()
         drop_database(url)
         for p in sorted(tmp.rglob("*"), reverse=True):
             p.unlink() if p.is_file() else p.rmdir()
         tmp.rmdir()
     print(json.dumps(result, indent=2, ensure_ascii=False))
-    lat = result["latency_ms"]
+    lat, per = result["latency_ms"], result["cpu_ms_per_checkin"]
     print(
         f"checkin_rate: target {args.rate:g}/s for {args.duration_s:g} s → {result['created']}/"
         f"{total} created at {result['throughput_rps']} req/s, p50 {lat['p50']} ms, p95 "
-        f"{lat['p95']} ms, p99 {lat['p99']} ms; lost {result['acknowledged_lost']}; load "
-        f"{result['machine']['load_avg_1m_before']}"
+        f"{lat['p95']} ms, p99 {lat['p99']} ms; lost {result['acknowledged_lost']}; CPU per "
+        f"check-in {sum(per.values()):.1f} ms (gunicorn {per['gunicorn']}, PostgreSQL "
+        f"{per['postgres']}, generator {per['generator']}); load "
+        f"{result['machine']['load_avg_1m_before']} before, "
+        f"{result['machine']['load_avg_1m_after']} after"
     )
 
 

@@ -21,12 +21,10 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -84,7 +82,7 @@ class PrivateCluster:
 async def stream(
     port: int, requests: list[bytes], rate: float, fault: Any, run_s: float
 ) -> dict[str, Any]:
-    from bench.checkin_rate import Pool
+    from bench._stack import Pool
 
     pool = Pool(port)
     loop = asyncio.get_running_loop()
@@ -129,74 +127,37 @@ def main() -> None:
     os.environ["BENCH_PG_ADMIN_URL"] = (
         f"postgresql+psycopg://postgres@127.0.0.1:{args.port}/postgres"
     )
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import create_engine, select
     from sqlalchemy.orm import Session
 
-    from bench.checkin_load import (
+    from bench._stack import (
+        checkin_requests,
         create_database,
-        event,
         free_port,
         login,
-        make_jpeg,
-        multipart,
-        seed,
+        migrate,
+        seed_checkins,
+        server_env,
+        start_gunicorn,
+        stop,
         wait_healthy,
     )
-    from bench.checkin_rate import raw_request
     from dispatch.models import VisitEvent
 
     tmp = Path(tempfile.mkdtemp(prefix="cdfault-"))
     proc: subprocess.Popen[bytes] | None = None
     try:
         url = create_database()
-        cfg = Config(str(ROOT / "alembic.ini"))
-        cfg.set_main_option("script_location", str(ROOT / "migrations"))
-        cfg.attributes["url"] = url
-        cfg.attributes["configure_logging"] = False
-        command.upgrade(cfg, "head")
+        migrate(url)
         total = int(args.rate * args.duration_s)
         per = -(-total // args.caregivers)
-        routes = seed(url, args.caregivers, per)
+        routes = seed_checkins(url, args.caregivers, per)
         port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SECRET_KEY": "fault-" + uuid.uuid4().hex + uuid.uuid4().hex,
-            "PHOTO_DIR": str(tmp / "photos"),
-            "CAREDISPATCH_DEMO": "0",
-        }
-        env.pop("REDIS_URL", None)
         gunicorn_log = (tmp / "gunicorn.log").open("wb")
-        proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
-                *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"),
-                *("--timeout", "120", "--no-control-socket", "wsgi:app"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=gunicorn_log,
-            stderr=subprocess.STDOUT,
-        )
+        proc = start_gunicorn(server_env(url, tmp / "photos"), port, gunicorn_log)
         wait_healthy(port, time.monotonic() + 60)
         tokens = {u: login(port, u) for u, _ in routes}
-        keys: list[str] = []
-        requests: list[bytes] = []
-        for v in range(per):
-            for username, visit_ids in routes:
-                if v < len(visit_ids) and len(requests) < total:
-                    key = str(uuid.uuid4())
-                    ctype, body = multipart(
-                        {
-                            "event": (None, "application/json", event(v * 60 + 5, key)),
-                            "photo": ("p.jpg", "image/jpeg", make_jpeg(len(requests))),
-                        }
-                    )
-                    path = f"/api/v1/visits/{visit_ids[v]}/check-in"
-                    requests.append(raw_request(path, tokens[username], ctype, body))
-                    keys.append(key)
+        requests, keys = checkin_requests(routes, tokens, total)
 
         async def fault(start: float) -> dict[str, float]:
             loop = asyncio.get_running_loop()
@@ -239,12 +200,7 @@ def main() -> None:
             ),
         }
     finally:
-        if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop([proc])
         cluster.remove()
         shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(result, indent=2))

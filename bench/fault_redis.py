@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,74 +32,31 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
 from sqlalchemy import create_engine, func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.checkin_load import (  # noqa: E402
+from bench._stack import (  # noqa: E402
+    Pool,
+    checkin_requests,
     create_database,
     drop_database,
-    event,
     free_port,
+    get_json,
     login,
-    make_jpeg,
-    multipart,
-    seed,
+    migrate,
+    post_json,
+    seed_checkins,
+    server_env,
+    start_gunicorn,
+    start_redis,
+    start_worker,
+    stop,
     wait_healthy,
 )
-from bench.checkin_rate import Pool, raw_request  # noqa: E402
 from dispatch.models import DayPlan, Role, User, VisitEvent  # noqa: E402
 from dispatch.security import hash_password  # noqa: E402
 
-
-def start_redis(port: int, folder: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(folder)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if ping(port):
-            return proc
-        time.sleep(0.05)
-    raise RuntimeError("the private redis-server did not start")
-
-
-def ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-def post_json(port: int, path: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(
-            "POST",
-            path,
-            body=json.dumps(body),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        r = conn.getresponse()
-        return r.status, json.loads(r.read() or b"{}")
-    finally:
-        conn.close()
-
-
-def get_json(port: int, path: str, token: str | None = None) -> tuple[int, dict[str, Any]]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"} if token else {})
-        r = conn.getresponse()
-        return r.status, json.loads(r.read() or b"{}")
-    finally:
-        conn.close()
+DISPATCHER_PASSWORD = os.environ.get("BENCH_PW", "fault-dispatcher")
 
 
 def main() -> None:
@@ -121,14 +75,10 @@ def main() -> None:
     procs: list[subprocess.Popen[bytes]] = []
     redis = start_redis(args.port, tmp)
     try:
-        cfg = Config(str(ROOT / "alembic.ini"))
-        cfg.set_main_option("script_location", str(ROOT / "migrations"))
-        cfg.attributes["url"] = url
-        cfg.attributes["configure_logging"] = False
-        command.upgrade(cfg, "head")
+        migrate(url)
         total = int(args.rate * args.duration_s)
         per = -(-total // args.caregivers)
-        routes = seed(url, args.caregivers, per)
+        routes = seed_checkins(url, args.caregivers, per)
         engine = create_engine(url)
         with Session(engine) as s:
             caregiver = s.scalar(select(User).where(User.username == routes[0][0]))
@@ -136,68 +86,24 @@ def main() -> None:
             s.add(
                 User(
                     username="fault_dispatcher",
-                    password_hash=hash_password(os.environ.get("BENCH_PW", "fault-dispatcher")),
+                    password_hash=hash_password(DISPATCHER_PASSWORD),
                     role=Role.dispatcher,
                     provider_id=caregiver.provider_id,
                 )
             )
             s.commit()
         port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "REDIS_URL": redis_url,
-            "CAREDISPATCH_QUEUE": f"fault-{uuid.uuid4().hex[:8]}",
-            "SECRET_KEY": "fault-" + uuid.uuid4().hex + uuid.uuid4().hex,
-            "PHOTO_DIR": str(tmp / "photos"),
-            "CAREDISPATCH_DEMO": "0",
-        }
+        env = server_env(
+            url, tmp / "photos", redis_url=redis_url, queue=f"fault-{uuid.uuid4().hex[:8]}"
+        )
         logs = Path(args.log or tmp / "server.log").open("wb")  # noqa: SIM115
-        procs.append(
-            subprocess.Popen(
-                [str(ROOT / ".venv" / "bin" / "gunicorn"),
-                 *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"),
-                 *("--timeout", "120", "--no-control-socket", "wsgi:app")],
-                cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT,
-            )
-        )  # fmt: skip
-        worker = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "python"), "-m", "dispatch.cli", "worker"],
-            cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        procs.append(start_gunicorn(env, port, logs))
+        worker = start_worker(env, logs)
         procs.append(worker)
         wait_healthy(port, time.monotonic() + 60)
         tokens = {u: login(port, u) for u, _ in routes}
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request(
-            "POST",
-            "/api/v1/auth/login",
-            body=json.dumps(
-                {"username": "fault_dispatcher",
-                 "password": os.environ.get("BENCH_PW", "fault-dispatcher")}
-            ),
-            headers={"Content-Type": "application/json"},
-        )  # fmt: skip
-        dispatcher = json.loads(conn.getresponse().read())["access_token"]
-        conn.close()
-        requests: list[bytes] = []
-        keys: list[str] = []
-        for v in range(per):
-            for username, visit_ids in routes:
-                if v < len(visit_ids) and len(requests) < total:
-                    key = str(uuid.uuid4())
-                    ctype, body = multipart(
-                        {
-                            "event": (None, "application/json", event(v * 60 + 5, key)),
-                            "photo": ("p.jpg", "image/jpeg", make_jpeg(len(requests))),
-                        }
-                    )
-                    requests.append(
-                        raw_request(
-                            f"/api/v1/visits/{visit_ids[v]}/check-in", tokens[username], ctype, body
-                        )
-                    )
-                    keys.append(key)
+        dispatcher = login(port, "fault_dispatcher", DISPATCHER_PASSWORD)
+        requests, keys = checkin_requests(routes, tokens, total)
         # A day with no visits: planning it does not touch the visits being checked into.
         day = (datetime.now(UTC).date() + timedelta(days=60)).isoformat()
         probes: list[dict[str, Any]] = []
@@ -310,13 +216,7 @@ def main() -> None:
             "plan_after_outage": solved_after,
         }
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
         redis.kill()
         redis.wait()
         drop_database(url)

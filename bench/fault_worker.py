@@ -40,20 +40,26 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
 from sqlalchemy import create_engine, func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.checkin_load import (  # noqa: E402
+from bench._stack import (  # noqa: E402
     PASSWORD,
     create_database,
+    descendants,
     drop_database,
     free_port,
+    get_json,
     login,
+    migrate,
+    post_json,
+    server_env,
+    start_gunicorn,
+    start_redis,
+    start_worker,
+    stop,
     wait_healthy,
 )
-from bench.fault_redis import get_json, post_json, start_redis  # noqa: E402
 from dispatch.models import (  # noqa: E402
     BillingUnit,
     Caregiver,
@@ -123,34 +129,6 @@ def seed(url: str, days: list[date], visits: int, caregivers: int) -> None:
     engine.dispose()
 
 
-def start_worker(env: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
-    # A session (process group) of its own: the kill takes the rq loop, its work horse and the
-    # periodic thread at once, as a machine or container dying would.
-    return subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "python"), "-m", "dispatch.cli", "worker"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-
-
-def descendants(pid: int) -> list[int]:
-    """The processes below ``pid`` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
 def rows(engine: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
     with Session(engine) as s:
         return {
@@ -177,32 +155,20 @@ def main() -> None:
     today = datetime.now(ZONE).date()
     day1, day2 = today + timedelta(days=30), today + timedelta(days=31)
     try:
-        cfg = Config(str(ROOT / "alembic.ini"))
-        cfg.set_main_option("script_location", str(ROOT / "migrations"))
-        cfg.attributes["url"] = url
-        cfg.attributes["configure_logging"] = False
-        command.upgrade(cfg, "head")
+        migrate(url)
         seed(url, [day1, day2], args.visits, args.caregivers)
         port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "REDIS_URL": f"redis://127.0.0.1:{args.port}/0",
-            "CAREDISPATCH_QUEUE": f"fault-{uuid.uuid4().hex[:8]}",
-            "SECRET_KEY": "fault-" + uuid.uuid4().hex + uuid.uuid4().hex,
-            "PHOTO_DIR": str(tmp / "photos"),
-            "CAREDISPATCH_DEMO": "0",
-        }
+        env = server_env(
+            url,
+            tmp / "photos",
+            redis_url=f"redis://127.0.0.1:{args.port}/0",
+            queue=f"fault-{uuid.uuid4().hex[:8]}",
+        )
         log = Path(args.log or tmp / "server.log").open("wb")  # noqa: SIM115
-        procs.append(
-            subprocess.Popen(
-                [str(ROOT / ".venv" / "bin" / "gunicorn"),
-                 *("--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"),
-                 *("--timeout", "120", "--no-control-socket", "wsgi:app")],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )
-        )  # fmt: skip
-        first_worker = start_worker(env, log)
+        procs.append(start_gunicorn(env, port, log, workers=1))
+        # A session (process group) of its own: the kill takes the rq loop, its work horse and
+        # the periodic thread at once, as a machine or container dying would.
+        first_worker = start_worker(env, log, own_session=True)
         wait_healthy(port, time.monotonic() + 60)
         token = login(port, "fault_dispatcher")
         load = os.getloadavg()[0]
@@ -232,7 +198,7 @@ def main() -> None:
             os.kill(pid, signal.SIGKILL)
         first_worker.wait()
         killed_at = time.monotonic()
-        procs.append(start_worker(env, log))  # what a supervisor does
+        procs.append(start_worker(env, log, own_session=True))  # what a supervisor does
 
         failed_after = replan_id = proposed_after = None
         timeline: list[dict[str, Any]] = []
@@ -298,14 +264,7 @@ def main() -> None:
             "timeline": timeline,
         }
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
         redis.kill()
         redis.wait()
         engine.dispose()

@@ -19,8 +19,6 @@ import argparse
 import http.client
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,39 +33,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench._stack import (  # noqa: E402
+    create_database,
+    drop_database,
+    free_port,
+    migrate,
+    server_env,
+    start_gunicorn,
+    stop,
+    wait_healthy,
+)
 from dispatch.config import zone  # noqa: E402
 from dispatch.security import device_key_hash  # noqa: E402
-
-ADMIN_URL = os.environ.get(
-    "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def create_database() -> str:
-    name = f"bench_meals_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def seed(url: str, terminals: int, elders: int) -> list[str]:
@@ -127,19 +106,6 @@ def seed(url: str, terminals: int, elders: int) -> list[str]:
         conn.execute(text("ANALYZE"))
     engine.dispose()
     return keys
-
-
-def wait_healthy(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/health")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not become healthy in time")
 
 
 def meal_body(i: int, elders: int, today: datetime) -> bytes:
@@ -221,44 +187,20 @@ def main() -> None:
     parser.add_argument("--timeout-s", type=float, default=3600)
     args = parser.parse_args()
     deadline = time.monotonic() + args.timeout_s
-    url = create_database()
+    url = create_database("bench_meals")
     proc: subprocess.Popen[bytes] | None = None
     tmp = Path(tempfile.mkdtemp(prefix="bench-meals-"))
     try:
-        cfg = Config(str(ROOT / "alembic.ini"))
-        cfg.set_main_option("script_location", str(ROOT / "migrations"))
-        cfg.attributes["url"] = url
-        cfg.attributes["configure_logging"] = False
-        command.upgrade(cfg, "head")
+        migrate(url)
         keys = seed(url, args.terminals, args.elders)
         port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench-" + uuid.uuid4().hex + uuid.uuid4().hex,
-            "PHOTO_DIR": str(tmp / "photos"),
-            "CAREDISPATCH_DEMO": "0",
-        }
-        env.pop("REDIS_URL", None)
         with (tmp / "gunicorn.log").open("wb") as log:
-            proc = subprocess.Popen(
-                [
-                    str(ROOT / ".venv" / "bin" / "gunicorn"),
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    str(args.workers),
-                    "--threads",
-                    str(args.threads),
-                    "--timeout",
-                    "120",
-                    "--no-control-socket",
-                    "wsgi:app",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+            proc = start_gunicorn(
+                server_env(url, tmp / "photos"),
+                port,
+                log,
+                workers=args.workers,
+                threads=args.threads,
             )
         wait_healthy(port, deadline)
         today = datetime.now(zone())
@@ -293,12 +235,7 @@ def main() -> None:
             "load_after": [round(x, 1) for x in load_after],
         }
     finally:
-        if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop([proc])
         drop_database(url)
     print(json.dumps(result, indent=2))
     print(

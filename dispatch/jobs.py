@@ -18,7 +18,7 @@ from dispatch import audit, error_codes, periodic, queue
 from dispatch.db import Session, session_scope
 from dispatch.errors import DomainError
 from dispatch.models import Role, WorkOrder
-from dispatch.services import call_dispatch, plan_parts, plans, proposals
+from dispatch.services import call_dispatch, plan_parts, plans, proposals, timesheets
 from dispatch.tenancy import Actor
 from dispatch.validation import engine
 
@@ -131,6 +131,12 @@ def sweep_lost_jobs() -> None:
         failed = plans.sweep_optimizing(session)
     if failed:
         log.warning("lost-job sweep: %s optimizing plan(s) turned failed", failed)
+    # The same for big timesheet uploads: a lost validation job is queued once more.
+    with session_scope() as session:
+        uploads = timesheets.sweep_validation(session)
+    queue.flush_pending(session)  # the re-queued jobs go to rq once their ids are committed
+    if uploads:
+        log.warning("lost-job sweep: %s upload validation(s) re-queued or given up", uploads)
 
 
 # ---------------------------------------------------------------- validation
@@ -165,6 +171,7 @@ def validate_upload(upload_id: int) -> None:
     with session_scope() as session:
         ids = list(session.scalars(select(WorkOrder.id).where(WorkOrder.upload_id == upload_id)))
         engine.validate_orders(session, ids)
+        timesheets.validated(session, upload_id)
         log.info("validated %s orders of upload %s", len(ids), upload_id)
 
 

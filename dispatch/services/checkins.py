@@ -136,30 +136,44 @@ def record_event(
     fingerprint = content_hash(
         caregiver_id, visit_id, kind, data, photo_sha256(photo) if photo is not None else None
     )
-    replay = _replay(session, key, fingerprint)
-    if replay is not None:
-        return replay, False
+    # No look-up of the key before the lock: a resend of an event of this visit is found among
+    # the visit's events read under the lock, and a key whose visit cannot be locked or whose
+    # event would be refused is looked up on that path only (``_replay_or``): a new event, the
+    # common case, costs one statement less.
+    try:
+        visit, service = _lock_visit(session, actor, caregiver_id, visit_id)
+        # The visit's events as they stand under the lock, read once: the replay check, this
+        # caregiver's transition and the visit's new state (``settlement``) all work from them.
+        events = list(session.scalars(select(VisitEvent).where(VisitEvent.visit_id == visit.id)))
+        # A resend of a stored event, or a copy that committed while we waited for the lock.
+        raced = next((e for e in events if e.idempotency_key == key), None)
+        if raced is not None:
+            return _replayed(raced, fingerprint), False
 
-    visit, service = _lock_visit(session, actor, caregiver_id, visit_id)
-    # The visit's events as they stand under the lock, read once: the replay check, this
-    # caregiver's transition and the visit's new state (``settlement``) all work from them.
-    events = list(session.scalars(select(VisitEvent).where(VisitEvent.visit_id == visit.id)))
-    # Another request with this key may have committed while we waited for the lock.
-    raced = next((e for e in events if e.idempotency_key == key), None)
-    if raced is not None:
-        return _replayed(raced, fingerprint), False
+        device_time: datetime = data["device_time"]
+        _check_device_time(device_time)
+        mine = {e.kind: e for e in events if e.caregiver_id == caregiver_id}
+        _check_transition(visit, kind, device_time, bool(data.get("offline")), mine)
 
-    device_time: datetime = data["device_time"]
-    _check_device_time(device_time)
-    mine = {e.kind: e for e in events if e.caregiver_id == caregiver_id}
-    _check_transition(visit, kind, device_time, bool(data.get("offline")), mine)
-
-    facts = inspect_photo(photo) if photo is not None else None
-    if facts is None and service is not None and service.photo_required and not data.get("offline"):
-        raise error_codes.PHOTO_REQUIRED(
-            service=service.code,
-            errors={"photo": ["Missing photo for a service that requires one."]},
-        )
+        facts = inspect_photo(photo) if photo is not None else None
+        if (
+            facts is None
+            and service is not None
+            and service.photo_required
+            and not data.get("offline")
+        ):
+            raise error_codes.PHOTO_REQUIRED(
+                service=service.code,
+                errors={"photo": ["Missing photo for a service that requires one."]},
+            )
+    except DomainError:
+        # Nothing is written yet. A key already stored (a resend after the visit was
+        # reassigned, or the key reused for another visit) answers as a replay or a 409
+        # IDEMPOTENCY_KEY_REUSED, before whatever refused the event.
+        replay = _replay(session, key, fingerprint)
+        if replay is not None:
+            return replay, False
+        raise
     photo_row = (
         photo_rows.photo_row(session, actor, facts, visit.provider_id, "create")
         if facts is not None
@@ -205,7 +219,10 @@ def record_event(
         (store or photo_store()).put(facts.sha256, photo)
 
     orders = settlement.settle_visit(session, actor, visit, [*events, event])
-    visit_followups.after_event(session, actor, visit, event)
+    # The follow-ups read rows this request has not touched (calls, family links): reading
+    # them must not flush what is pending, so the audit entries still go out in one INSERT.
+    with session.no_autoflush:
+        visit_followups.after_event(session, actor, visit, event)
     answer: dict[str, Any] = {
         "event_id": event.id,
         "visit_id": visit.id,

@@ -29,8 +29,8 @@ from dispatch.models import (
     WorkOrderSource,
     WorkOrderStatus,
 )
-from dispatch.services import billable
-from dispatch.tenancy import Actor
+from dispatch.services import billable, plans
+from dispatch.tenancy import SYSTEM, Actor
 from dispatch.validation import engine
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,9 @@ FUTURE_SLACK = timedelta(hours=1)
 INLINE_VALIDATION_MAX = 500
 # Bigger uploads are validated by this job (enqueued by name after the commit).
 UPLOAD_JOB = "dispatch.jobs.validate_upload"
+# ``TimesheetUpload.validation``: "inline", the queued job's id, "retry:<id>" once the lost-job
+# sweep has queued it a second time, "done" when the job ran, "lost" when the retry was lost too.
+VALIDATED, LOST, RETRY = "done", "lost", "retry:"
 MAX_TEXT = {"external_id": 64, "note": 2000}
 
 _CN_DATETIME = re.compile(
@@ -399,6 +402,66 @@ def upload(session: Session, actor: Actor, filename: str | None, stream: Any) ->
         "already_received_ids": already,
         "validation": "inline" if record.validation == "inline" else "queued",
     }
+
+
+def validated(session: Session, upload_id: int) -> None:
+    """The upload's validation job ran (the job calls this in its unit of work)."""
+    record = session.get(TimesheetUpload, upload_id)
+    if record is not None and record.validation != "inline":
+        record.validation = VALIDATED
+
+
+def sweep_validation(session: Session) -> int:
+    """The lost-job sweep for big uploads (``jobs.sweep_lost_jobs``): an upload whose
+    validation job is gone (worker killed, Redis flushed) is queued once more; if that one is
+    lost too, the upload reads "lost" and its orders wait, ``submitted``, for the next batch
+    re-validation. Answers how many uploads it re-queued or gave up on."""
+    if queue.mode() != "rq":
+        return 0  # jobs ran in-process: nothing can be lost in a queue
+    waiting = list(
+        session.scalars(
+            select(TimesheetUpload).where(
+                TimesheetUpload.validation.not_in(("inline", VALIDATED, LOST))
+            )
+        )
+    )
+    if not waiting:
+        return 0
+    job_of = {u.id: (u.validation or "").removeprefix(RETRY) for u in waiting}
+    states = queue.states(job_of.values())
+    settled = 0
+    for upload in waiting:
+        state = states.get(job_of[upload.id])
+        age_s = (utcnow() - upload.created_at).total_seconds()
+        if state is not None and state.status == queue.JobStatus.finished:
+            upload.validation = VALIDATED  # ran, but its own commit did not say so
+            continue
+        gone = state is None or state.status == queue.JobStatus.missing
+        if not (state is not None and state.status in queue.ENDED_BADLY) and not (
+            gone and age_s > plans.MISSING_GRACE_S
+        ):
+            continue  # queued or running (or on its way to Redis)
+        settled += 1
+        if (upload.validation or "").startswith(RETRY):
+            upload.validation = LOST
+            log.warning("upload %s: its validation was lost twice; orders wait", upload.id)
+            continue
+        upload.validation = RETRY + queue.enqueue(
+            session,
+            UPLOAD_JOB,
+            upload.id,
+            timeout_s=1800,
+            description=f"validate timesheet upload {upload.id} (again: the first job was lost)",
+        )
+        audit.record(
+            session,
+            SYSTEM,
+            "timesheet.validation_requeued",
+            upload,
+            after={"job": job_of[upload.id], "status": str(state.status) if state else "missing"},
+            provider_id=upload.provider_id,
+        )
+    return settled
 
 
 def _insert_orders(

@@ -277,6 +277,53 @@ def test_big_uploads_are_validated_by_a_queued_job(client, staff, db, h, rules_s
     assert {o["status"] for o in orders} == {"verified"}
 
 
+def test_a_lost_upload_validation_is_queued_once_more_by_the_sweep(
+    client, staff, db, h, rules_stub, monkeypatch
+):
+    from datetime import timedelta
+
+    from dispatch import jobs, queue
+    from dispatch.models import TimesheetUpload
+    from dispatch.services import timesheets
+
+    monkeypatch.setattr(timesheets, "INLINE_VALIDATION_MAX", 1)
+    q = queue.get_queue()
+
+    def lose_and_sweep(upload_id: int) -> list[Any]:
+        """Redis loses the queued job; a while later the periodic sweep runs."""
+        q.empty()
+        record = db.get(TimesheetUpload, upload_id)
+        record.created_at -= timedelta(minutes=2)
+        db.commit()
+        jobs.sweep_lost_jobs()
+        return q.get_jobs()
+
+    def statuses(r: Any) -> set[str]:
+        got = [client.get(f"/api/v1/work-orders/{i}", headers=h) for i in r.json["work_order_ids"]]
+        return {g.json["status"] for g in got}
+
+    q.empty()
+    first = upload(client, h, csv_file([row("S1", 3), row("S2", 4)]))
+    assert first.status_code == 201 and first.json["validation"] == "queued"
+    jobs.sweep_lost_jobs()  # just queued: on its way, left alone
+    assert len(q.get_jobs()) == 1
+    (job,) = lose_and_sweep(first.json["upload_id"])
+    assert job.func_name == timesheets.UPLOAD_JOB and job.args == (first.json["upload_id"],)
+    q.empty()
+    jobs.validate_upload(first.json["upload_id"])  # what the worker runs
+    assert statuses(first) == {"verified"}
+    assert lose_and_sweep(first.json["upload_id"]) == []  # done: nothing to re-run
+
+    # Lost a second time: given up (no endless re-queuing); the orders wait, submitted.
+    second = upload(client, h, csv_file([row("S3", 5), row("S4", 6)]))
+    assert len(lose_and_sweep(second.json["upload_id"])) == 1
+    assert lose_and_sweep(second.json["upload_id"]) == []
+    jobs.sweep_lost_jobs()
+    assert q.get_jobs() == [] and statuses(second) == {"submitted"}
+    db.expire_all()
+    assert db.get(TimesheetUpload, second.json["upload_id"]).validation == timesheets.LOST
+
+
 def test_xml_entities_in_a_sheet_are_refused(client, staff, db, h):
     # the "billion laughs": a DTD that expands an entity exponentially
     good = xlsx_file([row("L1", 3)])
