@@ -32,6 +32,9 @@ SCREENS = [
     "rules",
     "users",
     "figures",
+    "contacts",
+    "callbacks",
+    "scorecard",
 ]
 
 # Core files every page loads first, in order.
