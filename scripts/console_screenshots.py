@@ -46,11 +46,41 @@ SHOTS: list[tuple[str, str, str, str, tuple[int, int], str]] = [
     ("family-call-en-phone", "family1_1", "family", "en", PHONE, "family-call"),
     ("family-zh-tablet", "family1_1", "family", "zh", TABLET, ""),
     ("family-en-tablet", "family1_1", "family", "en", TABLET, "family-complain"),
+    ("figures-zh-tablet", "supervisor", "figures", "zh", TABLET, "last_month"),
+    ("figures-en-tablet", "supervisor", "figures", "en", TABLET, "last_month"),
+    ("figures-zh-phone", "supervisor_street", "figures", "zh", PHONE, "last_month"),
+    ("figures-en-phone", "supervisor", "figures", "en", PHONE, "last_month"),
+    ("contacts-zh-tablet", "supervisor", "contacts", "zh", TABLET, ""),
+    ("contacts-en-phone", "supervisor", "contacts", "en", PHONE, "overdue"),
+    ("callbacks-zh-tablet", "supervisor", "callbacks", "zh", TABLET, "answered"),
+    ("callbacks-en-phone", "supervisor", "callbacks", "en", PHONE, "answered"),
+    ("scorecard-en-tablet", "supervisor", "scorecard", "en", TABLET, "last_month"),
+    ("scorecard-zh-phone", "supervisor", "scorecard", "zh", PHONE, "last_month"),
 ]
 
 
+def redraw(page: Any, action: Any) -> None:
+    page.evaluate("document.getElementById('panel').removeAttribute('data-drawn')")
+    action()
+    page.wait_for_selector("#panel[data-drawn='1']", timeout=60_000)
+    page.wait_for_timeout(300)
+
+
 def prepare(page: Any, what: str, tmp: Path) -> None:
-    if what == "select":
+    if what == "last_month":
+        # The last whole month: billed and closed, every figure filled in.
+        month = page.locator("#panel input[type=month]")
+        last = page.evaluate(
+            "(() => { const [y, m] = CD.today().split('-').map(Number);"
+            " return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`; })()"
+        )
+        redraw(page, lambda: month.fill(last))
+        month.blur()
+    elif what == "answered":
+        redraw(page, lambda: page.locator("#panel .seg button").nth(1).click())
+    elif what == "overdue":
+        page.locator("table.overdue").scroll_into_view_if_needed()
+    elif what == "select":
         bars = page.locator(".tl-bar.draggable")
         if bars.count():
             bars.nth(min(3, bars.count() - 1)).click()

@@ -34,6 +34,9 @@ SCREENS = [
     "users",
     "family",
     "figures",
+    "contacts",
+    "callbacks",
+    "scorecard",
 ]
 
 # Core files every page loads first, in order.

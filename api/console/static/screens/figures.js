@@ -12,7 +12,7 @@ CD.i18n.add({
     "sup.target_line": "目标", "sup.figures_table": "分{group}统计表",
     "sup.col.elders_served": "服务\u200b老人", "sup.col.visits_planned": "计划上门", "sup.col.visits_done": "完成上门",
     "sup.col.on_time_rate": "准时率", "sup.col.missed": "漏服务", "sup.col.abnormal_rate": "异常工单率",
-    "sup.col.billed_hours": "结算工时", "sup.col.billed_amount": "结算金额（元）", "sup.col.satisfaction": "满意度\u200b（1–5）",
+    "sup.col.billed_hours": "结算工时", "sup.col.billed_amount": "结算金额（元）", "sup.col.satisfaction": "满意度\u200b（5分制）",
     "sup.col.complaints_open": "投诉 未办结", "sup.col.complaints_closed": "投诉 已办结", "sup.col.calls": "紧急呼叫",
     "sup.col.call_to_arrival_p50_min": "呼叫到上门 中位数（分钟）", "sup.col.certified_per_10k": "每万名老人持证护理员（目标 ≥ 28）",
     "sup.col.senior_share": "高级及以上占比（目标 ≥ 18%）", "sup.col.first_aid_share": "持救护员证占比（目标 ≥ 70%）",
@@ -36,10 +36,10 @@ CD.i18n.add({
     "sup.grp.staff": "护理员配备",
     "sup.short.visits_planned": "计划", "sup.short.visits_done": "完成", "sup.short.on_time_rate": "准时率", "sup.short.missed": "漏\u200b服务",
     "sup.short.abnormal_rate": "异常率", "sup.short.billed_hours": "结算\u200b工时", "sup.short.billed_amount": "结算金额\u200b（元）",
-    "sup.short.satisfaction": "满意度\u200b（1–5）", "sup.short.complaints_open": "未办结", "sup.short.complaints_closed": "已办结",
+    "sup.short.complaints_open": "未办结", "sup.short.complaints_closed": "已办结",
     "sup.short.calls": "次数", "sup.short.call_to_arrival_p50_min": "到达\u200b中位数\u200b（分钟）",
-    "sup.short.certified_per_10k": "每万名老人\u200b持证人数\u200b（≥ 28）", "sup.short.senior_share": "高级\u200b及以上\u200b（≥ 18%）",
-    "sup.short.first_aid_share": "持救护员证\u200b（≥ 70%）",
+    "sup.short.certified_per_10k": "每万名老人\u200b持证人数\u200b（≥\u00a028）", "sup.short.senior_share": "高级\u200b及以上\u200b（≥\u00a018%）",
+    "sup.short.first_aid_share": "持救护员证\u200b（≥\u00a070%）",
   },
   en: {
     "tab.figures": "Figures by street", "sup.month": "Month", "sup.by": "Group by", "sup.by_street": "By street", "sup.by_provider": "By provider",
@@ -73,10 +73,10 @@ CD.i18n.add({
     "sup.grp.staff": "Caregiver staffing",
     "sup.short.visits_planned": "Planned", "sup.short.visits_done": "Done", "sup.short.on_time_rate": "On time", "sup.short.missed": "Missed",
     "sup.short.abnormal_rate": "Abnormal", "sup.short.billed_hours": "Billed hours", "sup.short.billed_amount": "Billed (CNY)",
-    "sup.short.satisfaction": "Satisfaction (1–5)", "sup.short.complaints_open": "Open", "sup.short.complaints_closed": "Closed",
+    "sup.short.complaints_open": "Open", "sup.short.complaints_closed": "Closed",
     "sup.short.calls": "Calls", "sup.short.call_to_arrival_p50_min": "Median to arrival (min)",
-    "sup.short.certified_per_10k": "Certified per 10,000 elders (≥ 28)", "sup.short.senior_share": "Senior grade (≥ 18 %)",
-    "sup.short.first_aid_share": "First-aid certificate (≥ 70 %)",
+    "sup.short.certified_per_10k": "Certified per 10,000 elders (≥\u00a028)", "sup.short.senior_share": "Senior grade (≥\u00a018\u00a0%)",
+    "sup.short.first_aid_share": "First-aid certificate (≥\u00a070\u00a0%)",
   },
 });
 
@@ -86,7 +86,7 @@ CD.sup = (function () {
   const state = { month: null, groupBy: "street" };
   const int = (v) => Number(v).toLocaleString(CD.lang === "zh" ? "zh-CN" : "en-GB");
   const fixed = (n) => (v) => Number(v).toLocaleString(CD.lang === "zh" ? "zh-CN" : "en-GB", { minimumFractionDigits: n, maximumFractionDigits: n });
-  const pct = (v) => `${(100 * Number(v)).toFixed(1)} %`;
+  const pct = (v) => `${(100 * Number(v)).toFixed(1)}%`;
   // Every figure of a row, in the order of the table. pending: null means "not recorded yet"
   // (calls, ratings, complaints); target/met: the staffing targets and the API's verdict.
   const COLS = [
@@ -181,6 +181,15 @@ CD.sup = (function () {
   function legend() {
     return h("p", { class: "legend" }, h("span", { class: "miss-key" }, t("sup.legend_miss")), h("span", {}, t("sup.legend_null")));
   }
+  // An instant's date in the configured zone, YYYY-MM-DD (as the API writes dates).
+  const ymd = new Intl.DateTimeFormat("en-CA", { timeZone: CD.zone, year: "numeric", month: "2-digit", day: "2-digit" });
+  function localDate(iso) { return iso ? ymd.format(new Date(iso)) : ""; }
+  // A list table that becomes one card per row on a phone (each cell labelled by its column).
+  function stackTable(headers, rows, label) {
+    return h("div", { class: "table-wrap" }, h("table", { class: "stack", "aria-label": label },
+      h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
+      h("tbody", {}, rows.map((r) => h("tr", r.attrs || {}, r.cells.map((c, i) => h("td", { "data-label": headers[i] }, c)))))));
+  }
   function areaText(area) { return area ? t("sup.area", { area }) : t("sup.area_all"); }
 
   // The five colours (五色) of the contact rhythm: red daily … green half-yearly.
@@ -189,7 +198,7 @@ CD.sup = (function () {
     return h("span", { class: `fc fc-${freq}` }, t(`fc.${freq}`));
   }
 
-  return { state, COLS, period, monthPicker, periodText, cell, keyName, figuresTable, legend, areaText, FIVE, colourChip, pct, int, fixed };
+  return { state, COLS, localDate, stackTable, period, monthPicker, periodText, cell, keyName, figuresTable, legend, areaText, FIVE, colourChip, pct, int, fixed };
 })();
 
 CD.i18n.add({
