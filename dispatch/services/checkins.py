@@ -17,9 +17,8 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -92,7 +91,7 @@ def content_hash(
         "visit_id": visit_id,
         "kind": str(kind),
         "idempotency_key": str(data["idempotency_key"]),
-        "device_time": device_time.astimezone(ZoneInfo("UTC")).isoformat(),
+        "device_time": device_time.astimezone(UTC).isoformat(),
         "lat": repr(float(data["lat"])),
         "lon": repr(float(data["lon"])),
         "accuracy_m": None if data.get("accuracy_m") is None else repr(float(data["accuracy_m"])),
