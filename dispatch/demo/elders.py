@@ -184,9 +184,7 @@ def _past_calls(
     counts["calls"] += 1
 
 
-def _ratings(
-    session: Session, rng: random.Random, elder: Client, user: User, now: datetime
-) -> int:
+def _ratings(session: Session, rng: random.Random, elder: Client, user: User, now: datetime) -> int:
     """Stars for a few of the elder's completed visits."""
     done = list(
         session.scalars(

@@ -59,6 +59,14 @@ CALL_NO_CAREGIVER = Code(
     "time, or escalate the call.",
     "目前没有护理员能赶到（{reason}）：请指定护理员和到达时间，或升级处理该呼叫。",
 )
+CALL_ARRIVAL_OUT_OF_RANGE = Code(
+    "CALL_ARRIVAL_OUT_OF_RANGE",
+    Invalid,
+    "The arrival must be between the call ({opened}) and {latest}: give the time the caregiver "
+    "will really be there, or escalate the call.",
+    "到达时间须在呼叫时间（{opened}）与 {latest} 之间：请填写护理员实际能到达的时间，"
+    "或升级处理该呼叫。",
+)
 INVALID_RANGE = Code(
     "INVALID_RANGE",
     Invalid,

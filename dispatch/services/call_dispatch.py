@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 CALL_SERVICE = "CALL"  # 助急: the catalogue's emergency response
 # The urgent visit's window: a caregiver should be there within this long of the call.
 RESPONSE_WINDOW = timedelta(hours=2)
+# A caregiver sent by hand must be there within this long of the call (a later arrival is not a
+# response to it: escalate, or close the call and plan a visit).
+ARRIVAL_LIMIT = timedelta(hours=12)
 CALL_DISPATCHERS = (Role.dispatcher, Role.provider_admin, Role.admin)
 # Visits that have not started: closing the call cancels them.
 NOT_STARTED = (VisitStatus.planned, VisitStatus.assigned, VisitStatus.published)
@@ -182,6 +185,13 @@ def dispatch(
     visit = session.get(Visit, call.visit_id)
     assert visit is not None
     wanted, arrival = data.get("caregiver_id"), data.get("arrival")
+    if arrival is not None and not call.opened_at <= arrival <= call.opened_at + ARRIVAL_LIMIT:
+        zone = config.zone()
+        raise error_codes.CALL_ARRIVAL_OUT_OF_RANGE(
+            opened=call.opened_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            latest=(call.opened_at + ARRIVAL_LIMIT).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            field="arrival",
+        )
     found = _insertion(session, actor, call, caregiver_id=wanted)
     if found.get("possible"):
         caregiver_id = found["caregiver_id"]
@@ -196,6 +206,14 @@ def dispatch(
             detail=found.get("detail") or "",
             errors={"caregiver_id": [str(found.get("reason"))]},
         )
+    # Help for a late call may arrive after midnight: the visit is then the next day's.
+    visits.move_to_day(
+        session,
+        actor,
+        visit,
+        start.astimezone(config.zone()).date(),
+        call.opened_at + RESPONSE_WINDOW,
+    )
     plan = active_plan(session, call.provider_id, visit.date)
     if plan is not None:
         visit.plan_id = plan.id

@@ -9,7 +9,7 @@ the optimiser's own constraints.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -138,6 +138,27 @@ def update_visit(session: Session, actor: Actor, visit_id: int, data: dict[str, 
     if new:
         audit.record(session, actor, "update", visit, before=old, after=new)
     return visit
+
+
+def move_to_day(
+    session: Session, actor: Actor, visit: Visit, day: date, window_end: datetime
+) -> None:
+    """Date a visit on ``day`` (help for a late call arrives after midnight): it leaves the old
+    day's plan, its window starts no earlier than ``day``'s midnight and ends at ``window_end``
+    (at the latest). Under both days' locks; the caller puts it into ``day``'s routes."""
+    if day == visit.date:
+        return
+    day_lock.lock(session, visit.provider_id, visit.date)
+    day_lock.lock(session, visit.provider_id, day)
+    _drop_from_plan(session, visit)
+    before = audit.snapshot(visit)
+    midnight = datetime.combine(day, time(0), config.zone())
+    visit.date = day
+    visit.plan_id = None
+    visit.window_start_at = max(visit.window_start_at, midnight)
+    visit.window_end_at = max(window_end, visit.window_start_at)
+    old, new = audit.changed(before, audit.snapshot(visit))
+    audit.record(session, actor, "update", visit, before=old, after=new)
 
 
 def _check_qualified(session: Session, visit: Visit, cg: Caregiver) -> None:

@@ -69,7 +69,8 @@ def test_a_pendant_call_shows_up_and_is_dispatched_into_the_day(
     else:  # nobody working now (evening): a caregiver and an arrival chosen by hand
         file.get_by_role("button", name="改派其他护理员").click()
         dialog = page.get_by_role("dialog")
-        at = min(datetime.now(config.zone()) + timedelta(minutes=15), _late(site))
+        # (Typed after 23:45 it reads the next morning: the console dates it after the call.)
+        at = datetime.now(config.zone()) + timedelta(minutes=15)
         dialog.get_by_label("预计到达").fill(at.strftime("%H:%M"))
         dialog.get_by_role("button", name="确认派单").click()
     page.wait_for_selector("#status.ok")
@@ -80,10 +81,6 @@ def test_a_pendant_call_shows_up_and_is_dispatched_into_the_day(
     bar.wait_for()
     until(page, f"!document.querySelector(\".call-card[data-call='{call['id']}'].c-open\")")
     watched.clean()
-
-
-def _late(site: Site) -> datetime:
-    return datetime.fromisoformat(f"{site.today}T23:55:00").replace(tzinfo=config.zone())
 
 
 def test_a_phoned_in_call_is_typed_escalated_and_closed(watched: Watched, site: Site) -> None:

@@ -178,18 +178,25 @@ def test_a_relative_orders_complains_and_calls_on_a_tablet_in_english(
     _section(watched, "Order", f"{row}[data-status='declined']")
     assert "No cleaner is free that morning" in page.inner_text(row)
 
-    # A complaint about a visit, and the provider's answer.
+    # A complaint about a visit (elder B's, done yesterday: A may have none done yet, just after
+    # midnight), and the provider's answer.
+    group = page.get_by_role("group", name="Choose a relative")
+    group.get_by_role("button", name=family["b"]["name"], exact=False).click()
     _section(watched, "Complaints", "form.fam-form")
-    page.get_by_label("Which visit is it about").select_option(index=1)
+    page.get_by_label("Which visit is it about").select_option(str(family["visit"]))
     page.get_by_label("What happened").fill("The caregiver came 40 minutes late")
     page.get_by_role("button", name="Send", exact=True).click()
     page.wait_for_selector("[data-complaint][data-status='open'] >> text=40 minutes late")
-    mine = api(site, "GET", f"/complaints?client_id={elder}", "family1_1")[0]
+    mine = api(site, "GET", f"/complaints?client_id={family['b']['id']}", "family1_1")[0]
+    assert mine["visit_id"] == family["visit"]
     assert mine["visit_id"] and mine["text"] == "The caregiver came 40 minutes late"
     answer = {"answer": "We apologise; the route was changed."}
     assert api(site, "PATCH", f"/complaints/{mine['id']}", "dispatcher1", answer)["answer"]
     _section(watched, "Complaints", f"[data-complaint='{mine['id']}'][data-status='answered']")
     assert "We apologise" in page.inner_text(f"[data-complaint='{mine['id']}']")
+
+    group.get_by_role("button", name=family["a"]["name"], exact=False).click()
+    _section(watched, "Visits")
 
     # The call: a stray press asks first and sends nothing; a confirmed one is followed.
     calls: list[str] = []

@@ -127,3 +127,48 @@ def test_a_stop_missed_since_the_plan_does_not_stop_the_proposal(
         call = press(http, evening["key"])
     assert call["proposal"] is not None, call["no_proposal"]
     assert call["proposal"]["caregiver_id"] == world.p1.caregiver.id
+
+
+def test_help_for_a_call_before_midnight_that_arrives_after_it_is_the_next_days_visit(
+    http: Http, world: World, evening
+) -> None:
+    """A call at 23:50; the dispatcher sends the caregiver, who will be there at 00:10: the
+    urgent visit is dated the next day (its window from that midnight to the call's response
+    window's end, 01:50), in her app for that day; the call is dispatched."""
+    day, dispatcher = evening["day"], world.p1.dispatcher
+    cg = world.p1.caregiver
+    with as_of(at(day, 23, 50)):
+        call = press(http, evening["key"])
+        nxt = day + timedelta(days=1)
+        arrival = at(nxt, 0, 10)
+        body = {"caregiver_id": cg.id, "arrival": arrival.isoformat()}
+        r = http.as_user("POST", f"/calls/{call['id']}/dispatch", dispatcher, json=body)
+        assert r.status_code == 200, r.json
+        assert datetime.fromisoformat(r.json["planned_start"]) == arrival
+        visit = http.as_user("GET", f"/visits/{r.json['visit_id']}", dispatcher).json
+        assert visit["date"] == nxt.isoformat()
+        assert datetime.fromisoformat(visit["window_start_at"]) == at(nxt, 0)
+        assert datetime.fromisoformat(visit["window_end_at"]) == at(nxt, 1, 50)
+        mine = http.as_user("GET", f"/me/visits?date={nxt.isoformat()}", world.p1.caregiver_user)
+        assert mine.status_code == 200, mine.json
+        assert r.json["visit_id"] in [v["id"] for v in mine.json]
+        listed = http.as_user("GET", f"/calls/{call['id']}", dispatcher).json
+        assert listed["status"] == "dispatched" and listed["caregiver_id"] == cg.id
+
+
+@pytest.mark.parametrize(
+    ("minutes", "why"), [(-5, "before the call"), (12 * 60 + 1, "more than 12 hours after it")]
+)
+def test_an_arrival_before_the_call_or_half_a_day_after_it_is_refused(
+    http: Http, world: World, evening, minutes: int, why: str
+) -> None:
+    day, dispatcher = evening["day"], world.p1.dispatcher
+    with as_of(at(day, 21)):
+        call = press(http, evening["key"])
+        arrival = at(day, 21) + timedelta(minutes=minutes)
+        body = {"caregiver_id": world.p1.caregiver.id, "arrival": arrival.isoformat()}
+        r = http.as_user("POST", f"/calls/{call['id']}/dispatch", dispatcher, json=body)
+        assert (r.status_code, r.json["code"]) == (422, "CALL_ARRIVAL_OUT_OF_RANGE"), why
+        assert "arrival" in r.json["errors"] and "21:00" in r.json["message"]
+        listed = http.as_user("GET", f"/calls/{call['id']}", dispatcher).json
+        assert listed["status"] == "open" and listed["caregiver_id"] is None

@@ -16,6 +16,8 @@ from tests.conftest import Http, World
 from tests.dispatch.conftest import care_plan, run_jobs
 
 ELDER = {"lat": 29.312, "lon": 120.081}
+# The calls come at 10:00 local, whenever the suite runs.
+pytestmark = pytest.mark.usefixtures("ten_oclock")
 
 
 def at(day: Any, hh: int, mm: int = 0) -> datetime:

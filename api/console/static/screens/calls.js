@@ -309,7 +309,12 @@ CD.calls = (function () {
     ], { ok: t("confirm_dispatch") });
     if (!v) return;
     const body = { caregiver_id: Number(v.caregiver) };
-    if (v.arrival) body.arrival = CD.iso(CD.at(today, v.arrival));
+    if (v.arrival) {
+      // A time before the call means after midnight (a late call answered the next day).
+      let when = CD.at(today, v.arrival);
+      if (when < new Date(c.opened_at)) when = CD.at(CD.addDays(today, 1), v.arrival);
+      body.arrival = CD.iso(when);
+    }
     await dispatch(view, c, body);
   }
 
