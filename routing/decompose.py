@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from routing import recreate, sisr, solver
+from routing import fleet, recreate, sisr, solver
 from routing.instance import END, START, Instance
 
 log = logging.getLogger(__name__)
@@ -432,6 +432,10 @@ def _polish_part(args):
     routes, vehicles, customers, deadline, seed, heat, fleet_until, floor = args
     if "kernel" in _POLISH:
         kernel = _POLISH["kernel"]
+        if fleet_until is not None and fleet_until > time.monotonic():
+            until = min(deadline, fleet_until)
+            routes = {**routes, **fleet.minimise(kernel, routes, vehicles, until, seed)}
+            log.info("fleet minimisation: %d routes emptied", kernel.emptied)
         out = kernel.run(
             routes, vehicles, deadline, seed, heat, customers=customers, min_iters=floor
         )
@@ -494,6 +498,12 @@ def _day_cost(inst: Instance, routes: dict[int, list[int]], customers: list[int]
 # rc1_10_1 in 10 s (4,600-10,000 iterations, load 6), where the route-removal ruin of the
 # ordinary search took rc1_10_1 from 104 to 96 routes in 20 s (docs/benchmarks.md).
 FLEET_SHARE = 0.0
+# With the compiled search, from one depot and SPLIT_FROM nodes, the compiled fleet
+# minimisation (routing.fleet) takes the first KERNEL_FLEET_SHARE of the polish. r1_10_1 and
+# rc1_10_1 at 60 s (load 3-6, single runs): 0 gave 108-109 and 93 routes, 2.97 and 3.07 %;
+# 0.15 gave 109 and 92 routes, 2.54 and 2.27 %; 0.3 gave 110 and 92, 2.68 and 2.55 %; 0.45
+# gave 108 and 92, 3.28 and 4.16 %. The distance search after it may open routes again.
+KERNEL_FLEET_SHARE = 0.15
 # Below this many seconds of polish, the compiled search is used only if already loaded.
 LOAD_S = 3.0
 # Days of fewer nodes are searched whole by every worker (own seeds, the best kept) instead of
@@ -554,9 +564,11 @@ def polish(
     split_from = inst.n >= SPLIT_FROM
     cost = (inst.cost or inst.time)[inst.vehicle_mode[0]]
     whole = max(1e-3, deadline - start)
-    fleet_until = (
-        start + FLEET_SHARE * whole if FLEET_SHARE and len(set(inst.starts)) == 1 else None
-    )
+    if fast:
+        share = KERNEL_FLEET_SHARE if inst.n >= SPLIT_FROM and fleet.ready() else 0.0
+    else:
+        share = FLEET_SHARE
+    fleet_until = start + share * whole if share and len(set(inst.starts)) == 1 else None
     ctx = mp.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_polish_init) as pool:
         epoch = 0
