@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Exists, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -100,8 +100,22 @@ def _add(
         pass  # recorded by a racing request: once is enough
 
 
-def for_visit_event(session: Session, visit: Visit, event: VisitEvent) -> None:
-    """Tell the elder's family that the caregiver arrived (check-in) or left (check-out)."""
+def family_to_notify(client_id: ColumnElement[int]) -> Exists:
+    """Whether anyone of the elder's family wants to be told (``for_visit_event``'s
+    recipients exist): a column the EVV service reads with the visit's lock, so an event of an
+    elder without such relatives costs no statement here."""
+    return exists().where(FamilyLink.client_id == client_id, FamilyLink.notify)
+
+
+def for_visit_event(
+    session: Session, visit: Visit, event: VisitEvent, *, family: bool = True
+) -> None:
+    """Tell the elder's family that the caregiver arrived (check-in) or left (check-out).
+
+    ``family`` False: ``family_to_notify`` said nobody is to be told (read under the visit's
+    lock, in this transaction), so the recipients are not looked up."""
+    if not family:
+        return
     links = _recipients(session, visit.client_id)
     if not links:
         return
