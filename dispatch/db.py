@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Enum, MetaData, String, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.types import TypeDecorator
@@ -96,6 +98,8 @@ ShortStr = String(64)
 # One registry for the process: the API scopes it to the request, jobs to the job.
 Session = scoped_session(sessionmaker(expire_on_commit=False))
 _engines: dict[str, Engine] = {}
+# A pooled connection idle longer than this is pinged before use (``_ping_when_idle``).
+PING_AFTER_IDLE_S = 1.0
 
 
 def make_engine(url: str) -> Engine:
@@ -109,10 +113,9 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:
-        # pre-ping: a connection that died with a database restart is replaced, not used;
         # connect_timeout: an unreachable host fails in seconds (a coded 503), not minutes.
+        # No pool_pre_ping: ``_ping_when_idle`` below pings only connections that sat idle.
         kwargs.update(
-            pool_pre_ping=True,
             pool_size=10,
             max_overflow=20,
             pool_timeout=10,
@@ -122,6 +125,8 @@ def make_engine(url: str) -> Engine:
     # A forked child (an rq work horse, a gunicorn worker) must not share the parent's pooled
     # connections: it starts with an empty pool and leaves the parent's sockets alone.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    if not url.startswith("sqlite"):
+        _ping_when_idle(engine)
     if url.startswith("sqlite"):
 
         @event.listens_for(engine, "connect")
@@ -133,6 +138,35 @@ def make_engine(url: str) -> Engine:
 
     _engines[url] = engine
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling for connections that sat idle, not for every checkout.
+
+    A connection back in the pool for more than ``PING_AFTER_IDLE_S`` (one that may have died
+    with a database restart) is pinged when checked out, and replaced when the ping fails (the
+    pool connects anew); one used within the last second is not: under load that saves a round
+    trip per request. A connection that dies while busy is caught by SQLAlchemy's disconnect
+    detection instead: its request answers a coded 503 (which the phone retries) and the pool
+    drops every connection older than the failure."""
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) <= PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # any failure: the pool replaces this connection
+            raise DisconnectionError(str(exc)) from exc
 
 
 def forget_engine(url: str | None = None) -> None:

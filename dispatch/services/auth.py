@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,7 +11,7 @@ from dispatch import error_codes, throttle
 from dispatch.areas import area_of
 from dispatch.audit import record
 from dispatch.db import keep_on_refusal, utcnow
-from dispatch.models import User
+from dispatch.models import Role, User
 from dispatch.security import hash_password, needs_rehash, verify_password
 from dispatch.tenancy import SYSTEM, Actor
 
@@ -52,21 +52,41 @@ def _failed(session: Session, username: str, address: str, user: User | None) ->
     raise error_codes.UNAUTHENTICATED("login")
 
 
+_USERS = User.__table__
+_ACTOR_COLUMNS = select(
+    _USERS.c.role,
+    _USERS.c.provider_id,
+    _USERS.c.caregiver_id,
+    _USERS.c.area_district,
+    _USERS.c.area_streets,
+    _USERS.c.active,
+    _USERS.c.token_version,
+)
+
+
 def actor_for(session: Session, user_id: int, token_version: int) -> Actor:
-    """The actor behind a token, if the user still exists, is active and the token is current."""
-    user = session.get(User, user_id)
-    if user is None or not user.active or user.token_version != token_version:
+    """The actor behind a token, if the user still exists, is active and the token is current.
+
+    Every authenticated request runs this: the columns it needs are read in Core on the
+    session's connection, not as an ORM object."""
+    row = session.connection().execute(_ACTOR_COLUMNS.where(_USERS.c.id == user_id)).first()
+    if row is None or not row.active or row.token_version != token_version:
         raise error_codes.TOKEN_REVOKED()
-    return actor_of(user)
+    return _actor(user_id, Role(row.role), row)
 
 
 def actor_of(user: User) -> Actor:
+    return _actor(user.id, user.role, user)
+
+
+def _actor(user_id: int, role: Role, user: Any) -> Actor:
+    """``user``: a User or a row with its provider, caregiver and area columns."""
     return Actor(
-        user_id=user.id,
-        role=user.role,
+        user_id=user_id,
+        role=role,
         provider_id=user.provider_id,
         caregiver_id=user.caregiver_id,
-        area=area_of(user.area_district, user.area_streets) if user.role.area_level else None,
+        area=area_of(user.area_district, user.area_streets) if role.area_level else None,
     )
 
 

@@ -39,7 +39,7 @@ from dispatch.models import (
 )
 from dispatch.photos import MAX_PHOTO_BYTES, PhotoStore, inspect_photo, photo_store
 from dispatch.photos import sha256_of as photo_sha256
-from dispatch.services import evv, photo_rows, settlement, visit_followups
+from dispatch.services import evv, notifications, photo_rows, settlement, visit_followups
 from dispatch.tenancy import Actor, scoped
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def record_event(
     # event would be refused is looked up on that path only (``_replay_or``): a new event, the
     # common case, costs one statement less.
     try:
-        visit, service = _lock_visit(session, actor, caregiver_id, visit_id)
+        visit, service, family = _lock_visit(session, actor, caregiver_id, visit_id)
         # The visit's events as they stand under the lock, read once: the replay check, this
         # caregiver's transition and the visit's new state (``settlement``) all work from them.
         events = list(session.scalars(select(VisitEvent).where(VisitEvent.visit_id == visit.id)))
@@ -221,7 +221,7 @@ def record_event(
     # The follow-ups read rows this request has not touched (calls, family links): reading
     # them must not flush what is pending, so the audit entries still go out in one INSERT.
     with session.no_autoflush:
-        visit_followups.after_event(session, actor, visit, event)
+        visit_followups.after_event(session, actor, visit, event, family=family)
     answer: dict[str, Any] = {
         "event_id": event.id,
         "visit_id": visit.id,
@@ -271,12 +271,13 @@ def _replayed(stored: VisitEvent, fingerprint: str) -> dict[str, Any]:
 
 def _lock_visit(
     session: Session, actor: Actor, caregiver_id: int, visit_id: int
-) -> tuple[Visit, ServiceType]:
-    """The visit (with its assignments), locked for this transaction, and its service, in one
-    statement; 404 unless this caregiver is assigned to it."""
+) -> tuple[Visit, ServiceType, bool]:
+    """The visit (with its assignments), locked for this transaction, its service and whether
+    the elder has relatives to tell (``notifications.family_to_notify``), in one statement;
+    404 unless this caregiver is assigned to it."""
     stmt = (
         scoped(
-            select(Visit, ServiceType)
+            select(Visit, ServiceType, notifications.family_to_notify(Visit.client_id))
             .join(ServiceType, ServiceType.id == Visit.service_type_id)
             .where(
                 Visit.id == visit_id,
@@ -295,7 +296,7 @@ def _lock_visit(
     if row is None:
         # Another caregiver's visit looks exactly like a missing one.
         raise error_codes.VISIT_NOT_FOUND("on_route", id=visit_id)
-    return row[0], row[1]
+    return row[0], row[1], bool(row[2])
 
 
 def _check_device_time(device_time: datetime) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Exists, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -103,14 +103,30 @@ def _add(
         pass  # recorded by a racing request: once is enough
 
 
+def family_to_notify(client_id: ColumnElement[int]) -> Exists:
+    """Whether anyone of the elder's family wants to be told (``for_visit_event``'s
+    recipients exist): a column the EVV service reads with the visit's lock, so an event of an
+    elder without such relatives costs no statement here."""
+    return exists().where(FamilyLink.client_id == client_id, FamilyLink.notify)
+
+
 def for_visit_event(
-    session: Session, visit: Visit, event: VisitEvent, answered: Call | None = None
+    session: Session,
+    visit: Visit,
+    event: VisitEvent,
+    answered: Call | None = None,
+    *,
+    family: bool = True,
 ) -> None:
     """Tell the elder's family that the caregiver arrived (check-in) or left (check-out).
 
     A check-in that answered a call (``answered``: the call the caregiver was sent for) is one
     ``arrived`` message about the call, under the same event key as a check-in's: one event,
-    one message per relative, never both."""
+    one message per relative, never both. ``family`` False: ``family_to_notify`` said nobody is
+    to be told (read under the visit's lock, in this transaction), so the recipients are not
+    looked up."""
+    if not family:
+        return
     links = _recipients(session, visit.client_id)
     if not links:
         return

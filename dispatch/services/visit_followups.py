@@ -14,6 +14,10 @@ from dispatch.services import call_dispatch, notifications
 from dispatch.tenancy import Actor
 
 
-def after_event(session: Session, actor: Actor, visit: Visit, event: VisitEvent) -> None:
+def after_event(
+    session: Session, actor: Actor, visit: Visit, event: VisitEvent, *, family: bool = True
+) -> None:
+    """``family``: whether the elder has relatives to tell (``notifications.family_to_notify``,
+    read with the visit's lock); True when not known."""
     answered = call_dispatch.on_visit_event(session, actor, visit, event)
-    notifications.for_visit_event(session, visit, event, answered)
+    notifications.for_visit_event(session, visit, event, answered, family=family)
