@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from dispatch import audit
+from dispatch import audit, config
 from dispatch.db import utcnow
 from dispatch.models import EventKind, Visit, VisitEvent, VisitStatus
 from dispatch.services import notifications
@@ -35,6 +35,9 @@ LOOKBACK = timedelta(days=1)
 def mark_missed(session: Session, now: datetime | None = None) -> list[int]:
     """Mark the published visits whose window ended with no check-in; answers their ids."""
     now = now or utcnow()
+    # A visit's date is its window's local day; a window may end the next day (a night visit).
+    zone = config.zone()
+    first_day = (now - LOOKBACK).astimezone(zone).date() - timedelta(days=1)
     checked_in = exists().where(
         VisitEvent.visit_id == Visit.id, VisitEvent.kind == EventKind.check_in
     )
@@ -42,6 +45,7 @@ def mark_missed(session: Session, now: datetime | None = None) -> list[int]:
         session.scalars(
             select(Visit)
             .where(
+                Visit.date.between(first_day, now.astimezone(zone).date()),
                 Visit.status == VisitStatus.published,
                 Visit.window_end_at < now,
                 Visit.window_end_at >= now - LOOKBACK,
