@@ -61,7 +61,11 @@ def _fill(table: str, given: dict[str, str]) -> tuple[str, str]:
             value = getattr(d.arg, "value", d.arg)
             cols.append(f'"{col.name}"')
             exprs.append(
-                "true" if value is True else "false" if value is False else repr(value)
+                "true"
+                if value is True
+                else "false"
+                if value is False
+                else repr(value)
                 if isinstance(value, int | float)
                 else "'" + str(value).replace("'", "''") + "'"
             )
@@ -79,7 +83,10 @@ def insert(conn: Any, table: str, n: int | str, given: dict[str, str], where: st
     # Table and expressions are this module's own literals, never input.
     conn.execute(text(f"INSERT INTO {table} ({cols}) SELECT {exprs} FROM {source} {where}"))  # noqa: S608
     conn.execute(
-        text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")  # noqa: S608, E501
+        text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+            f"(SELECT max(id) FROM {table}))"
+        )
     )
 
 

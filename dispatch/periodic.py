@@ -55,6 +55,7 @@ TASK_MODULES: list[str] = [
     "dispatch.jobs",
     "dispatch.call_clock",
     "dispatch.notify_sender",
+    "dispatch.visit_clock",
 ]
 
 TICK_S = 5.0

@@ -24,6 +24,7 @@ SCREENS = [
     "day",
     "board",
     "calls",
+    "requests",
     "review",
     "appeals",
     "billing",

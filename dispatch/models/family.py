@@ -83,7 +83,9 @@ class Complaint(Base):
 class NotificationKind(enum.StrEnum):
     check_in = "check_in"
     check_out = "check_out"
+    missed = "missed"  # nobody checked in by the end of the visit's window
     call_dispatched = "call_dispatched"
+    arrived = "arrived"  # the caregiver checked in at a call's urgent visit (the call answered)
     call_escalated = "call_escalated"
     order_accepted = "order_accepted"
     order_declined = "order_declined"

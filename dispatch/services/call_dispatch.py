@@ -393,16 +393,19 @@ def close(session: Session, actor: Actor, call_id: int, data: Mapping[str, Any])
     return call
 
 
-def on_visit_event(session: Session, actor: Actor, visit: Visit, event: VisitEvent) -> None:
-    """The caregiver reached the elder (check-in) or left (check-out) on a call's visit."""
+def on_visit_event(session: Session, actor: Actor, visit: Visit, event: VisitEvent) -> Call | None:
+    """The caregiver reached the elder (check-in) or left (check-out) on a call's visit; answers
+    the call when this check-in answered it (the family hears of it as ``arrived``)."""
     if not visit.urgent:
-        return
+        return None
     call = session.scalars(
         select(Call).where(Call.visit_id == visit.id, Call.status != CallStatus.closed)
     ).first()
     if call is None:
-        return
+        return None
+    answered = None
     if event.kind == EventKind.check_in and call.arrived_at is None:
+        answered = call
         call.arrived_at = event.device_time_at
         call.status = CallStatus.answered
         audit.record(
@@ -415,3 +418,4 @@ def on_visit_event(session: Session, actor: Actor, visit: Visit, event: VisitEve
         call.outcome = "visited"
         audit.record(session, actor, "call.close", call, after={"outcome": "visited"})
     session.flush()
+    return answered

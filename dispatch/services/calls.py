@@ -69,6 +69,14 @@ DEFAULT_DUE_MIN: dict[CallKind, int] = {
 }
 CALL_OPENERS = (Role.family, Role.dispatcher, Role.provider_admin)
 CALL_READ = (Role.dispatcher, Role.provider_admin, Role.admin, Role.finance)
+# A family member reads the calls of the elders linked to them (list and one call, not the KPIs),
+# without the call taker's working fields (``FAMILY_HIDDEN``).
+CALL_VIEW = (*CALL_READ, Role.family)
+# Not a relative's to see: the dispatcher's working data (the proposal and why none, the
+# device, the staff member who escalated) and, in the elder's file, the staff's notes and the
+# other relatives' names and phones.
+FAMILY_HIDDEN = ("proposal", "no_proposal", "proposed_at", "call_to_proposal_s", "device_id")
+FAMILY_HIDDEN_FILE = ("conditions", "family")
 # Statuses in which a new press of the same elder and kind joins the call.
 HANDLING = (CallStatus.open, CallStatus.escalated, CallStatus.dispatched, CallStatus.answered)
 PROPOSE_JOB = "dispatch.jobs.propose_call"
@@ -320,9 +328,13 @@ _ORDER = case(
 def list_calls(
     session: Session, actor: Actor, filters: Mapping[str, Any], page: int, page_size: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """The calls the actor may see, open ones first, each with its clock and the elder's file."""
-    actor.require(*CALL_READ)
-    stmt = filtered(scoped(select(Call), Call, actor), filters, FILTERS)
+    """The calls the actor may see, open ones first, each with its clock and the elder's file.
+
+    A family member sees the calls of the elders linked to them; naming another elder is a 404."""
+    actor.require(*CALL_VIEW)
+    if actor.role == Role.family and filters.get("client_id") is not None:
+        family.linked_client(session, actor, filters["client_id"])
+    stmt = filtered(family.visible(session, actor, Call), filters, FILTERS)
     if filters.get("overdue") is not None:
         late = (Call.status.in_((CallStatus.open, CallStatus.escalated))) & (Call.due_at < utcnow())
         stmt = stmt.where(late if filters["overdue"] else ~late)
@@ -332,13 +344,35 @@ def list_calls(
     calls, total = page_of(session, stmt, page, page_size)
     files = elder_files(session, [c.client_id for c in calls])
     now = utcnow()
-    return [{**call_body(c, now), "client": files.get(c.client_id)} for c in calls], total
+    bodies = [{**call_body(c, now), "client": files.get(c.client_id)} for c in calls]
+    return [_shown_to(actor, b) for b in bodies], total
 
 
 def get_call(session: Session, actor: Actor, call_id: int) -> dict[str, Any]:
-    actor.require(*CALL_READ)
-    call = get_scoped(session, Call, call_id, actor)
-    return {**call_body(call), "client": elder_files(session, [call.client_id])[call.client_id]}
+    actor.require(*CALL_VIEW)
+    if actor.role == Role.family:
+        call = session.scalars(
+            family.visible(session, actor, Call).where(Call.id == call_id)
+        ).one_or_none()
+        if call is None:
+            raise error_codes.CALL_NOT_FOUND(id=call_id)
+    else:
+        call = get_scoped(session, Call, call_id, actor)
+    body = {**call_body(call), "client": elder_files(session, [call.client_id])[call.client_id]}
+    return _shown_to(actor, body)
+
+
+def _shown_to(actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+    """The body as the actor may see it: a family member's without ``FAMILY_HIDDEN``."""
+    if actor.role != Role.family:
+        return body
+    out = {k: v for k, v in body.items() if k not in FAMILY_HIDDEN}
+    out["escalations"] = [
+        {k: v for k, v in e.items() if k != "by"} for e in body.get("escalations") or []
+    ]
+    if body.get("client"):
+        out["client"] = {k: v for k, v in body["client"].items() if k not in FAMILY_HIDDEN_FILE}
+    return out
 
 
 def elder_files(session: Session, client_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -3,7 +3,9 @@
 The contract:
 
 - **Recorded with the event.** ``for_visit_event`` (a check-in or check-out; the EVV service
-  calls it through ``visit_followups``), ``for_call`` and ``for_order`` add one row per linked
+  calls it through ``visit_followups``; a check-in that answers a call is one ``arrived``
+  message, not also a ``check_in``), ``for_missed_visit`` (the missed-visit sweep,
+  ``dispatch.visit_clock``), ``for_call`` and ``for_order`` add one row per linked
   family member who receives notifications (``family_links.notify``), in the same unit of work
   as the event: no event without its messages, no message without its event.
 - **Once per event and recipient.** ``(user_id, event_key)`` is unique (``visit_event:42``,
@@ -32,6 +34,7 @@ from sqlalchemy.orm import Session
 from dispatch import config
 from dispatch.db import utcnow
 from dispatch.models import (
+    Call,
     Caregiver,
     Client,
     EventKind,
@@ -108,12 +111,20 @@ def family_to_notify(client_id: ColumnElement[int]) -> Exists:
 
 
 def for_visit_event(
-    session: Session, visit: Visit, event: VisitEvent, *, family: bool = True
+    session: Session,
+    visit: Visit,
+    event: VisitEvent,
+    answered: Call | None = None,
+    *,
+    family: bool = True,
 ) -> None:
     """Tell the elder's family that the caregiver arrived (check-in) or left (check-out).
 
-    ``family`` False: ``family_to_notify`` said nobody is to be told (read under the visit's
-    lock, in this transaction), so the recipients are not looked up."""
+    A check-in that answered a call (``answered``: the call the caregiver was sent for) is one
+    ``arrived`` message about the call, under the same event key as a check-in's: one event,
+    one message per relative, never both. ``family`` False: ``family_to_notify`` said nobody is
+    to be told (read under the visit's lock, in this transaction), so the recipients are not
+    looked up."""
     if not family:
         return
     links = _recipients(session, visit.client_id)
@@ -127,7 +138,11 @@ def for_visit_event(
     name = client.name if client else ""
     what, what_zh = (service.code, service.name) if service else ("", "")
     at = _hm(event.device_time_at)
-    if event.kind == EventKind.check_in:
+    if event.kind == EventKind.check_in and answered is not None:
+        kind = NotificationKind.arrived
+        text = f"{at} {who} arrived at {name}'s home, answering the call."
+        text_zh = f"{at} 护理员{who_zh}已到达{name}家，正在处理这次呼叫。"
+    elif event.kind == EventKind.check_in:
         kind = NotificationKind.check_in
         text = f"{at} {who} arrived at {name}'s home for {what}."
         text_zh = f"{at} {who_zh}已到达{name}家，开始{what_zh}服务。"
@@ -137,6 +152,37 @@ def for_visit_event(
         text_zh = f"{at} {who_zh}已完成{name}的{what_zh}服务并离开。"
     for link in links:
         _add(session, link, kind, f"visit_event:{event.id}", text, text_zh, visit.id)
+
+
+def for_missed_visit(session: Session, visit: Visit) -> None:
+    """Tell the elder's family that nobody came: once per visit (``visit:42:missed``)."""
+    links = _recipients(session, visit.client_id)
+    if not links:
+        return
+    client = session.get(Client, visit.client_id)
+    service = session.get(ServiceType, visit.service_type_id)
+    name = client.name if client else ""
+    what, what_zh = (service.code, service.name) if service else ("", "")
+    day = visit.window_start_at.astimezone(config.zone()).strftime("%m-%d")
+    span = f"{_hm(visit.window_start_at)}–{_hm(visit.window_end_at)}"
+    text = (
+        f"Nobody checked in for {name}'s {what} visit of {day} {span}. "
+        "The provider has been alerted; call them if you need help."
+    )
+    text_zh = (
+        f"{name} {day} {span} 的{what_zh}服务无人签到上门（漏服务），"
+        "已提醒服务机构；如需帮助请联系机构。"
+    )
+    for link in links:
+        _add(
+            session,
+            link,
+            NotificationKind.missed,
+            f"visit:{visit.id}:missed",
+            text,
+            text_zh,
+            visit.id,
+        )
 
 
 def for_call(

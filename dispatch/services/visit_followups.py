@@ -1,7 +1,8 @@
 """What follows a recorded check-in or check-out beyond the visit itself.
 
 The EVV service calls ``after_event`` once per stored event (never for a replay), inside the
-same unit of work: a call's visit answers or closes the call.
+same unit of work: a call's visit answers or closes the call; the family hears of it once (a
+check-in that answered a call is an ``arrived`` message instead of a ``check_in`` one).
 """
 
 from __future__ import annotations
@@ -18,5 +19,5 @@ def after_event(
 ) -> None:
     """``family``: whether the elder has relatives to tell (``notifications.family_to_notify``,
     read with the visit's lock); True when not known."""
-    call_dispatch.on_visit_event(session, actor, visit, event)
-    notifications.for_visit_event(session, visit, event, family=family)
+    answered = call_dispatch.on_visit_event(session, actor, visit, event)
+    notifications.for_visit_event(session, visit, event, answered, family=family)

@@ -41,13 +41,14 @@ def api(site: Site, method: str, path: str, user: str, body: Any = None) -> Any:
 
 # Each role's tabs: its landing screen (where it arrives after logging in) first.
 SCREENS = {
-    "dispatcher1": ["当日排班", "实时看板", "一键呼叫", "服务工单"],
+    "dispatcher1": ["当日排班", "实时看板", "一键呼叫", "点单与投诉", "服务工单"],
     "finance": ["异常审核", "实时看板", "申诉", "结算批次", "工单漏斗", "校验规则"],
     "provider1": [
         "服务工单",
         "当日排班",
         "实时看板",
         "一键呼叫",
+        "点单与投诉",
         "申诉",
         "结算批次",
         "工单漏斗",
@@ -56,7 +57,7 @@ SCREENS = {
     "admin": ["用户", "当日排班", "实时看板", "一键呼叫", "结算批次", "工单漏斗", "校验规则"],
 }
 # Two days of history hold no appeal, no billing batch and no call yet: these may be empty.
-MAY_BE_EMPTY = {"申诉", "结算批次", "一键呼叫"}
+MAY_BE_EMPTY = {"申诉", "结算批次", "一键呼叫", "点单与投诉"}
 
 
 @pytest.mark.parametrize("user", list(SCREENS))

@@ -49,12 +49,18 @@ def open_call(data: dict[str, Any]) -> Any:
 
 
 @blp.route("", methods=["GET"], strict_slashes=False)
-@roles(*calls.CALL_READ)
+@roles(*calls.CALL_VIEW)
 @blp.arguments(CallQuerySchema, location="query")
 @blp.response(200, CallSchema(many=True))
 @blp.paginate()
 def list_(args: dict[str, Any], pagination_parameters: Any) -> Any:
-    """Calls, undispatched first (oldest on top), with their clock and the elder's file"""
+    """Calls, undispatched first (oldest on top), with their clock and the elder's file
+
+    A family member sees the calls of the elders linked to them (another elder's client_id:
+    404 CLIENT_NOT_FOUND), without the call taker's working fields: proposal, no_proposal,
+    proposed_at, call_to_proposal_s, device_id, the escalations' `by`, and the file's
+    conditions and family contacts.
+    """
     return paged(calls.list_calls, args, pagination_parameters)
 
 
@@ -68,10 +74,13 @@ def kpis(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/<int:ident>", methods=["GET"])
-@roles(*calls.CALL_READ)
+@roles(*calls.CALL_VIEW)
 @blp.response(200, CallSchema)
 def get(ident: int) -> Any:
-    """One call with its clock, proposal, escalations and the elder's file"""
+    """One call with its clock, proposal, escalations and the elder's file
+
+    A family member: a call of a linked elder only (another's: 404), shown as in the list.
+    """
     return calls.get_call(Session(), current_actor(), ident)
 
 

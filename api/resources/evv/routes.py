@@ -71,6 +71,12 @@ def my_visits(args: dict[str, Any]) -> Any:
     return evv.my_visits(Session(), current_actor(), args.get("date"))
 
 
+# Built once: building a marshmallow schema (deep copies of its fields, ~0.4 ms) costs ten
+# times loading an event with it; loading does not change a schema, so threads share them.
+_CHECK_IN = EvvEventSchema()
+_CHECK_OUT = EvvCheckOutSchema()
+
+
 def _event(visit_id: int, kind: EventKind, schema: Any, parts: dict[str, Any]) -> Any:
     data = load_event(parts["event"], schema)
     answer, created = checkins.record_event(
@@ -87,7 +93,7 @@ def _event(visit_id: int, kind: EventKind, schema: Any, parts: dict[str, Any]) -
 @blp.doc(description=EVENT_DOC)
 def check_in(parts: dict[str, Any], visit_id: int) -> Any:
     """Check in to a visit (GPS, photo)"""
-    return _event(visit_id, EventKind.check_in, EvvEventSchema(), parts)
+    return _event(visit_id, EventKind.check_in, _CHECK_IN, parts)
 
 
 @blp.route("/visits/<int:visit_id>/check-out", methods=["POST"])
@@ -98,7 +104,7 @@ def check_in(parts: dict[str, Any], visit_id: int) -> Any:
 @blp.doc(description=EVENT_DOC + " `outcome` completed makes a work order; the others do not.")
 def check_out(parts: dict[str, Any], visit_id: int) -> Any:
     """Check out of a visit with its outcome (GPS, photo)"""
-    return _event(visit_id, EventKind.check_out, EvvCheckOutSchema(), parts)
+    return _event(visit_id, EventKind.check_out, _CHECK_OUT, parts)
 
 
 @blp.route("/sync", methods=["POST"])

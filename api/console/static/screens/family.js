@@ -40,7 +40,7 @@ CD.i18n.add({
     fam_complaints: "我反映的问题", "cstatus.open": "等待答复", "cstatus.answered": "已答复", "cstatus.closed": "已结束",
     fam_answer: "机构答复（{when}）：{answer}", fam_no_answer: "服务机构还没有答复。", fam_about_visit: "关于 {when} 的{service}",
     fam_news_none: "还没有消息。", "nkind.check_in": "到达", "nkind.check_out": "离开", "nkind.missed": "未上门",
-    "nkind.call_dispatched": "已派人", "nkind.call_escalated": "已转交", "nkind.call_arrived": "已到达",
+    "nkind.call_dispatched": "已派人", "nkind.call_escalated": "已转交", "nkind.arrived": "已到达",
     "nkind.order_accepted": "预约", "nkind.order_declined": "预约",
   },
   en: {
@@ -80,7 +80,7 @@ CD.i18n.add({
     fam_complaints: "Problems I reported", "cstatus.open": "Waiting for an answer", "cstatus.answered": "Answered", "cstatus.closed": "Closed",
     fam_answer: "The provider answered ({when}): {answer}", fam_no_answer: "No answer from the provider yet.", fam_about_visit: "About {service} on {when}",
     fam_news_none: "No messages yet.", "nkind.check_in": "Arrived", "nkind.check_out": "Left", "nkind.missed": "Missed",
-    "nkind.call_dispatched": "Help sent", "nkind.call_escalated": "Passed on", "nkind.call_arrived": "Arrived",
+    "nkind.call_dispatched": "Help sent", "nkind.call_escalated": "Passed on", "nkind.arrived": "Arrived",
     "nkind.order_accepted": "Order", "nkind.order_declined": "Order",
     "rel.女儿": "daughter", "rel.儿子": "son", "rel.儿媳": "daughter-in-law", "rel.女婿": "son-in-law", "rel.孙女": "granddaughter",
     "rel.孙子": "grandson", "rel.外孙女": "granddaughter", "rel.外孙": "grandson", "rel.配偶": "spouse", "rel.妻子": "wife", "rel.丈夫": "husband",
@@ -412,7 +412,7 @@ CD.i18n.add({
     return h("section", { class: "card", "aria-label": t("fam.news") }, h("h3", {}, t("fam.news")),
       rows.length ? h("ul", { class: "fam-news" }, rows.map((n) => h("li", { "data-kind": n.kind },
         h("span", { class: "small muted" }, CD.dateTime(n.created_at)), " ",
-        CD.pill(CD.code("nkind", n.kind), n.kind === "call_escalated" || n.kind === "order_declined" ? "missed" : "info"), " ",
+        CD.pill(CD.code("nkind", n.kind), ["call_escalated", "order_declined", "missed"].includes(n.kind) ? "missed" : "info"), " ",
         CD.lang === "zh" ? n.text_zh : n.text))) : h("p", { class: "muted" }, t("fam_news_none")));
   }
 
