@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m pip install --quiet -e '.[fast]' && $(PY) -c 'from routing import sisr; sisr.warm()' \
+	$(PY) -m pip install --quiet -e '.[fast]' && $(PY) -c 'from routing import fleet; fleet.warm()' \
 	  || echo "numba not installed: plain VRPTW days get the pure-Python search"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 

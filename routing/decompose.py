@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from routing import recreate, sisr, solver
+from routing import fleet, recreate, sisr, solver
 from routing.instance import END, START, Instance
 
 log = logging.getLogger(__name__)
@@ -359,6 +359,7 @@ def solve_large(
     sub_time_s = sub_time_s or max(1.0, min(2.0, time_limit_s / 40))
     deadline = t0 + time_limit_s
     fast = own_share is None and compiled(inst, skip, time_limit_s * KERNEL_SHARE)
+    parts = 1
     if fast:
         own_share = KERNEL_SHARE
         visits = sum(1 for x in range(inst.n) if inst.kind[x] not in (START, END))
@@ -371,8 +372,14 @@ def solve_large(
             own_share = 1.0
     if own_share is None:
         own_share = OWN_SHARE
+    construct_s = time_limit_s * construct_share
+    if fast and parts == 1 and len(set(inst.starts)) > 1 and own_share < 1.0:
+        # One part from homes: OR-Tools on one core while the other waits; the compiled
+        # search on both gets the rest.
+        construct_s = min(construct_s, ONE_PART_CONSTRUCT_S)
+        own_share = 1.0 - construct_s / time_limit_s
     routes = (
-        construct(inst, coords, time_limit_s * construct_share, target, workers, seed, skip)
+        construct(inst, coords, construct_s, target, workers, seed, skip)
         if own_share < 1.0
         else {v: [] for v in range(inst.num_vehicles)}
     )
@@ -432,6 +439,10 @@ def _polish_part(args):
     routes, vehicles, customers, deadline, seed, heat, fleet_until, floor = args
     if "kernel" in _POLISH:
         kernel = _POLISH["kernel"]
+        if fleet_until is not None and fleet_until > time.monotonic():
+            until = min(deadline, fleet_until)
+            routes = {**routes, **fleet.minimise(kernel, routes, vehicles, until, seed)}
+            log.info("fleet minimisation: %d routes emptied", kernel.emptied)
         out = kernel.run(
             routes, vehicles, deadline, seed, heat, customers=customers, min_iters=floor
         )
@@ -494,6 +505,18 @@ def _day_cost(inst: Instance, routes: dict[int, list[int]], customers: list[int]
 # rc1_10_1 in 10 s (4,600-10,000 iterations, load 6), where the route-removal ruin of the
 # ordinary search took rc1_10_1 from 104 to 96 routes in 20 s (docs/benchmarks.md).
 FLEET_SHARE = 0.0
+# With the compiled search, from one depot and SPLIT_FROM nodes, the compiled fleet
+# minimisation (routing.fleet) takes the first KERNEL_FLEET_SHARE of the polish. r1_10_1 and
+# rc1_10_1 at 60 s (load 3-6, single runs): 0 gave 108-109 and 93 routes, 2.97 and 3.07 %;
+# 0.15 gave 109 and 92 routes, 2.54 and 2.27 %; 0.3 gave 110 and 92, 2.68 and 2.55 %; 0.45
+# gave 108 and 92, 3.28 and 4.16 %. The distance search after it may open routes again.
+KERNEL_FLEET_SHARE = 0.15
+# Compiled search, caregivers from their homes, one construction part (up to about 225
+# visits): OR-Tools constructs for at most ONE_PART_CONSTRUCT_S on one core (the other waits),
+# then the compiled search gets the rest on both. The generated 120-visit day, 3 seeds (load
+# 10-12): 15 s 25,382 / 25,382 / 25,261 s of travel against 25,412 / 25,382 / 25,382 with 20 %
+# of the time; 30 s 25,349 / 25,349 / 25,261 against 25,349 / 25,382 / 25,373.
+ONE_PART_CONSTRUCT_S = 2.0
 # Below this many seconds of polish, the compiled search is used only if already loaded.
 LOAD_S = 3.0
 # Days of fewer nodes are searched whole by every worker (own seeds, the best kept) instead of
@@ -554,9 +577,11 @@ def polish(
     split_from = inst.n >= SPLIT_FROM
     cost = (inst.cost or inst.time)[inst.vehicle_mode[0]]
     whole = max(1e-3, deadline - start)
-    fleet_until = (
-        start + FLEET_SHARE * whole if FLEET_SHARE and len(set(inst.starts)) == 1 else None
-    )
+    if fast:
+        share = KERNEL_FLEET_SHARE if inst.n >= SPLIT_FROM and fleet.ready() else 0.0
+    else:
+        share = FLEET_SHARE
+    fleet_until = start + share * whole if share and len(set(inst.starts)) == 1 else None
     ctx = mp.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_polish_init) as pool:
         epoch = 0

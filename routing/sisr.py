@@ -60,12 +60,12 @@ MOD = 2147483647  # Park-Miller generator: the same stream compiled or not
 BIG = 1 << 62
 
 
-def _rand(rng):
+def rand(rng):
     rng[0] = rng[0] * 48271 % MOD
     return rng[0] / MOD
 
 
-def _time(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE, cap, SPAN):
+def retime(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE, cap, SPAN):
     """Positions, earliest and latest starts, load and cost of route v; 1 if it keeps its
     windows, shift end, capacity and maximum working time, else 0."""
     n = L[v]
@@ -101,12 +101,12 @@ def _time(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE
     if n > 0:
         end = t + T[here, E[v]]
         late = end > CLOSE[v] or load > cap[v]
-        if late or (SPAN[v] < BIG and _span(v, -1, -1, R, L, T, b, svc, S, E, end) > SPAN[v]):
+        if late or (SPAN[v] < BIG and least_span(v, -1, -1, R, L, T, b, svc, S, E, end) > SPAN[v]):
             ok = 0
     return ok
 
 
-def _span(v, p, x, R, L, T, b, svc, S, E, end):
+def least_span(v, p, x, R, L, T, b, svc, S, E, end):
     """The least working time of route v (with x inserted at position p when p >= 0) that
     arrives home at `end`, its earliest: leaving as late as every window still allows."""
     n = L[v]
@@ -127,7 +127,7 @@ def _span(v, p, x, R, L, T, b, svc, S, E, end):
     return end - (t - T[S[v], nxt])
 
 
-def _end_with(v, p, x, R, L, ES, T, a, svc, S, E, OPEN, s_x):
+def end_with(v, p, x, R, L, ES, T, a, svc, S, E, OPEN, s_x):
     """Earliest arrival home of route v with x inserted at position p, starting at s_x."""
     n = L[v]
     t = s_x + svc[x]
@@ -188,11 +188,11 @@ def _iterate(
             avg = routed / used
             if avg < LMAX:
                 ls_max = avg
-            ks = int(_rand(rng) * (4.0 * CBAR / (1.0 + ls_max) - 1.0)) + 1
+            ks = int(rand(rng) * (4.0 * CBAR / (1.0 + ls_max) - 1.0)) + 1
             nr = 0
-            seed = customers[int(_rand(rng) * nc)]
+            seed = customers[int(rand(rng) * nc)]
             while rt[seed] < 0:
-                seed = customers[int(_rand(rng) * nc)]
+                seed = customers[int(rand(rng) * nc)]
         done = 0
         bad = False
         for m in range(-1, neigh.shape[1]):
@@ -210,22 +210,22 @@ def _iterate(
             for k in range(L[v]):
                 BR[v, k] = R[v, k]
             lt_max = L[v] if L[v] < ls_max else int(ls_max)
-            ln = int(_rand(rng) * lt_max) + 1
+            ln = int(rand(rng) * lt_max) + 1
             keep = 0
-            if ln > 1 and _rand(rng) < SPLIT:
+            if ln > 1 and rand(rng) < SPLIT:
                 # Split string: `keep` visits in the middle of a longer string stay.
                 keep = 1
-                while ln + keep < L[v] and _rand(rng) > 0.5:
+                while ln + keep < L[v] and rand(rng) > 0.5:
                     keep += 1
                 if ln + keep > L[v]:
                     keep = 0
             span = ln + keep
-            lo = ps[c] - int(_rand(rng) * span)
+            lo = ps[c] - int(rand(rng) * span)
             if lo < 0:
                 lo = 0
             if lo > L[v] - span:
                 lo = L[v] - span
-            mid = lo + int(_rand(rng) * (ln - 1)) + 1 if keep else lo + span
+            mid = lo + int(rand(rng) * (ln - 1)) + 1 if keep else lo + span
             w = 0
             for k in range(L[v]):
                 x = R[v, k]
@@ -237,19 +237,19 @@ def _iterate(
                     R[v, w] = x
                     w += 1
             L[v] = w
-            if not _time(
+            if not retime(
                 v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE, cap, SPAN
             ):
                 bad = True  # travel times without the triangle inequality: a shorter route late
             done += 1
         # -- recreate: in one of a few orders, each at its cheapest place
-        how = _rand(rng)
+        how = rand(rng)
         for k in range(nr):
             x = removed[k]
             if how < 0.35:
-                key[k] = _rand(rng)
+                key[k] = rand(rng)
             elif how < 0.6:
-                key[k] = -q[x] - _rand(rng)
+                key[k] = -q[x] - rand(rng)
             elif how < 0.8:
                 key[k] = b[x] - a[x]
             elif how < 0.95:
@@ -276,7 +276,7 @@ def _iterate(
                     continue
                 n = L[v]
                 for p in range(n + 1):
-                    if _rand(rng) < BLINK:
+                    if rand(rng) < BLINK:
                         continue
                     if p > 0:
                         prev = R[v, p - 1]
@@ -299,8 +299,8 @@ def _iterate(
                     elif done_t > CLOSE[v]:
                         continue
                     if SPAN[v] < BIG:
-                        end = _end_with(v, p, x, R, L, ES, T, a, svc, S, E, OPEN, s)
-                        if _span(v, p, x, R, L, T, b, svc, S, E, end) > SPAN[v]:
+                        end = end_with(v, p, x, R, L, ES, T, a, svc, S, E, OPEN, s)
+                        if least_span(v, p, x, R, L, T, b, svc, S, E, end) > SPAN[v]:
                             continue
                     best = add
                     bv = v
@@ -338,7 +338,9 @@ def _iterate(
                 R[v, k] = R[v, k - 1]
             R[v, bp] = x
             L[v] += 1
-            _time(v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE, cap, SPAN)
+            retime(
+                v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE, cap, SPAN
+            )
         delta = 0
         for k in range(nt):
             v = touched[k]
@@ -346,7 +348,7 @@ def _iterate(
         frac = it / iters if iters > 1 else 0.0
         temp = temp0 * (temp1 / temp0) ** frac
         forced = it == 0 and len(pending) > 0
-        if ok and (forced or delta < -temp * math.log(_rand(rng))):
+        if ok and (forced or delta < -temp * math.log(rand(rng))):
             costs[0] += delta
             if forced or costs[0] < costs[1]:
                 costs[1] = costs[0]
@@ -365,29 +367,10 @@ def _iterate(
                 L[v] = BL[v]
                 for j in range(BL[v]):
                     R[v, j] = BR[v, j]
-                _time(
-                    v,
-                    R,
-                    L,
-                    rt,
-                    ps,
-                    ES,
-                    LS,
-                    LD,
-                    RC,
-                    C,
-                    T,
-                    a,
-                    b,
-                    svc,
-                    q,
-                    S,
-                    E,
-                    OPEN,
-                    CLOSE,
-                    cap,
+                retime(
+                    v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE, cap,
                     SPAN,
-                )
+                )  # fmt: skip
     return iters
 
 
@@ -407,10 +390,10 @@ def warm() -> None:
 
         names = globals()
         for name in (
-            "_rand",
-            "_span",
-            "_end_with",
-            "_time",
+            "rand",
+            "least_span",
+            "end_with",
+            "retime",
             "_iterate",
         ):  # callees first: callers see them compiled
             names[name] = numba.njit(cache=True, nogil=True)(names[name])
@@ -540,7 +523,7 @@ class Sisr:
         self.BestL = np.zeros(nv, dtype=np.int64)
         self.counter = np.zeros(2, dtype=np.int64)
 
-    def _load(self, routes: dict[int, list[int]], vehicles: list[int]) -> None:
+    def load(self, routes: dict[int, list[int]], vehicles: list[int]) -> None:
         self.rt[:] = -1
         self.L[:] = 0
         self.act[:] = False
@@ -549,7 +532,7 @@ class Sisr:
             r = routes.get(v, [])
             self.L[v] = len(r)
             self.R[v, : len(r)] = r
-            _time(
+            retime(
                 v, self.R, self.L, self.rt, self.ps, self.ES, self.LS, self.LD, self.RC,
                 self.C, self.T, self.a, self.b, self.svc, self.q,
                 self.S, self.E, self.OPEN, self.CLOSE, self.cap, self.SPAN,
@@ -577,7 +560,7 @@ class Sisr:
         stops after that many iterations and cools by iterations (for tests); with `min_iters`
         at least that many run, whatever the clock says.
         """
-        self._load(routes, vehicles)
+        self.load(routes, vehicles)
         self.refused = self.stuck = False
         self.iterations = 0
         vs = np.asarray(vehicles, dtype=np.int64)
