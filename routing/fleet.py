@@ -10,8 +10,9 @@ best so far and the next shortest route is emptied. The result is the last plan 
 every visit, so it has at most the routes it started from.
 
 The search runs over the arrays of a `routing.sisr.Sisr` (its routes, earliest and latest
-starts, loads), with the same O(1) insertion test, and numba compiles it like routing.sisr
-(`warm`, run by make install; without numba it is plain Python, used by the tests only).
+starts, loads), with the same O(1) insertion test (`routing.sisrcore`'s functions, compiled
+into it), and numba compiles it like routing.sisr (`warm`, run by make install; without numba
+it is plain Python, used by the tests only).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from routing import sisr
+from routing import sisr, sisrcore
 from routing.instance import START, VISIT, Instance
 
 # Iterations per compiled call; between calls the deadline is checked.
@@ -71,7 +72,7 @@ def _search(
             state[1] += 1
             state[3] = used - 1
             L[shortest] = 0
-            sisr.retime(
+            sisrcore.retime(
                 shortest, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE,
                 cap, SPAN,
             )  # fmt: skip
@@ -86,11 +87,11 @@ def _search(
             if L[vehicles[k]] > 0:
                 used += 1
                 routed += L[vehicles[k]]
-        ls_max = sisr.LMAX
+        ls_max = sisrcore.LMAX
         if used and routed / used < ls_max:
             ls_max = routed / used
-        ks = int(sisr.rand(rng) * (4.0 * sisr.CBAR / (1.0 + ls_max) - 1.0)) + 1
-        seed = pool[int(sisr.rand(rng) * npool)]
+        ks = int(sisrcore.rand(rng) * (4.0 * sisrcore.CBAR / (1.0 + ls_max) - 1.0)) + 1
+        seed = pool[int(sisrcore.rand(rng) * npool)]
         nr = 0
         done = 0
         bad = False
@@ -108,8 +109,8 @@ def _search(
             for k in range(L[v]):
                 BR[v, k] = R[v, k]
             lt_max = L[v] if L[v] < ls_max else int(ls_max)
-            ln = int(sisr.rand(rng) * lt_max) + 1
-            lo = ps[c] - int(sisr.rand(rng) * ln)
+            ln = int(sisrcore.rand(rng) * lt_max) + 1
+            lo = ps[c] - int(sisrcore.rand(rng) * ln)
             if lo < 0:
                 lo = 0
             if lo > L[v] - ln:
@@ -127,7 +128,7 @@ def _search(
             L[v] = w
             if w == 0:
                 used -= 1
-            if not sisr.retime(
+            if not sisrcore.retime(
                 v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE, cap, SPAN
             ):
                 bad = True
@@ -136,13 +137,13 @@ def _search(
             removed[nr] = pool[k]
             nr += 1
         # -- recreate: every removed and absent visit, in one of a few orders
-        how = sisr.rand(rng)
+        how = sisrcore.rand(rng)
         for k in range(nr):
             x = removed[k]
             if how < 0.4:
-                key[k] = sisr.rand(rng)
+                key[k] = sisrcore.rand(rng)
             elif how < 0.7:
-                key[k] = -q[x] - sisr.rand(rng)
+                key[k] = -q[x] - sisrcore.rand(rng)
             elif how < 0.9:
                 key[k] = b[x] - a[x]
             else:
@@ -151,7 +152,7 @@ def _search(
         nmiss = 0
         for oi in range(nr):
             x = removed[order[oi]]
-            best = sisr.BIG
+            best = sisrcore.BIG
             bv = -1
             bp = -1
             if not bad:
@@ -166,7 +167,7 @@ def _search(
                         continue
                     n = L[v]
                     for p in range(n + 1):
-                        if sisr.rand(rng) < sisr.BLINK:
+                        if sisrcore.rand(rng) < sisrcore.BLINK:
                             continue
                         if p > 0:
                             prev = R[v, p - 1]
@@ -188,9 +189,9 @@ def _search(
                                 continue
                         elif done_t > CLOSE[v]:
                             continue
-                        if SPAN[v] < sisr.BIG:
-                            end = sisr.end_with(v, p, x, R, L, ES, T, a, svc, S, E, OPEN, s)
-                            if sisr.least_span(v, p, x, R, L, T, b, svc, S, E, end) > SPAN[v]:
+                        if SPAN[v] < sisrcore.BIG:
+                            end = sisrcore.end_with(v, p, x, R, L, ES, T, a, svc, S, E, OPEN, s)
+                            if sisrcore.least_span(v, p, x, R, L, T, b, svc, S, E, end) > SPAN[v]:
                                 continue
                         best = add
                         bv = v
@@ -230,7 +231,7 @@ def _search(
                 R[v, k] = R[v, k - 1]
             R[v, bp] = x
             L[v] += 1
-            sisr.retime(
+            sisrcore.retime(
                 v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE, cap, SPAN
             )
         before = 0
@@ -253,7 +254,7 @@ def _search(
                 L[v] = BL[v]
                 for j in range(BL[v]):
                     R[v, j] = BR[v, j]
-                sisr.retime(
+                sisrcore.retime(
                     v, R, L, rt, ps, ES, LS, LD, RC, C, T, a, b, svc, q, S, E, OPEN, CLOSE,
                     cap, SPAN,
                 )  # fmt: skip
@@ -294,10 +295,10 @@ def warm() -> None:
 
 def _marker() -> tuple[Path, str]:
     """Where warm() notes the sources it compiled, and their digest now (this search inlines
-    routing.sisr's functions, so both files count)."""
+    routing.sisrcore's functions, so both files count)."""
     here = Path(__file__)
     version = f"py{sys.version_info[0]}{sys.version_info[1]}"
-    digest = hashlib.sha256(here.read_bytes() + Path(sisr.__file__).read_bytes()).hexdigest()
+    digest = hashlib.sha256(here.read_bytes() + Path(sisrcore.__file__).read_bytes()).hexdigest()
     return here.parent / "__pycache__" / f"{here.stem}.warm-{version}", digest
 
 
@@ -337,7 +338,7 @@ def minimise(
     pool = np.zeros(len(visits), dtype=np.int64)
     state = np.zeros(4, dtype=np.int64)
     absent = np.zeros(k.inst.n, dtype=np.int64)
-    rng = np.array([seed % (sisr.MOD - 1) + 1], dtype=np.int64)
+    rng = np.array([seed % (sisrcore.MOD - 1) + 1], dtype=np.int64)
     step = getattr(_search, "py_func", _search) if plain else _search
     done = 0
     while time.monotonic() < deadline and not state[2] and (max_iters is None or done < max_iters):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,6 +65,19 @@ class Instance:
     def drop_cost(self, x: int) -> int:
         """What leaving node x out costs: its penalty, or MUST when the model requires it."""
         return MUST if not self.penalty or self.penalty[x] is None else self.penalty[x]
+
+    def route_cost(self, v: int, route: list[int]) -> int:
+        """Route v's share of the model's objective: arcs, continuity and fixed cost."""
+        cost = (self.cost or self.time)[self.vehicle_mode[v]]
+        path = [self.starts[v], *route, self.ends[v]]
+        total = int(sum(cost[a, b] for a, b in itertools.pairwise(path)))
+        if self.continuity_cost and self.preferred:
+            total += self.continuity_cost * sum(
+                1 for x in route if x in self.preferred and self.preferred[x] != v
+            )
+        if route and self.fixed_cost:
+            total += self.fixed_cost
+        return total
 
     @property
     def horizon(self) -> int:

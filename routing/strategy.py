@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routing import decompose, solver
+from routing import decompose, polish, solver
 from routing.context import Context
 from routing.explain import DIAGNOSE_BUDGET_S
 from routing.extract import timed_routes
@@ -40,7 +40,7 @@ POLISH_LATE_S = 1.5
 # (OR-Tools' default 0.1 suits the Solomon benchmarks, not these): on the generated 120-visit
 # day at 30 s, travel within 0.4 % of PyVRP against 5.3 % at 0.1 (docs/benchmarks.md).
 SEARCH_OVERRIDES = {"guided_local_search_lambda_coefficient": 0.3}
-# Days that the compiled search takes (decompose.compiled: plain days, numba installed) are
+# Days that the compiled search takes (polish.compiled: plain days, numba installed) are
 # decomposed from more than PLAIN_DECOMPOSE_ABOVE visits, whatever Settings.decompose_above
 # says: at 15 s on generated plain days, 60 visits 18,149 s of travel against the whole-day
 # model's 18,361 (PyVRP 18,208) and 80 visits 19,600 against 20,408 (PyVRP 19,593); at 120
@@ -76,7 +76,7 @@ def choose(inst: Instance, visits: int, settings: Settings, budget_s: float) -> 
     above = visits > settings.decompose_above or bool(inst.balance_cost)
     if not above and visits > PLAIN_DECOMPOSE_ABOVE and settings.solution_limit is None:
         skip = frozenset(x for g in inst.groups for x in g)
-        above = decompose.compiled(inst, skip, budget_s * decompose.KERNEL_SHARE)
+        above = polish.compiled(inst, skip, budget_s * decompose.KERNEL_SHARE)
     large = above and not inst.locks and settings.solution_limit is None
     late_breaks = any(inst.breaks) and (visits > settings.break_intervals_up_to or large)
     if not large:
