@@ -102,12 +102,7 @@ def _search(
             v = rt[c]
             if v < 0 or stamp[v] == stamp_it:
                 continue
-            stamp[v] = stamp_it
-            touched[nt] = v
-            nt += 1
-            BL[v] = L[v]
-            for k in range(L[v]):
-                BR[v, k] = R[v, k]
+            nt = sisrcore.back_up(v, stamp_it, nt, stamp, touched, R, L, BR, BL)
             lt_max = L[v] if L[v] < ls_max else int(ls_max)
             ln = int(sisrcore.rand(rng) * lt_max) + 1
             lo = ps[c] - int(sisrcore.rand(rng) * ln)
@@ -221,12 +216,7 @@ def _search(
             if L[v] == 0:
                 used += 1
             if stamp[v] != stamp_it:
-                stamp[v] = stamp_it
-                touched[nt] = v
-                nt += 1
-                BL[v] = L[v]
-                for k in range(L[v]):
-                    BR[v, k] = R[v, k]
+                nt = sisrcore.back_up(v, stamp_it, nt, stamp, touched, R, L, BR, BL)
             for k in range(L[v], bp, -1):
                 R[v, k] = R[v, k - 1]
             R[v, bp] = x

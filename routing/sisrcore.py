@@ -5,7 +5,7 @@ feasibility and its cost change are known in O(1), and a route is re-timed in O(
 when it changes; the routes an iteration touches are copied first and put back when it is
 rejected. `routing.sisr.warm` compiles the functions of COMPILED in place (numba caches them
 per source file: this one); until then they run as plain Python. routing.fleet compiles
-`rand`, `retime`, `least_span` and `end_with` into its own search.
+`rand`, `retime`, `least_span`, `end_with` and `back_up` into its own search.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ SPLIT = 0.5
 MOD = 2147483647  # Park-Miller generator: the same stream compiled or not
 BIG = 1 << 62
 # The functions warm() compiles, callees first: callers see them compiled.
-COMPILED = ("rand", "least_span", "end_with", "retime", "iterate")
+COMPILED = ("rand", "least_span", "end_with", "retime", "back_up", "iterate")
 
 
 def rand(rng):
@@ -110,6 +110,17 @@ def end_with(v, p, x, R, L, ES, T, a, svc, S, E, OPEN, s_x):
     return t + T[here, E[v]]
 
 
+def back_up(v, stamp_it, nt, stamp, touched, R, L, BR, BL):
+    """Route v is the nt-th touched by iteration stamp_it: copy it to BR/BL, to be put back
+    if the iteration is rejected. Returns the routes touched now (nt + 1)."""
+    stamp[v] = stamp_it
+    touched[nt] = v
+    BL[v] = L[v]
+    for k in range(L[v]):
+        BR[v, k] = R[v, k]
+    return nt + 1
+
+
 def iterate(
     C, T, a, b, svc, q, cap, S, E, OPEN, CLOSE, SPAN, ALLOW, NV, act, neigh, vehicles,
     customers, R, L, rt, ps, ES, LS, LD, RC, BR, BL, BRC, stamp, mark, BestR, BestL, costs,
@@ -166,13 +177,8 @@ def iterate(
             v = rt[c]
             if v < 0 or stamp[v] == stamp_it:
                 continue
-            stamp[v] = stamp_it
-            touched[nt] = v
-            nt += 1
-            BL[v] = L[v]
+            nt = back_up(v, stamp_it, nt, stamp, touched, R, L, BR, BL)
             BRC[v] = RC[v]
-            for k in range(L[v]):
-                BR[v, k] = R[v, k]
             lt_max = L[v] if L[v] < ls_max else int(ls_max)
             ln = int(rand(rng) * lt_max) + 1
             keep = 0
@@ -291,13 +297,8 @@ def iterate(
                 break
             v = bv
             if stamp[v] != stamp_it:
-                stamp[v] = stamp_it
-                touched[nt] = v
-                nt += 1
-                BL[v] = L[v]
+                nt = back_up(v, stamp_it, nt, stamp, touched, R, L, BR, BL)
                 BRC[v] = RC[v]
-                for k in range(L[v]):
-                    BR[v, k] = R[v, k]
             for k in range(L[v], bp, -1):
                 R[v, k] = R[v, k - 1]
             R[v, bp] = x
