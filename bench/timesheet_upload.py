@@ -277,13 +277,11 @@ def _clear(url: str) -> None:
 
 
 def _run_jobs(settings: Settings) -> float:
-    from rq import SimpleWorker
-
     from dispatch import queue
 
     q = queue.get_queue()
     t0 = time.perf_counter()
-    SimpleWorker([q], connection=q.connection).work(burst=True)
+    queue.SimpleWorker([q], connection=q.connection).work(burst=True)
     return round(time.perf_counter() - t0, 2)
 
 

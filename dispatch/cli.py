@@ -18,7 +18,6 @@ from alembic import command
 from alembic.config import Config
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rq import Worker
 from sqlalchemy import select
 
 from dispatch import config, db, periodic, queue
@@ -86,7 +85,7 @@ def worker(_args: argparse.Namespace) -> None:
         while True:
             conn = queue.redis_connection()
             try:
-                Worker([queue.get_queue(conn)], connection=conn).work(with_scheduler=False)
+                queue.Worker([queue.get_queue(conn)], connection=conn).work(with_scheduler=False)
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 log.warning("worker lost Redis: %s", exc)
             if queue.reachable():

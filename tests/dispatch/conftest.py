@@ -7,7 +7,6 @@ from datetime import date, time
 from typing import Any
 
 import pytest
-from rq import SimpleWorker
 
 from dispatch import queue
 from dispatch.models import Caregiver, CarePlan, Client, Recurrence, Shift
@@ -25,7 +24,7 @@ def run_jobs() -> int:
         return q.finished_job_registry.count + q.failed_job_registry.count
 
     before = done()
-    SimpleWorker([q], connection=conn).work(burst=True)
+    queue.SimpleWorker([q], connection=conn).work(burst=True)
     return done() - before
 
 

@@ -192,7 +192,6 @@ def test_a_lost_job_reads_as_failed(client, world, district, db):
 
 
 def test_split_by_street_solved_by_two_workers_and_merged(client, world, district, db):
-    from rq import SimpleWorker
     from rq.job import Job
 
     from dispatch import queue
@@ -207,7 +206,7 @@ def test_split_by_street_solved_by_two_workers_and_merged(client, world, distric
     run = uuid.uuid4().hex[:8]
 
     def worker(name: str) -> None:
-        SimpleWorker([q], connection=conn, name=f"{name}-{plan_id}-{run}").work(
+        queue.SimpleWorker([q], connection=conn, name=f"{name}-{plan_id}-{run}").work(
             burst=True, max_jobs=1
         )
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import rq
 from sqlalchemy import select
 
 from dispatch.models import AppealState, AuditEntry, WorkOrder, WorkOrderStatus
-from dispatch.queue import get_queue
+from dispatch.queue import SimpleWorker, get_queue
 from tests.factories import T0, Builder
 
 # The rule table of SPEC.md, "Verification and validation rules".
@@ -122,7 +121,7 @@ def test_revalidate_runs_a_batch_job(b: Builder, client, world, db) -> None:
     queue = get_queue()
     job = queue.fetch_job(r.json["job_id"])
     assert job is not None and job.args[2] is None
-    rq.SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
     assert job.get_status(refresh=True) == "finished", job.exc_info
     assert job.return_value()["open_findings_by_code"] == {"SHORT_VISIT": 1}
     assert db.get(WorkOrder, o.id).status == WorkOrderStatus.flagged
