@@ -125,8 +125,6 @@ def make_engine(url: str) -> Engine:
     # A forked child (an rq work horse, a gunicorn worker) must not share the parent's pooled
     # connections: it starts with an empty pool and leaves the parent's sockets alone.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
-    if not url.startswith("sqlite"):
-        _ping_when_idle(engine)
     if url.startswith("sqlite"):
 
         @event.listens_for(engine, "connect")
@@ -136,6 +134,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
 
+    else:
+        _ping_when_idle(engine)
     _engines[url] = engine
     return engine
 
