@@ -55,7 +55,7 @@ from dispatch.services import call_dispatch, family
 from dispatch.services.entitlements import local_midnight
 from dispatch.services.pages import filtered, page_of
 from dispatch.services.reports import scoped_by_client
-from dispatch.tenancy import Actor, get_scoped, scoped
+from dispatch.tenancy import Actor, scoped
 
 log = logging.getLogger(__name__)
 
@@ -350,14 +350,12 @@ def list_calls(
 
 def get_call(session: Session, actor: Actor, call_id: int) -> dict[str, Any]:
     actor.require(*CALL_VIEW)
-    if actor.role == Role.family:
-        call = session.scalars(
-            family.visible(session, actor, Call).where(Call.id == call_id)
-        ).one_or_none()
-        if call is None:
-            raise error_codes.CALL_NOT_FOUND(id=call_id)
-    else:
-        call = get_scoped(session, Call, call_id, actor)
+    # The list's scope (a family member: linked elders only); any other call is a 404.
+    call = session.scalars(
+        family.visible(session, actor, Call).where(Call.id == call_id)
+    ).one_or_none()
+    if call is None:
+        raise error_codes.CALL_NOT_FOUND(id=call_id)
     body = {**call_body(call), "client": elder_files(session, [call.client_id])[call.client_id]}
     return _shown_to(actor, body)
 
